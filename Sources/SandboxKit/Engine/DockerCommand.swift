@@ -1,0 +1,134 @@
+import Foundation
+
+/// One `docker` invocation as a value: its argv, checked by unit tests without running anything.
+public struct DockerCommand: Sendable, Equatable {
+    public var arguments: [String]
+    /// A host file fed to standard input (SQL for `exec`).
+    public var stdinFile: String?
+    /// Extra environment for the docker CLI itself.
+    public var environment: [String: String] = [:]
+
+    public init(_ arguments: [String], stdinFile: String? = nil, environment: [String: String] = [:]) {
+        self.arguments = arguments
+        self.stdinFile = stdinFile
+        self.environment = environment
+    }
+
+    /// How the command is shown in errors and logs.
+    public var display: String { (["docker"] + arguments).map(shellQuote).joined(separator: " ") }
+}
+
+/// Labels on every docker object sandbox creates; commands only touch objects whose labels say they are their own.
+public enum Label {
+    public static let prefix = "dev.sandbox"
+    public static let sandbox = "\(prefix).sandbox"
+    public static let instance = "\(prefix).instance"
+    public static let checkout = "\(prefix).checkout"
+    public static let checkoutPath = "\(prefix).checkout-path"
+    public static let service = "\(prefix).service"
+    public static let role = "\(prefix).role"
+    public static let configHash = "\(prefix).config-hash"
+    public static let imageHash = "\(prefix).image-hash"
+    public static let component = "\(prefix).component"
+}
+
+extension DockerCommand {
+    static let jsonFormat = "{{json .}}"
+
+    /// Containers (running or not) carrying every one of `labels`.
+    public static func listContainers(labels: [String: String]) -> DockerCommand {
+        var args = ["ps", "--all", "--no-trunc"]
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--filter", "label=\(key)=\(value)"] }
+        return DockerCommand(args + ["--format", jsonFormat])
+    }
+
+    /// Images by tag; missing tags are reported on stderr while found ones still print.
+    public static func inspectImages(_ tags: [String]) -> DockerCommand {
+        DockerCommand(["image", "inspect", "--format", jsonFormat] + tags)
+    }
+
+    public static func build(tag: String, context: String, labels: [String: String]) -> DockerCommand {
+        var args = ["build", "--tag", tag, "--rm", "--force-rm"]
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
+        // The classic builder: engines without buildx, and Dockerfiles that need no BuildKit syntax.
+        return DockerCommand(args + [context], environment: ["DOCKER_BUILDKIT": "0"])
+    }
+
+    public static func pull(_ image: String) -> DockerCommand { DockerCommand(["pull", "--quiet", image]) }
+
+    public static func importImage(tarball: String, tag: String, labels: [String: String]) -> DockerCommand {
+        var args = ["import"]
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--change", "LABEL \(key)=\(value)"] }
+        return DockerCommand(args + ["--change", "CMD [\"/bin/bash\"]", tarball, tag])
+    }
+
+    /// A container as `sandbox` runs them: named, labelled, data mounted, port published, stopped gracefully.
+    public struct RunSpec: Sendable, Equatable {
+        public var name: String
+        public var image: String
+        public var labels: [String: String]
+        public var environment: [String: String] = [:]
+        /// Host folder to container folder.
+        public var mounts: [(String, String)] = []
+        /// Host address, host port, container port.
+        public var publish: (String, Int, Int)?
+        public var stopSignal: String?
+        public var stopTimeout: Int?
+        public var network: String?
+        public var detached = true
+        public var remove = false
+        public var command: [String] = []
+
+        public init(name: String, image: String, labels: [String: String]) {
+            self.name = name
+            self.image = image
+            self.labels = labels
+        }
+
+        public static func == (a: RunSpec, b: RunSpec) -> Bool { DockerCommand.run(a) == DockerCommand.run(b) }
+    }
+
+    public static func run(_ spec: RunSpec) -> DockerCommand {
+        var args = ["run"]
+        if spec.detached { args.append("--detach") }
+        if spec.remove { args.append("--rm") }
+        args += ["--name", spec.name]
+        for (key, value) in spec.labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
+        for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(key)=\(value)"] }
+        for (host, container) in spec.mounts { args += ["--mount", "type=bind,source=\(host),target=\(container)"] }
+        if let (address, hostPort, containerPort) = spec.publish { args += ["--publish", "\(address):\(hostPort):\(containerPort)"] }
+        if let signal = spec.stopSignal { args += ["--stop-signal", signal] }
+        if let timeout = spec.stopTimeout { args += ["--stop-timeout", String(timeout)] }
+        if let network = spec.network { args += ["--network", network] }
+        return DockerCommand(args + [spec.image] + spec.command)
+    }
+
+    /// A command in a running container as `user`, through `sh -c`, optionally fed a file.
+    public static func exec(_ container: String, user: String, script: String, stdinFile: String? = nil,
+                            interactive: Bool = false, tty: Bool = false) -> DockerCommand {
+        var args = ["exec"]
+        if interactive || stdinFile != nil { args.append("--interactive") }
+        if tty { args.append("--tty") }
+        return DockerCommand(args + ["--user", user, container, "/bin/sh", "-c", script], stdinFile: stdinFile)
+    }
+
+    public static func start(_ containers: [String]) -> DockerCommand { DockerCommand(["start"] + containers) }
+
+    public static func stop(_ containers: [String], timeout: Int? = nil) -> DockerCommand {
+        DockerCommand(["stop"] + (timeout.map { ["--time", String($0)] } ?? []) + containers)
+    }
+
+    public static func remove(_ containers: [String], force: Bool = false) -> DockerCommand {
+        DockerCommand(["rm"] + (force ? ["--force"] : []) + containers)
+    }
+
+    public static func logs(_ container: String, tail: Int? = nil, follow: Bool = false) -> DockerCommand {
+        var args = ["logs"]
+        if let tail { args += ["--tail", String(tail)] }
+        if follow { args.append("--follow") }
+        return DockerCommand(args + [container])
+    }
+
+    public static let info = DockerCommand(["info", "--format", "{{json .ServerVersion}}"])
+    public static let version = DockerCommand(["version", "--format", "{{json .}}"])
+}

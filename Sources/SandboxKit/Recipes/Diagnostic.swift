@@ -1,0 +1,99 @@
+import Foundation
+
+/// A place in a recipe file, 1-based like a compiler's.
+public struct SourceLocation: Sendable, Hashable, Comparable, Codable {
+    public var path: String
+    public var line: Int
+    public var column: Int
+
+    public init(path: String, line: Int, column: Int) {
+        self.path = path
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.path, a.line, a.column) < (b.path, b.line, b.column)
+    }
+}
+
+/// One problem found in a recipe, printed like a compiler error.
+public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public init(_ location: SourceLocation, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String {
+        "\(location.path):\(location.line):\(location.column): error: \(message)"
+    }
+
+    /// `path:line:col: error: message`, then the source line, then a caret under the column.
+    public func rendered(source: String?) -> String {
+        guard let source, let line = Self.line(location.line, of: source) else { return description }
+        let prefix = line.unicodeScalars.prefix(max(0, location.column - 1))
+        // Keep tabs so the caret lines up under tab-indented text.
+        let pad = String(String.UnicodeScalarView(prefix.map { $0 == "\t" ? "\t" : " " }))
+        return "\(description)\n\(line)\n\(pad)^"
+    }
+
+    static func line(_ number: Int, of source: String) -> String? {
+        var current = 1
+        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == number { return String(line.hasSuffix("\r") ? line.dropLast() : line) }
+            current += 1
+        }
+        return nil
+    }
+}
+
+/// Every diagnostic found while reading recipes, thrown as one error.
+public struct RecipeErrors: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+    /// Source text of each file, for rendering the offending line.
+    public var sources: [String: String]
+
+    public init(_ diagnostics: [Diagnostic], sources: [String: String]) {
+        self.diagnostics = diagnostics.sorted { $0.location < $1.location }
+        self.sources = sources
+    }
+
+    public var description: String {
+        diagnostics.map { $0.rendered(source: sources[$0.location.path]) }.joined(separator: "\n")
+    }
+}
+
+/// Closest candidate by edit distance, for "did you mean" hints.
+func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+    var best: (String, Int)?
+    for candidate in candidates {
+        let distance = editDistance(word.lowercased(), candidate.lowercased())
+        let limit = max(1, min(3, candidate.count / 3 + 1))
+        if distance <= limit, distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
+    }
+    return best?.0
+}
+
+func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
+    if let s = suggestion(for: word, among: candidates) { return " (did you mean '\(s)'?)" }
+    return ""
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Reads every recipe of a checkout, plus the stock image recipes, collecting every diagnostic.
+public struct RecipeSet: Sendable {
+    public var checkout: Checkout
+    public var sandboxes: [SandboxRecipe]
+    /// By component name: the checkout's own first, then stock ones it does not override.
+    public var images: [String: ImageRecipe]
+    public var diagnostics: [Diagnostic]
+    public var sources: [String: String]
+    /// How many recipe files were read.
+    public var fileCount: Int
+
+    public var errors: RecipeErrors { RecipeErrors(diagnostics, sources: sources) }
+
+    /// Reads `Recipes/*.yml`, `Images/*.yml` and the stock recipes. Never throws for recipe problems:
+    /// they land in `diagnostics`.
+    public static func load(_ checkout: Checkout, stock: [StockRecipes.File] = StockRecipes.files) throws(SandboxError) -> RecipeSet {
+        var set = RecipeSet(checkout: checkout, sandboxes: [], images: [:], diagnostics: [], sources: [:], fileCount: 0)
+        for file in yamlFiles(in: checkout.imagesDirectory) {
+            set.readImage(path: file, directory: checkout.imagesDirectory.path)
+        }
+        var stockNames: Set<String> = []
+        for file in stock {
+            let name = (file.name as NSString).deletingPathExtension
+            guard set.images[name] == nil, !set.hasImageFile(name) else { continue }
+            let reader = YAMLReader(path: "<stock>/\(file.name)", source: file.text)
+            set.sources[reader.path] = file.text
+            if let recipe = ImageRecipe.parse(reader, directory: nil) { set.images[recipe.name] = recipe; stockNames.insert(name) }
+            set.diagnostics += reader.diagnostics
+        }
+        for file in yamlFiles(in: checkout.recipesDirectory) {
+            let display = checkout.display(file)
+            guard let text = read(file, display: display, into: &set) else { continue }
+            set.fileCount += 1
+            let reader = YAMLReader(path: display, source: text)
+            if let recipe = SandboxRecipe.parse(reader) {
+                if let other = set.sandboxes.first(where: { $0.name == recipe.name }) {
+                    set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1),
+                                                      "sandbox '\(recipe.name)' is also defined in \(other.path); sandbox names must be unique"))
+                } else {
+                    set.sandboxes.append(recipe)
+                }
+            }
+            set.diagnostics += reader.diagnostics
+        }
+        if set.sandboxes.isEmpty && set.diagnostics.isEmpty && yamlFiles(in: checkout.recipesDirectory).isEmpty {
+            throw SandboxError(.noRecipes, "Recipes/ in \(checkout.root.path) holds no .yml sandbox recipe",
+                               fix: "add one, like Recipes/app.yml; see docs/recipes.md")
+        }
+        return set
+    }
+
+    private func hasImageFile(_ name: String) -> Bool {
+        images.values.contains { ($0.path as NSString).lastPathComponent == "\(name).yml" }
+    }
+
+    private mutating func readImage(path: String, directory: String) {
+        let display = checkout.display(path)
+        guard let text = Self.read(path, display: display, into: &self) else { return }
+        fileCount += 1
+        let reader = YAMLReader(path: display, source: text)
+        if let recipe = ImageRecipe.parse(reader, directory: directory) {
+            let expected = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            if recipe.name != expected {
+                reader.error(at: SourceLocation(path: display, line: 1, column: 1),
+                             "image recipe '\(recipe.name)' is in \(expected).yml; rename the file to Images/\(recipe.name).yml or set 'image: \(expected)' (sandbox recipes find images by file name)")
+            } else {
+                images[recipe.name] = recipe
+            }
+        }
+        diagnostics += reader.diagnostics
+    }
+
+    private static func read(_ path: String, display: String, into set: inout RecipeSet) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1), "cannot read the file"))
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1), "the file is not UTF-8 text"))
+            return nil
+        }
+        set.sources[display] = text
+        return text
+    }
+
+    static func yamlFiles(in directory: URL) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { ($0.hasSuffix(".yml") || $0.hasSuffix(".yaml")) && !$0.hasPrefix(".") }
+            .sorted().map { directory.appendingPathComponent($0).path }
+    }
+
+    /// The sandbox to act on: the named one, or the only one.
+    public func sandbox(named name: String?) throws(SandboxError) -> SandboxRecipe {
+        if let name {
+            if let s = sandboxes.first(where: { $0.name == name }) { return s }
+            let names = sandboxes.map(\.name)
+            throw SandboxError(.unknownSandbox, "no sandbox named '\(name)' in Recipes/\(didYouMean(name, among: names))",
+                               fix: names.isEmpty ? "add Recipes/\(name).yml" : "use one of: \(names.joined(separator: ", "))")
+        }
+        if sandboxes.count == 1 { return sandboxes[0] }
+        if sandboxes.isEmpty {
+            throw SandboxError(.noRecipes, "Recipes/ holds no valid sandbox recipe", fix: "run `sandbox check` to see what is wrong")
+        }
+        throw SandboxError(.ambiguousSandbox, "Recipes/ holds \(sandboxes.count) sandboxes: \(sandboxes.map(\.name).joined(separator: ", "))",
+                           fix: "name one: sandbox up \(sandboxes[0].name)")
+    }
+}

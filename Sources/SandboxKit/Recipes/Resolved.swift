@@ -1,0 +1,64 @@
+import Foundation
+
+/// A sandbox recipe with every reference followed, every file read and every hash computed.
+/// Planning and applying work only from this.
+public struct ResolvedSandbox: Sendable, Equatable {
+    public var name: String
+    public var owner: String
+    public var recipePath: String
+    /// Images in build order: every base before the images built from it.
+    public var images: [ResolvedImage]
+    public var services: [ResolvedService]
+    public var env: [SandboxRecipe.EnvEntry]
+
+    public func image(_ tag: String) -> ResolvedImage? { images.first { $0.tag == tag } }
+    public func service(_ name: String) -> ResolvedService? { services.first { $0.name == name } }
+}
+
+public struct ResolvedImage: Sendable, Equatable {
+    public enum Base: Sendable, Equatable {
+        /// Another recipe's image, built first.
+        case recipe(tag: String)
+        /// An image from outside: present locally, pulled, or (with a bootstrap recipe) made from a Debian mirror.
+        case external(String)
+    }
+
+    public var recipe: ImageRecipe
+    public var tag: String
+    /// Content hash of everything that goes into the image, stored as a label.
+    public var hash: String
+    /// nil for a bootstrapped base image.
+    public var base: Base?
+    /// Absolute paths of the files `copy` steps bring in, by their `src`.
+    public var files: [String: String]
+}
+
+public struct ResolvedService: Sendable, Equatable {
+    public var name: String
+    public var imageTag: String
+    public var imageHash: String
+    public var spec: ServiceSpec
+    public var actions: [String: ImageRecipe.Action]
+    public var hostPort: Int?
+    public var publish: String
+    public var setup: [ResolvedStep]
+    public var update: [ResolvedStep]
+    /// Hash of everything a fresh, set-up data dir depends on: image, init and setup steps.
+    public var freshHash: String
+    public var setupHash: String
+}
+
+/// One setup or update step, ready to run.
+public struct ResolvedStep: Sendable, Equatable, Codable {
+    /// How people see it: `sql demo/migrations/0002.sql`.
+    public var title: String
+    public var action: String
+    /// The command to run in the service container (image-recipe references).
+    public var command: Template
+    /// Parameter values (sandbox-recipe references), substituted into `command`.
+    public var params: [String: Template]
+    /// Absolute path of the file fed to standard input.
+    public var stdinFile: String?
+    public var hash: String
+    public var location: SourceLocation
+}

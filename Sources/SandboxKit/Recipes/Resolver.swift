@@ -1,0 +1,214 @@
+import Foundation
+
+/// Follows a sandbox recipe's references to image recipes, actions and files, and computes every hash.
+public struct Resolver {
+    public var set: RecipeSet
+    /// Bumped when the way images or data dirs are made changes, so old hashes stop matching.
+    public static let formatVersion = 1
+
+    public init(_ set: RecipeSet) { self.set = set }
+
+    /// Resolves one sandbox, or throws every problem found as diagnostics.
+    public func resolve(_ recipe: SandboxRecipe) throws(RecipeErrors) -> ResolvedSandbox {
+        var diagnostics: [Diagnostic] = []
+        var images: [ResolvedImage] = []
+        var services: [ResolvedService] = []
+        for service in recipe.services {
+            guard let chain = imageChain(service.image, from: service.imageLocation, &diagnostics) else { continue }
+            for (index, image) in chain.enumerated() where !images.contains(where: { $0.recipe.name == image.name }) {
+                let base: ResolvedImage? = index == 0 ? nil : images.first { $0.recipe.name == chain[index - 1].name }
+                images.append(resolveImage(image, base: base, sandbox: recipe, &diagnostics))
+            }
+            guard let top = chain.last, let image = images.first(where: { $0.recipe.name == top.name }) else { continue }
+            guard let spec = top.service else {
+                diagnostics.append(Diagnostic(service.imageLocation, "image recipe '\(top.name)' has no 'service' section, so it cannot run as a service"))
+                continue
+            }
+            let recipeDir = (set.checkout.recipesDirectory.path)
+            let setup = resolveSteps(service.setup, kind: "setup", actions: top.actions, spec: spec, recipeDir: recipeDir, &diagnostics)
+            let update = resolveSteps(service.update, kind: "update", actions: top.actions, spec: spec, recipeDir: recipeDir, &diagnostics)
+            let setupHash = ContentHash.of(setup.map(\.hash))
+            let fresh = FreshKey(format: Self.formatVersion, image: image.hash, initSteps: spec.initSteps.map(\.raw),
+                                 user: spec.user, data: spec.data, setup: setupHash,
+                                 instanceBound: setup.contains { $0.params.values.contains { $0.references.contains("instance") } })
+            services.append(ResolvedService(name: service.name, imageTag: image.tag, imageHash: image.hash, spec: spec,
+                                            actions: top.actions, hostPort: service.hostPort, publish: service.publish,
+                                            setup: setup, update: update, freshHash: ContentHash.of(fresh), setupHash: setupHash))
+        }
+        if !diagnostics.isEmpty { throw RecipeErrors(diagnostics, sources: set.sources) }
+        return ResolvedSandbox(name: recipe.name, owner: recipe.owner, recipePath: recipe.path, images: images,
+                               services: services, env: recipe.env)
+    }
+
+    struct FreshKey: Encodable {
+        var format: Int, image: String, initSteps: [String], user: String?, data: String, setup: String, instanceBound: Bool
+    }
+
+    /// The recipes from the bottom base up to `name`, or nil with a diagnostic for a missing or cyclic reference.
+    func imageChain(_ name: String, from location: SourceLocation, _ diagnostics: inout [Diagnostic]) -> [ImageRecipe]? {
+        var chain: [ImageRecipe] = []
+        var current = name
+        var at = location
+        while true {
+            guard let recipe = set.images[current] else {
+                let known = set.images.keys.sorted()
+                diagnostics.append(Diagnostic(at, "no image recipe '\(current)' in Images/ or the stock recipes\(didYouMean(current, among: known)); known: \(known.joined(separator: ", "))"))
+                return nil
+            }
+            if chain.contains(where: { $0.name == recipe.name }) {
+                let cycle = (chain.map(\.name) + [recipe.name]).joined(separator: " -> ")
+                diagnostics.append(Diagnostic(at, "image recipes form a cycle: \(cycle); one of them must start from a base image"))
+                return nil
+            }
+            chain.insert(recipe, at: 0)
+            guard let from = recipe.from else { break }
+            at = recipe.fromLocation ?? at
+            if let next = baseRecipe(for: from) { current = next } else { break }
+        }
+        return chain
+    }
+
+    /// The recipe a `from:` names: another recipe by name, or the bootstrap recipe that provides an external image.
+    func baseRecipe(for from: String) -> String? {
+        if set.images[from] != nil { return from }
+        if let r = set.images.values.first(where: { $0.bootstrap?.provides == from }) { return r.name }
+        if !from.contains(":") && !from.contains("/") { return from } // a bare name must be a recipe: reported as missing
+        return nil
+    }
+
+    struct ImageContent: Encodable {
+        var format: Int
+        var base: String
+        var bootstrap: ImageRecipe.Bootstrap?
+        var build: [ImageRecipe.BuildStep]
+        var files: [String: String]
+        var runAs: String?, data: String?, port: Int?, env: [String: String]?, start: String?, stopSignal: String?
+        var entry: String
+    }
+
+    func resolveImage(_ recipe: ImageRecipe, base: ResolvedImage?, sandbox: SandboxRecipe, _ diagnostics: inout [Diagnostic]) -> ResolvedImage {
+        var files: [String: String] = [:]
+        var fileHashes: [String: String] = [:]
+        for step in recipe.build {
+            guard case let .copy(src, _, _) = step, let dir = recipe.directory else { continue }
+            let full = (dir as NSString).appendingPathComponent(src)
+            files[src] = full
+            fileHashes[src] = (try? ContentHash.of(file: full)) ?? "unreadable"
+        }
+        let baseName: String
+        let baseRef: ResolvedImage.Base?
+        if let base {
+            baseName = base.hash
+            baseRef = base.recipe.bootstrap != nil ? .external(base.tag) : .recipe(tag: base.tag)
+        } else if let from = recipe.from {
+            baseName = from
+            baseRef = .external(from)
+        } else {
+            baseName = ""
+            baseRef = nil
+        }
+        let s = recipe.service
+        let content = ImageContent(format: Self.formatVersion, base: baseName, bootstrap: recipe.bootstrap, build: recipe.build,
+                                   files: fileHashes, runAs: s?.runAs, data: s?.data, port: s?.port, env: s?.env,
+                                   start: s?.start.raw, stopSignal: s?.stopSignal, entry: EntryScript.text)
+        let tag = recipe.bootstrap?.provides ?? "\(sandbox.owner)/\(recipe.name):\(sandbox.name)"
+        return ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files)
+    }
+
+    struct StepContent: Encodable {
+        var action: String
+        var command: String
+        var params: [String: String]
+        var stdin: String?
+        var file: String?
+        var fileHash: String?
+    }
+
+    func resolveSteps(_ steps: [SandboxRecipe.Step], kind: String, actions: [String: ImageRecipe.Action], spec: ServiceSpec,
+                      recipeDir: String, _ diagnostics: inout [Diagnostic]) -> [ResolvedStep] {
+        var out: [ResolvedStep] = []
+        for step in steps {
+            if step.action == "run", let command = step.command {
+                let content = StepContent(action: "run", command: command.raw, params: [:])
+                out.append(ResolvedStep(title: "run \(command.raw.prefix(40))", action: "run", command: command, params: [:],
+                                        stdinFile: nil, hash: ContentHash.of(content), location: step.location))
+                continue
+            }
+            guard let action = actions[step.action] else {
+                let names = actions.keys.sorted() + ["run"]
+                diagnostics.append(Diagnostic(step.location, "unknown action '\(step.action)'\(didYouMean(step.action, among: names)); this image offers: \(names.joined(separator: ", "))"))
+                continue
+            }
+            var params: [String: Template] = [:]
+            var ok = true
+            for p in step.params {
+                guard action.params.contains(where: { $0.name == p.name }) else {
+                    let names = action.params.map(\.name)
+                    diagnostics.append(Diagnostic(p.location, "action '\(action.name)' has no parameter '\(p.name)'\(didYouMean(p.name, among: names)); it takes: \(names.isEmpty ? "none" : names.joined(separator: ", "))"))
+                    ok = false
+                    continue
+                }
+                params[p.name] = p.value
+            }
+            for p in action.params where params[p.name] == nil {
+                if let d = p.defaultValue, case let .success(t) = Template.parse(d) { params[p.name] = t; continue }
+                diagnostics.append(Diagnostic(step.location, "action '\(action.name)' needs parameter '\(p.name)'"))
+                ok = false
+            }
+            guard ok else { continue }
+            // The stdin file: one step per file; a folder (for `files`) expands to one step per file, in name order.
+            var files: [String?] = [nil]
+            if let stdin = action.stdin, let template = params[stdin] {
+                let kindOf = action.params.first { $0.name == stdin }?.kind ?? .file
+                let location = step.params.first { $0.name == stdin }?.location ?? step.location
+                if !template.references.isEmpty {
+                    diagnostics.append(Diagnostic(location, "file parameter '\(stdin)' must be a plain path, without {references}"))
+                    continue
+                }
+                let relative = template.raw
+                let full = (recipeDir as NSString).appendingPathComponent(relative)
+                var isDir: ObjCBool = false
+                if relative.hasPrefix("/") || relative.split(separator: "/").contains("..") {
+                    diagnostics.append(Diagnostic(location, "'\(relative)' must be a path inside Recipes/"))
+                    continue
+                }
+                guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else {
+                    diagnostics.append(Diagnostic(location, "file 'Recipes/\(relative)' does not exist"))
+                    continue
+                }
+                if isDir.boolValue {
+                    guard kindOf == .files else {
+                        diagnostics.append(Diagnostic(location, "'Recipes/\(relative)' is a folder, but parameter '\(stdin)' of '\(action.name)' takes one file"))
+                        continue
+                    }
+                    let names = ((try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [])
+                        .filter { !$0.hasPrefix(".") }.sorted()
+                    files = names.map { (relative.hasSuffix("/") ? relative : relative + "/") + $0 }
+                } else {
+                    files = [relative]
+                }
+            }
+            for file in files {
+                var fileHash: String?
+                var stdinPath: String?
+                if let file {
+                    stdinPath = (recipeDir as NSString).appendingPathComponent(file)
+                    do { fileHash = try ContentHash.of(file: stdinPath ?? "") } catch {
+                        diagnostics.append(Diagnostic(step.location, "cannot read 'Recipes/\(file)': \(error.localizedDescription)"))
+                        continue
+                    }
+                }
+                var shown = params.filter { $0.key != action.stdin }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }
+                if let file { shown.append(file) }
+                let content = StepContent(action: action.name, command: action.run.raw, params: params.mapValues(\.raw),
+                                          stdin: action.stdin, file: file, fileHash: fileHash)
+                var stepParams = params
+                if let stdin = action.stdin { stepParams[stdin] = nil }
+                out.append(ResolvedStep(title: ([action.name] + shown).joined(separator: " "), action: action.name, command: action.run,
+                                        params: stepParams, stdinFile: stdinPath, hash: ContentHash.of(content), location: step.location))
+            }
+        }
+        _ = kind
+        return out
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Yams
+
+/// Which services a sandbox has, how each is set up and updated, and what it exports.
+public struct SandboxRecipe: Sendable, Equatable {
+    public var name: String
+    public var owner: String
+    public var path: String
+    public var source: String
+    public var services: [Service]
+    public var env: [EnvEntry]
+
+    public struct Service: Sendable, Equatable {
+        public var name: String
+        public var image: String
+        public var imageLocation: SourceLocation
+        /// A fixed host port; nil picks a free one and keeps it.
+        public var hostPort: Int?
+        /// The host address ports are published on.
+        public var publish: String
+        public var setup: [Step]
+        public var update: [Step]
+        public var location: SourceLocation
+    }
+
+    public struct Step: Sendable, Equatable {
+        public var action: String
+        public var location: SourceLocation
+        public var params: [Param]
+        /// For the built-in `run` step: the command.
+        public var command: Template?
+
+        public struct Param: Sendable, Equatable {
+            public var name: String
+            public var value: Template
+            public var location: SourceLocation
+        }
+    }
+
+    public struct EnvEntry: Sendable, Equatable {
+        public var name: String
+        public var value: Template
+        public var location: SourceLocation
+    }
+}
+
+extension SandboxRecipe {
+    static let topKeys = ["sandbox", "owner", "services", "env"]
+    static let serviceKeys = ["image", "port", "publish", "setup", "update"]
+    /// What `{service.X}` may name.
+    static let serviceFields = ["host", "port", "user", "password", "url"]
+
+    static func parse(_ reader: YAMLReader) -> SandboxRecipe? {
+        guard let root = reader.root() else { return nil }
+        guard let top = reader.mapping(root, what: "a sandbox recipe", allowed: topKeys, required: ["sandbox", "owner", "services"]) else { return nil }
+        let before = reader.diagnostics.count
+        var recipe = SandboxRecipe(name: "", owner: "", path: reader.path, source: reader.source, services: [], env: [])
+        if let node = top["sandbox"], let name = reader.nonEmptyString(node, what: "'sandbox'") {
+            if ImageRecipe.isComponentName(name) { recipe.name = name } else {
+                reader.error(at: node, "'sandbox' must be lower-case letters, digits, '.', '-' or '_', like 'bookmarker'; got '\(name)'")
+            }
+        }
+        if let node = top["owner"], let owner = reader.nonEmptyString(node, what: "'owner'") {
+            if ImageRecipe.isComponentName(owner) { recipe.owner = owner } else {
+                reader.error(at: node, "'owner' becomes the first part of image tags and must be lower-case, like 'acme'; got '\(owner)'")
+            }
+        }
+        var serviceNames: [String] = []
+        if let node = top["services"], let pairs = reader.namedMapping(node, what: "'services'") {
+            if pairs.isEmpty { reader.error(at: node, "'services' is empty; a sandbox needs at least one service") }
+            serviceNames = pairs.map(\.key)
+            for (name, keyNode, value) in pairs {
+                guard isServiceName(name) else {
+                    reader.error(at: keyNode, "service names are lower-case letters, digits and '-', starting with a letter, like 'db'; got '\(name)'")
+                    continue
+                }
+                if let service = parseService(reader, name: name, keyNode: keyNode, value, services: serviceNames) {
+                    recipe.services.append(service)
+                }
+            }
+        }
+        if let node = top["env"], let pairs = reader.stringMap(node, what: "'env'") {
+            for p in pairs {
+                guard isEnvName(p.key) else {
+                    reader.error(at: p.keyNode, "'\(p.key)' is not a valid environment variable name; use letters, digits and '_'")
+                    continue
+                }
+                if let t = checkedReference(reader, p.valueNode, raw: p.value, services: serviceNames) {
+                    recipe.env.append(EnvEntry(name: p.key, value: t, location: reader.location(p.keyNode.mark)))
+                }
+            }
+        }
+        return reader.diagnostics.count == before ? recipe : nil
+    }
+
+    static func isServiceName(_ name: String) -> Bool {
+        guard let first = name.first, first.isLowercase, first.isASCII else { return false }
+        return name.count <= 30 && name.allSatisfy { ($0.isLowercase && $0.isASCII) || $0.isNumber || $0 == "-" }
+    }
+
+    static func isEnvName(_ name: String) -> Bool {
+        guard let first = name.first, first.isLetter || first == "_" else { return false }
+        return name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
+    }
+
+    static func parseService(_ reader: YAMLReader, name: String, keyNode: Node, _ node: Node, services: [String]) -> Service? {
+        guard let map = reader.mapping(node, what: "service '\(name)'", allowed: serviceKeys, required: ["image"]) else { return nil }
+        let before = reader.diagnostics.count
+        let image = map["image"].flatMap { reader.nonEmptyString($0, what: "'image'") }
+        var hostPort: Int?
+        if let node = map["port"] {
+            if reader.scalarString(node) != "auto" { hostPort = reader.int(node, what: "'port'", range: 1...65535) }
+        }
+        var publish = "127.0.0.1"
+        if let node = map["publish"], let p = reader.string(node, what: "'publish'") {
+            if isIPv4(p) { publish = p } else {
+                reader.error(at: node, "'publish' must be an IPv4 address such as 127.0.0.1 (the default) or 0.0.0.0; got '\(p)'")
+            }
+        }
+        let setup = map["setup"].map { parseSteps(reader, $0, what: "'setup'", services: services) } ?? []
+        let update = map["update"].map { parseSteps(reader, $0, what: "'update'", services: services) } ?? []
+        guard reader.diagnostics.count == before, let image, let imageNode = map["image"] else { return nil }
+        return Service(name: name, image: image, imageLocation: reader.location(imageNode.mark), hostPort: hostPort,
+                       publish: publish, setup: setup, update: update, location: reader.location(keyNode.mark))
+    }
+
+    static func isIPv4(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in p.count <= 3 && Int(p).map { (0...255).contains($0) } == true }
+    }
+
+    static func parseSteps(_ reader: YAMLReader, _ node: Node, what: String, services: [String]) -> [Step] {
+        guard let items = reader.sequence(node, what: what) else { return [] }
+        var steps: [Step] = []
+        for item in items {
+            guard let pairs = reader.namedMapping(item, what: "a step in \(what)") else { continue }
+            guard pairs.count == 1, let (action, actionNode, value) = pairs.first.map({ ($0.key, $0.keyNode, $0.value) }) else {
+                reader.error(at: item, pairs.isEmpty
+                    ? "a step names one action, like '- sql: {database: app, file: schema.sql}'"
+                    : "a step names exactly one action; write each action as its own '- ' item")
+                continue
+            }
+            let location = reader.location(actionNode.mark)
+            if action == "run" {
+                guard let raw = reader.nonEmptyString(value, what: "'run'"),
+                      let t = checkedReference(reader, value, raw: raw, services: services) else { continue }
+                steps.append(Step(action: "run", location: location, params: [], command: t))
+                continue
+            }
+            var params: [Step.Param] = []
+            if case .scalar = value, reader.scalarString(value) == nil {
+                // `- create-database:` with no parameters.
+            } else if let pmap = reader.namedMapping(value, what: "the parameters of '\(action)'") {
+                for (pname, pkey, pvalue) in pmap {
+                    guard let raw = reader.string(pvalue, what: "parameter '\(pname)'"),
+                          let t = checkedReference(reader, pvalue, raw: raw, services: services) else { continue }
+                    params.append(Step.Param(name: pname, value: t, location: reader.location(pkey.mark)))
+                }
+            }
+            steps.append(Step(action: action, location: location, params: params, command: nil))
+        }
+        return steps
+    }
+
+    /// Checks every reference a sandbox recipe string may hold: `{instance}`, `{sandbox}`,
+    /// `{SERVICE.FIELD}` and `{env.NAME}` (with an optional `:-default`).
+    static func checkedReference(_ reader: YAMLReader, _ node: Node, raw: String, services: [String]) -> Template? {
+        ImageRecipe.checkedTemplate(reader, node, raw: raw) { name in
+            if name == "instance" || name == "sandbox" { return nil }
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts.count == 2 {
+                if parts[0] == "env" { return isEnvName(parts[1]) ? nil : "'\(parts[1])' is not a valid environment variable name" }
+                if services.contains(parts[0]) {
+                    return serviceFields.contains(parts[1]) ? nil
+                        : "unknown field '\(parts[1])' of service '\(parts[0])'\(didYouMean(parts[1], among: serviceFields)); known: \(serviceFields.joined(separator: ", "))"
+                }
+                return "unknown service '\(parts[0])' in '{\(name)}'\(didYouMean(parts[0], among: services + ["env"]))"
+            }
+            return "unknown reference '{\(name)}'\(didYouMean(name, among: ["instance", "sandbox"])); use {instance}, {sandbox}, {SERVICE.port} or {env.NAME}"
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Yams
+
+/// Walks a composed YAML tree and collects diagnostics instead of stopping at
+/// the first problem, so that `sandbox check` reports every error in a file.
+final class YAMLReader {
+    let path: String
+    let source: String
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(path: String, source: String) {
+        self.path = path
+        self.source = source
+    }
+
+    /// The document's root, or nil with a diagnostic for broken YAML.
+    func root() -> Node? {
+        do {
+            guard let node = try Yams.compose(yaml: source) else {
+                error(at: nil, "the file is empty; expected a mapping of keys")
+                return nil
+            }
+            return node
+        } catch let yaml as YamlError {
+            switch yaml {
+            case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+                 let .composer(context, problem, mark, _):
+                let detail = context.map { "\(problem) (\($0.text))" } ?? problem
+                diagnostics.append(Diagnostic(location(mark), "invalid YAML: \(detail)"))
+            case let .duplicatedKeysInMapping(duplicates, context):
+                diagnostics.append(Diagnostic(location(context.mark),
+                                              "duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))"))
+            case let .reader(problem, _, _, _):
+                error(at: nil, "invalid YAML: \(problem)")
+            default:
+                error(at: nil, "invalid YAML: \(yaml)")
+            }
+            return nil
+        } catch {
+            self.error(at: nil, "invalid YAML: \(error)")
+            return nil
+        }
+    }
+
+    func location(_ mark: Mark?) -> SourceLocation {
+        SourceLocation(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    func error(at node: Node?, _ message: String) {
+        diagnostics.append(Diagnostic(location(node?.mark), message))
+    }
+
+    func error(at location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+
+    // MARK: Shapes
+
+    /// A mapping's entries in file order, keyed by string.
+    struct Entries {
+        var pairs: [(key: String, keyNode: Node, value: Node)]
+        subscript(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+        func keyNode(_ key: String) -> Node? { pairs.first { $0.key == key }?.keyNode }
+    }
+
+    /// Reads a mapping, rejecting unknown keys (with a suggestion) and reporting missing required ones.
+    func mapping(_ node: Node, what: String, allowed: [String], required: [String] = []) -> Entries? {
+        guard case let .mapping(mapping) = resolved(node) else {
+            error(at: node, "\(what) must be a mapping, not \(describe(node))")
+            return nil
+        }
+        var entries = Entries(pairs: [])
+        for (keyNode, value) in mapping {
+            guard let key = scalarString(keyNode) else {
+                error(at: keyNode, "keys in \(what) must be plain strings")
+                continue
+            }
+            if !allowed.contains(key) {
+                error(at: keyNode, "unknown key '\(key)' in \(what)\(didYouMean(key, among: allowed))")
+                continue
+            }
+            entries.pairs.append((key, keyNode, value))
+        }
+        for key in required where entries[key] == nil {
+            error(at: node, "\(what) is missing required key '\(key)'")
+        }
+        return entries
+    }
+
+    /// A mapping whose keys are names chosen by the user (services, actions, env).
+    func namedMapping(_ node: Node, what: String) -> [(key: String, keyNode: Node, value: Node)]? {
+        guard case let .mapping(mapping) = resolved(node) else {
+            error(at: node, "\(what) must be a mapping, not \(describe(node))")
+            return nil
+        }
+        var out: [(String, Node, Node)] = []
+        for (keyNode, value) in mapping {
+            guard let key = scalarString(keyNode) else {
+                error(at: keyNode, "keys in \(what) must be plain strings")
+                continue
+            }
+            out.append((key, keyNode, value))
+        }
+        return out
+    }
+
+    func sequence(_ node: Node, what: String) -> [Node]? {
+        guard case let .sequence(sequence) = resolved(node) else {
+            error(at: node, "\(what) must be a list, not \(describe(node))")
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    /// A scalar read as text. Numbers and booleans are accepted and kept as written.
+    func string(_ node: Node, what: String) -> String? {
+        if let s = scalarString(node) { return s }
+        error(at: node, "\(what) must be a string, not \(describe(node))")
+        return nil
+    }
+
+    func nonEmptyString(_ node: Node, what: String) -> String? {
+        guard let s = string(node, what: what) else { return nil }
+        if s.trimmingCharacters(in: .whitespaces).isEmpty {
+            error(at: node, "\(what) must not be empty")
+            return nil
+        }
+        return s
+    }
+
+    func int(_ node: Node, what: String, range: ClosedRange<Int>) -> Int? {
+        guard case let .scalar(scalar) = resolved(node), scalar.style == .plain, let value = Int(scalar.string) else {
+            error(at: node, "\(what) must be a whole number, not \(describe(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            error(at: node, "\(what) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+            return nil
+        }
+        return value
+    }
+
+    func bool(_ node: Node, what: String) -> Bool? {
+        if case let .scalar(scalar) = resolved(node), scalar.style == .plain {
+            switch scalar.string {
+            case "true", "yes", "on": return true
+            case "false", "no", "off": return false
+            default: break
+            }
+        }
+        error(at: node, "\(what) must be true or false, not \(describe(node))")
+        return nil
+    }
+
+    /// A list of strings; a single string is accepted as a one-element list.
+    func stringList(_ node: Node, what: String) -> [String]? {
+        if case .scalar = resolved(node), let s = scalarString(node) { return [s] }
+        guard let items = sequence(node, what: what) else { return nil }
+        var out: [String] = []
+        var ok = true
+        for item in items {
+            if let s = string(item, what: "each item of \(what)") { out.append(s) } else { ok = false }
+        }
+        return ok ? out : nil
+    }
+
+    func stringMap(_ node: Node, what: String) -> [(key: String, keyNode: Node, value: String, valueNode: Node)]? {
+        guard let pairs = namedMapping(node, what: what) else { return nil }
+        var out: [(String, Node, String, Node)] = []
+        for (key, keyNode, value) in pairs {
+            if let s = string(value, what: "'\(key)' in \(what)") { out.append((key, keyNode, s, value)) }
+        }
+        return out
+    }
+
+    // MARK: Helpers
+
+    func scalarString(_ node: Node) -> String? {
+        if case let .scalar(scalar) = resolved(node) {
+            // A plain `~` or `null` is no value at all, not the text "null".
+            if scalar.style == .plain, ["~", "null", "Null", "NULL", ""].contains(scalar.string) { return nil }
+            return scalar.string
+        }
+        return nil
+    }
+
+    func resolved(_ node: Node) -> Node {
+        node
+    }
+
+    func describe(_ node: Node) -> String {
+        switch resolved(node) {
+        case let .scalar(scalar):
+            if scalar.style == .plain, ["~", "null", "Null", "NULL", ""].contains(scalar.string) { return "nothing" }
+            let text = scalar.string.count > 30 ? String(scalar.string.prefix(27)) + "..." : scalar.string
+            return "'\(text)'"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+}

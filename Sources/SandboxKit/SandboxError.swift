@@ -1,0 +1,52 @@
+import Foundation
+
+/// The one error type people see: what went wrong, and the next thing to do.
+/// Every code is listed with its cause and fix in docs/errors.md.
+public struct SandboxError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, CaseIterable, Codable {
+        case noRecipes = "no-recipes"
+        case invalidRecipes = "invalid-recipes"
+        case unknownSandbox = "unknown-sandbox"
+        case ambiguousSandbox = "ambiguous-sandbox"
+        case unknownService = "unknown-service"
+        case dockerMissing = "docker-missing"
+        case engineUnreachable = "engine-unreachable"
+        case dockerFailed = "docker-failed"
+        case buildFailed = "build-failed"
+        case baseImageUnavailable = "base-image-unavailable"
+        case initFailed = "init-failed"
+        case notReady = "not-ready"
+        case stepFailed = "step-failed"
+        case portTaken = "port-taken"
+        case dataDirNotWritable = "data-dir-not-writable"
+        case dataDirMismatch = "data-dir-mismatch"
+        case instanceBusy = "instance-busy"
+        case notRunning = "not-running"
+        case noSuchSnapshot = "no-such-snapshot"
+        case invalidName = "invalid-name"
+        case interrupted = "interrupted"
+        case io = "io"
+    }
+
+    public var code: Code
+    public var message: String
+    public var fix: String?
+    /// Last lines of the failing command's output, shown under the message.
+    public var detail: String?
+
+    public init(_ code: Code, _ message: String, fix: String? = nil, detail: String? = nil) {
+        self.code = code
+        self.message = message
+        self.fix = fix
+        self.detail = detail
+    }
+
+    public var description: String {
+        var out = "error: \(message)"
+        if let detail, !detail.isEmpty {
+            out += "\n" + detail.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }.joined(separator: "\n")
+        }
+        if let fix { out += "\nfix: \(fix)" }
+        return out
+    }
+}
