@@ -1,0 +1,45 @@
+import Foundation
+
+/// What made a data dir and what has been applied to it. Lives inside the data dir
+/// (`.sandbox-data.json`, mode 0600) so it travels with copies, snapshots and golden dirs.
+public struct DataStamp: Sendable, Equatable, Codable {
+    public var engine: String
+    public var version: String
+    public var imageHash: String
+    public var freshHash: String
+    public var setupHash: String
+    /// The login user and its generated password.
+    public var user: String?
+    public var password: String?
+    /// Hashes of the update steps applied, with their titles.
+    public var updates: [String: String]
+
+    public static let fileName = ".sandbox-data.json"
+
+    public static func read(from dataDir: URL) -> DataStamp? {
+        guard let data = FileManager.default.contents(atPath: dataDir.appendingPathComponent(fileName).path) else { return nil }
+        return try? JSONDecoder().decode(DataStamp.self, from: data)
+    }
+
+    /// Written to a temporary file and renamed, so a crash never leaves half a stamp.
+    public func write(to dataDir: URL) throws(SandboxError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        do {
+            try FileSystem.writeAtomically(try encoder.encode(self), to: dataDir.appendingPathComponent(Self.fileName), mode: 0o600)
+        } catch let error as SandboxError {
+            throw error
+        } catch {
+            throw SandboxError(.io, "cannot write \(dataDir.path)/\(Self.fileName): \(error.localizedDescription)",
+                               fix: "check that the folder is writable")
+        }
+    }
+}
+
+/// What a data dir folder holds, as far as planning cares.
+public enum DataDirState: Sendable, Equatable {
+    case missing
+    /// A folder that exists but was not made by sandbox (no stamp).
+    case foreign
+    case ready(DataStamp)
+}

@@ -1,0 +1,231 @@
+import Foundation
+import Subprocess
+
+/// Makes images present: bases (local, pulled or bootstrapped) and recipe builds.
+public protocol ImageProviding: Sendable {
+    func ensureBase(_ tag: String, recipe: ImageRecipe?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
+    func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
+}
+
+/// Carries out a plan, one action at a time, and makes no decisions of its own.
+/// Each action either completes or leaves nothing a later `up` would mistake for done.
+public struct Executor: Sendable {
+    public var docker: Docker
+    public var layout: InstanceLayout
+    public var sandbox: ResolvedSandbox
+    public var planner: Planner
+    public var images: any ImageProviding
+    public var reporter: any ProgressReporter
+    /// How long a service may take to answer its readiness check.
+    public var readyTimeout: Duration = .seconds(120)
+
+    public init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, planner: Planner,
+                images: any ImageProviding, reporter: any ProgressReporter) {
+        self.docker = docker
+        self.layout = layout
+        self.sandbox = sandbox
+        self.planner = planner
+        self.images = images
+        self.reporter = reporter
+    }
+
+    public func apply(_ plan: Plan) async throws(SandboxError) {
+        if !plan.problems.isEmpty {
+            throw SandboxError(.invalidRecipes, plan.problems.joined(separator: "\n"), fix: nil)
+        }
+        try FileSystem.ensureDirectory(layout.root)
+        try FileSystem.checkWritable(layout.root)
+        var state = InstanceState.read(layout) ?? InstanceState(sandbox: sandbox.name)
+        for action in plan.actions {
+            reporter.report(.started(action))
+            let clock = ContinuousClock()
+            let began = clock.now
+            do {
+                try await perform(action, state: &state)
+            } catch {
+                reporter.report(.failed(action, error))
+                throw error
+            }
+            let elapsed = clock.now - began
+            reporter.report(.finished(action, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        }
+        try writeEnv(state)
+    }
+
+    func perform(_ action: Plan.Action, state: inout InstanceState) async throws(SandboxError) {
+        let log = LogFile(layout.logs.appendingPathComponent("\(action.targetText.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: ":", with: "-")).log"))
+        let line: @Sendable (String) -> Void = { text in
+            log.append(text)
+            reporter.report(.output(action, text))
+        }
+        switch (action.target, action.kind) {
+        case let (.image(tag), .ensureBase):
+            let recipe = sandbox.images.first { $0.tag == tag && $0.recipe.bootstrap != nil }?.recipe
+            try await images.ensureBase(tag, recipe: recipe, line: line)
+        case let (.image(tag), .build):
+            guard let image = sandbox.image(tag) else { return }
+            try await images.build(image, line: line)
+        case let (.service(name), .removeContainer(id)):
+            try await docker.run(.stop([id], timeout: sandbox.service(name)?.spec.stopTimeout))
+            try await docker.run(.remove([id]))
+        case let (.service(name), .prepareData):
+            guard let service = sandbox.service(name) else { return }
+            try await DataPreparer(docker: docker, layout: layout, sandbox: sandbox, planner: planner, line: line)
+                .prepare(service)
+        case let (.service(name), .startContainer(id)):
+            try await docker.run(.start([id]))
+            _ = name
+        case let (.service(name), .createContainer(port)):
+            guard let service = sandbox.service(name) else { return }
+            let used = try await createContainer(service, port: port, log: line)
+            state.ports[name] = used
+            try state.write(layout)
+        case let (.service(name), .waitReady):
+            guard let service = sandbox.service(name) else { return }
+            try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: sandbox.name, service: name),
+                                                     service: service, stamp: DataStamp.read(from: layout.dataDir(name)),
+                                                     timeout: readyTimeout)
+        case let (.service(name), .runUpdate(step)):
+            guard let service = sandbox.service(name) else { return }
+            try await runUpdate(step, service: service, state: state, line: line)
+        default:
+            break
+        }
+    }
+
+    /// Labels of a service container: the instance's, plus what lets the next `up` compare it with the recipe.
+    func labels(_ service: ResolvedService, config: ContainerConfig) -> [String: String] {
+        layout.labels(sandbox: sandbox.name).merging([
+            Label.role: "service", Label.service: service.name,
+            Label.configHash: config.hash, Label.imageHash: service.imageHash,
+        ]) { $1 }
+    }
+
+    func createContainer(_ service: ResolvedService, port: Int, log: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> Int {
+        let name = layout.containerName(sandbox: sandbox.name, service: service.name)
+        let stamp = DataStamp.read(from: layout.dataDir(service.name))
+        let start = try Rendering.command(service.spec.start, spec: service.spec, stamp: stamp)
+        var port = port
+        var attempts = 0
+        while true {
+            attempts += 1
+            let config = planner.config(service, port: port)
+            var spec = DockerCommand.RunSpec(name: name, image: service.imageTag, labels: labels(service, config: config))
+            spec.environment = ["SANDBOX_UID": String(planner.uid), "SANDBOX_GID": String(planner.gid)]
+            spec.mounts = [(layout.dataDir(service.name).path, service.spec.data)]
+            spec.publish = (service.publish, port, service.spec.port)
+            spec.stopSignal = service.spec.stopSignal
+            spec.stopTimeout = service.spec.stopTimeout
+            spec.command = [start]
+            let command = DockerCommand.run(spec)
+            let out = try await docker.run(command, check: false)
+            if out.status == 0 { return port }
+            let portProblem = out.stderr.contains("port is already allocated") || out.stderr.contains("address already in use")
+            // The container may exist in "created" state after a failed start; it is ours (by name and labels).
+            _ = try? await docker.run(.remove([name], force: true), check: false)
+            guard portProblem else { throw docker.failure(command, out) }
+            if service.hostPort != nil || attempts >= 5 {
+                throw SandboxError(.portTaken, "port \(port) on \(service.publish) for service \(service.name) is already in use",
+                                   fix: service.hostPort != nil
+                                       ? "stop what uses it (`ss -ltnp 'sport = :\(port)'` shows it), or change 'port' for \(service.name) in \(sandbox.recipePath)"
+                                       : "free some ports in 20000-39999 and run `sandbox up` again")
+            }
+            log("port \(port) was taken in the meantime; trying another")
+            guard let next = Ports.pick(seed: "\(layout.checkout.id)/\(layout.instance)/\(service.name)/\(attempts)", address: service.publish, avoid: [port]) else {
+                throw SandboxError(.portTaken, "no free port for service \(service.name)", fix: "free some ports in 20000-39999")
+            }
+            port = next
+        }
+    }
+
+    func runUpdate(_ step: ResolvedStep, service: ResolvedService, state: InstanceState, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+        let dataDir = layout.dataDir(service.name)
+        guard var stamp = DataStamp.read(from: dataDir) else {
+            throw SandboxError(.io, "the data dir of \(service.name) lost its stamp", fix: "run `sandbox up` again")
+        }
+        let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: state.ports, stamps: [service.name: stamp])
+        let script = try rendering.step(step, service: service)
+        let container = layout.containerName(sandbox: sandbox.name, service: service.name)
+        try await StepRunner(docker: docker).run(step, script: script, container: container, service: service, recipe: sandbox.recipePath, line: line)
+        stamp.updates[step.hash] = step.title
+        try stamp.write(to: dataDir)
+    }
+
+    func writeEnv(_ state: InstanceState) throws(SandboxError) {
+        var stamps: [String: DataStamp] = [:]
+        for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }
+        let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: state.ports, stamps: stamps)
+        let text = Rendering.envFile(try rendering.env())
+        if FileManager.default.contents(atPath: layout.envFile.path) != Data(text.utf8) {
+            try FileSystem.writeAtomically(Data(text.utf8), to: layout.envFile, mode: 0o600)
+        }
+    }
+}
+
+/// Runs one setup or update step inside a running service container.
+struct StepRunner: Sendable {
+    var docker: Docker
+
+    func run(_ step: ResolvedStep, script: String, container: String, service: ResolvedService, recipe: String,
+             line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+        let command = DockerCommand.exec(container, user: service.spec.runAs, script: script, stdinFile: step.stdinFile)
+        let out = try await docker.run(command, check: false)
+        for text in (out.stdout + out.stderr).split(separator: "\n") { line(String(text)) }
+        if out.status != 0 {
+            if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
+            throw SandboxError(.stepFailed, "step '\(step.title)' of service \(service.name) failed (exit status \(out.status)) at \(recipe):\(step.location.line)",
+                               fix: "fix the step or the file it reads, then run `sandbox up` again; it will be retried",
+                               detail: Docker.tail(out.stderr.isEmpty ? out.stdout : out.stderr, lines: 15))
+        }
+    }
+}
+
+/// Waits until a service answers its readiness check: a condition with a deadline.
+struct Readiness: Sendable {
+    var docker: Docker
+
+    func wait(container: String, service: ResolvedService, stamp: DataStamp?, timeout: Duration) async throws(SandboxError) {
+        let check = try Rendering.command(service.spec.ready, spec: service.spec, stamp: stamp)
+        let command = DockerCommand.exec(container, user: service.spec.runAs, script: check)
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        var delay = Duration.milliseconds(50)
+        while true {
+            let out = try await docker.run(command, check: false)
+            if out.status == 0 { return }
+            if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
+            let stopped = out.stderr.contains("is not running") || out.stderr.contains("No such container")
+            if stopped || clock.now >= deadline {
+                let logs = try? await docker.run(.logs(container, tail: 30), check: false)
+                let tail = Docker.tail(((logs?.stdout ?? "") + (logs?.stderr ?? "")), lines: 30)
+                throw SandboxError(.notReady, stopped
+                                   ? "service \(service.name) stopped while starting"
+                                   : "service \(service.name) did not become ready within \(timeout.components.seconds)s",
+                                   fix: "read the log above (`sandbox logs \(service.name)` shows all of it); fix the recipe's 'start' or the data, then `sandbox up` again",
+                                   detail: tail)
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(500))
+        }
+    }
+}
+
+/// Appends lines to a log file under `.sandbox/<instance>/logs/`.
+final class LogFile: Sendable {
+    let url: URL
+    init(_ url: URL) {
+        self.url = url
+        try? FileSystem.ensureDirectory(url.deletingLastPathComponent())
+    }
+
+    func append(_ line: String) {
+        let data = Data((line + "\n").utf8)
+        if let handle = FileHandle(forWritingAtPath: url.path) {
+            handle.seekToEndOfFile()
+            handle.write(data)
+            try? handle.close()
+        } else {
+            FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Where one instance keeps its state under the checkout's `.sandbox/`.
+public struct InstanceLayout: Sendable, Equatable {
+    public var checkout: Checkout
+    public var instance: String
+
+    public init(checkout: Checkout, instance: String) {
+        self.checkout = checkout
+        self.instance = instance
+    }
+
+    /// Instance names become folder and container names.
+    public static func validate(instance: String) throws(SandboxError) {
+        let ok = !instance.isEmpty && instance.count <= 40 && instance.first.map { $0.isLetter || $0.isNumber } == true
+            && instance.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
+        if !ok || instance == "golden" {
+            throw SandboxError(.invalidName, "'\(instance)' is not a usable instance name",
+                               fix: "use lower-case letters, digits, '-' and '_' (up to 40), like 'dev' or 'shard-3'; 'golden' is reserved")
+        }
+    }
+
+    public var root: URL { checkout.stateDirectory.appendingPathComponent(instance) }
+    public func dataDir(_ service: String) -> URL { root.appendingPathComponent(service) }
+    public func staging(_ service: String) -> URL { root.appendingPathComponent(".\(service).staging") }
+    public var stateFile: URL { root.appendingPathComponent("instance.json") }
+    public var envFile: URL { root.appendingPathComponent("env") }
+    public var logs: URL { root.appendingPathComponent("logs") }
+    public var lockFile: URL { root.appendingPathComponent(".lock") }
+    public var snapshots: URL { root.appendingPathComponent("snapshots") }
+
+    /// Golden data dirs, shared by every instance of the checkout, keyed by what a fresh data dir depends on.
+    public var goldenRoot: URL { checkout.stateDirectory.appendingPathComponent("golden") }
+    public func golden(service: String, freshHash: String) -> URL {
+        goldenRoot.appendingPathComponent("\(service)-\(freshHash.prefix(16))")
+    }
+
+    /// `sbx-<sandbox>-<checkout id>-<instance>-<service>`: unique per checkout, readable in `docker ps`.
+    public func containerName(sandbox: String, service: String) -> String {
+        "sbx-\(sandbox)-\(checkout.id)-\(instance)-\(service)"
+    }
+
+    /// The labels every container of this instance carries.
+    public func labels(sandbox: String) -> [String: String] {
+        [Label.sandbox: sandbox, Label.instance: instance, Label.checkout: checkout.id, Label.checkoutPath: checkout.root.path]
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// The little an instance must remember between runs that docker labels cannot hold:
+/// the host ports it was given, so URLs stay valid across `down` and `up`.
+public struct InstanceState: Sendable, Equatable, Codable {
+    public var sandbox: String
+    public var ports: [String: Int]
+
+    public init(sandbox: String, ports: [String: Int] = [:]) {
+        self.sandbox = sandbox
+        self.ports = ports
+    }
+
+    public static func read(_ layout: InstanceLayout) -> InstanceState? {
+        guard let data = FileManager.default.contents(atPath: layout.stateFile.path) else { return nil }
+        return try? JSONDecoder().decode(InstanceState.self, from: data)
+    }
+
+    public func write(_ layout: InstanceLayout) throws(SandboxError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let data = (try? encoder.encode(self)) ?? Data()
+        try FileSystem.writeAtomically(data, to: layout.stateFile, mode: 0o600)
+    }
+}

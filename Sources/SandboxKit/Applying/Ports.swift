@@ -1,0 +1,33 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Host port probing: a port is free when we can bind it ourselves right now.
+public enum Ports {
+    public static func isFree(_ port: Int, address: String = "127.0.0.1") -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, address, &addr.sin_addr)
+        let result = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0
+    }
+
+    /// A free port, trying a stable preferred one first (derived from `seed`), then the ones after it.
+    /// `avoid` holds ports other services of the same run just took.
+    public static func pick(seed: String, address: String = "127.0.0.1", avoid: Set<Int> = []) -> Int? {
+        let range = 20000..<40000
+        let start = Int(ContentHash.of(data: Data(seed.utf8)).prefix(8), radix: 16).map { $0 % range.count } ?? 0
+        for offset in 0..<2000 {
+            let port = range.lowerBound + (start + offset * 7) % range.count
+            if !avoid.contains(port) && isFree(port, address: address) { return port }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// What the executor tells the person (or program) watching an `up`.
+public enum ProgressEvent: Sendable {
+    case started(Plan.Action)
+    /// A line of a build, init or step's output (also written to the log file).
+    case output(Plan.Action, String)
+    case finished(Plan.Action, seconds: Double)
+    case failed(Plan.Action, SandboxError)
+    case message(String)
+}
+
+/// Receives progress events; renderers for terminals, plain logs and JSON implement it.
+public protocol ProgressReporter: Sendable {
+    func report(_ event: ProgressEvent)
+}
+
+/// Reports nothing (tests, `--quiet`).
+public struct SilentReporter: ProgressReporter {
+    public init() {}
+    public func report(_ event: ProgressEvent) {}
+}
+
+/// One plain line per finished action, no escape codes: for logs and CI.
+public struct PlainReporter: ProgressReporter {
+    let write: @Sendable (String) -> Void
+
+    public init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
+        self.write = write
+    }
+
+    public func report(_ event: ProgressEvent) {
+        switch event {
+        case let .started(action) where action.changes:
+            write("\(action.targetText): \(action.name) (\(action.cause))")
+        case let .finished(action, seconds) where action.changes:
+            write("\(action.targetText): \(action.name) done in \(String(format: "%.1f", seconds))s")
+        case let .failed(action, _):
+            write("\(action.targetText): \(action.name) failed")
+        case let .message(text):
+            write(text)
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// A container of this instance, as one `docker ps` call saw it.
+public struct ObservedContainer: Sendable, Equatable, Codable {
+    public var id: String
+    public var name: String
+    public var service: String
+    public var running: Bool
+    public var state: String
+    public var configHash: String?
+    public var imageHash: String?
+    public var ports: String
+
+    public init(id: String, name: String, service: String, running: Bool, state: String,
+                configHash: String?, imageHash: String?, ports: String = "") {
+        self.id = id
+        self.name = name
+        self.service = service
+        self.running = running
+        self.state = state
+        self.configHash = configHash
+        self.imageHash = imageHash
+        self.ports = ports
+    }
+}
+
+/// The host port a service will publish on, decided before planning.
+public struct PortChoice: Sendable, Equatable {
+    public var port: Int
+    /// Why it differs from the one the instance had, if it does.
+    public var change: String?
+
+    public init(port: Int, change: String? = nil) {
+        self.port = port
+        self.change = change
+    }
+}
+
+/// Everything planning needs to know about the world, gathered by `Observer`.
+public struct ObservedState: Sendable, Equatable {
+    /// Present images by tag, with their content-hash label (nil when unlabelled). A missing tag is absent.
+    public var images: [String: String?]
+    /// This instance's containers by service name, including ones whose service left the recipe.
+    public var containers: [String: ObservedContainer]
+    public var dataDirs: [String: DataDirState]
+    public var ports: [String: PortChoice]
+    /// Services whose golden data dir (for the current fresh hash) is ready to copy.
+    public var golden: Set<String>
+    /// A service's pinned port that something else holds: planning refuses.
+    public var portConflicts: [String: Int]
+
+    public init(images: [String: String?] = [:], containers: [String: ObservedContainer] = [:], dataDirs: [String: DataDirState] = [:],
+                ports: [String: PortChoice] = [:], golden: Set<String> = [], portConflicts: [String: Int] = [:]) {
+        self.images = images
+        self.containers = containers
+        self.dataDirs = dataDirs
+        self.ports = ports
+        self.golden = golden
+        self.portConflicts = portConflicts
+    }
+}

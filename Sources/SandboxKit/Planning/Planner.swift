@@ -1,0 +1,165 @@
+import Foundation
+
+/// The settings a service's container is created with; its hash, stored as a label, tells whether
+/// an existing container still matches the recipe.
+public struct ContainerConfig: Sendable, Equatable, Encodable {
+    public var imageHash: String
+    public var publish: String
+    public var hostPort: Int
+    public var containerPort: Int
+    public var dataDir: String
+    public var data: String
+    public var uid: UInt32
+    public var gid: UInt32
+    public var start: String
+    public var stopSignal: String
+    public var stopTimeout: Int
+
+    public init(service: ResolvedService, hostPort: Int, dataDir: String, uid: UInt32, gid: UInt32) {
+        imageHash = service.imageHash
+        publish = service.publish
+        self.hostPort = hostPort
+        containerPort = service.spec.port
+        self.dataDir = dataDir
+        data = service.spec.data
+        self.uid = uid
+        self.gid = gid
+        start = service.spec.start.raw
+        stopSignal = service.spec.stopSignal
+        stopTimeout = service.spec.stopTimeout
+    }
+
+    public var hash: String { ContentHash.of(self) }
+}
+
+/// A pure function from (recipes, observed state) to the ordered actions that converge them.
+public struct Planner: Sendable {
+    public var sandbox: ResolvedSandbox
+    public var layout: InstanceLayout
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(sandbox: ResolvedSandbox, layout: InstanceLayout, uid: UInt32, gid: UInt32) {
+        self.sandbox = sandbox
+        self.layout = layout
+        self.uid = uid
+        self.gid = gid
+    }
+
+    public func config(_ service: ResolvedService, port: Int) -> ContainerConfig {
+        ContainerConfig(service: service, hostPort: port, dataDir: layout.dataDir(service.name).path, uid: uid, gid: gid)
+    }
+
+    public func plan(_ observed: ObservedState) -> Plan {
+        var actions: [Plan.Action] = []
+        var problems: [String] = []
+
+        // Images: bases first (the resolver orders them), each built only when its hash label differs.
+        for image in sandbox.images {
+            if image.recipe.bootstrap != nil {
+                if observed.images[image.tag] == nil {
+                    actions.append(.init(target: .image(image.tag), kind: .ensureBase, cause: "base image missing"))
+                }
+                continue
+            }
+            if case let .external(base)? = image.base, observed.images[base] == nil,
+               !actions.contains(where: { $0.target == .image(base) }) {
+                actions.append(.init(target: .image(base), kind: .ensureBase, cause: "base image missing"))
+            }
+            switch observed.images[image.tag] {
+            case nil: actions.append(.init(target: .image(image.tag), kind: .build, cause: "image missing"))
+            case let label?? where label == image.hash: break
+            default: actions.append(.init(target: .image(image.tag), kind: .build, cause: "image recipe changed"))
+            }
+        }
+
+        for service in sandbox.services {
+            let target = Plan.Action.Target.service(service.name)
+            let data = observed.dataDirs[service.name] ?? .missing
+            let container = observed.containers[service.name]
+            var steps: [Plan.Action] = []
+
+            if let port = observed.portConflicts[service.name] {
+                problems.append("service \(service.name): port \(port) on \(service.publish) is already in use; free it, or change 'port' for \(service.name) in \(sandbox.recipePath) (or remove it to pick a free port)")
+                continue
+            }
+            guard let port = observed.ports[service.name] else {
+                problems.append("service \(service.name): no free host port found; free some ports in 20000-39999")
+                continue
+            }
+
+            var freshData = false
+            switch data {
+            case .foreign:
+                problems.append("service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) exists but was not made by sandbox; move it away (nothing is deleted automatically)")
+                continue
+            case let .ready(stamp):
+                if stamp.engine != service.spec.engine || stamp.version != service.spec.version {
+                    problems.append("service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(service.spec.engine) \(service.spec.version); migrate the data yourself (dump and restore), or keep it with `sandbox snapshot save` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`")
+                    continue
+                }
+                if stamp.setupHash != service.setupHash {
+                    steps.append(.init(target: target, kind: .notice("setup steps changed since this data dir was set up; they run only on a fresh data dir (`sandbox reset` to start over)"), cause: "setup steps changed"))
+                }
+            case .missing:
+                freshData = true
+            }
+
+            let wanted = config(service, port: port.port)
+            var create = false
+            var containerCause = ""
+            if let container {
+                let cause: String?
+                if freshData {
+                    cause = "data dir missing"
+                } else if container.configHash != wanted.hash {
+                    if container.imageHash != service.imageHash { cause = "image recipe changed" }
+                    else if let change = port.change { cause = change }
+                    else { cause = "container settings changed" }
+                } else {
+                    cause = nil
+                }
+                if let cause {
+                    steps.append(.init(target: target, kind: .removeContainer(id: container.id), cause: cause))
+                    create = true
+                    containerCause = cause
+                } else if !container.running {
+                    steps.append(.init(target: target, kind: .startContainer(id: container.id), cause: "container \(container.state)"))
+                    steps.append(.init(target: target, kind: .waitReady, cause: "container started"))
+                }
+            } else {
+                create = true
+                containerCause = freshData ? "new instance" : "container missing"
+            }
+            if freshData {
+                let golden = observed.golden.contains(service.name)
+                steps.append(.init(target: target, kind: .prepareData(golden: golden),
+                                   cause: golden ? "data dir missing; fresh copy of the set-up data" : "data dir missing; init and \(service.setup.count) setup step(s), kept as the golden copy"))
+            }
+            if create {
+                steps.append(.init(target: target, kind: .createContainer(port: port.port), cause: containerCause))
+                steps.append(.init(target: target, kind: .waitReady, cause: "container created"))
+            }
+
+            let applied: [String: String]
+            if case let .ready(stamp) = data { applied = stamp.updates } else { applied = [:] }
+            for step in service.update where applied[step.hash] == nil {
+                let changedBefore = applied.values.contains(step.title)
+                steps.append(.init(target: target, kind: .runUpdate(step),
+                                   cause: changedBefore ? "update step changed" : "update step is new"))
+            }
+
+            if !steps.contains(where: { $0.changes }) {
+                steps.append(.init(target: target, kind: .nothing, cause: "up to date"))
+            }
+            actions += steps
+        }
+
+        // Containers of this instance whose service left the recipe: removed, their data kept.
+        for (name, container) in observed.containers.sorted(by: { $0.key < $1.key }) where sandbox.service(name) == nil {
+            actions.append(.init(target: .service(name), kind: .removeContainer(id: container.id),
+                                 cause: "service no longer in the recipe (its data dir is kept)"))
+        }
+        return Plan(actions: actions, problems: problems)
+    }
+}
