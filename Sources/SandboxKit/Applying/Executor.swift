@@ -35,8 +35,15 @@ public struct Executor: Sendable {
         }
         try FileSystem.ensureDirectory(layout.root)
         try FileSystem.checkWritable(layout.root)
+        let state = try await run(plan.actions)
+        try writeEnv(state)
+    }
+
+    /// Performs actions in order, reporting each; stops at the first failure.
+    @discardableResult
+    public func run(_ actions: [Plan.Action]) async throws(SandboxError) -> InstanceState {
         var state = InstanceState.read(layout) ?? InstanceState(sandbox: sandbox.name)
-        for action in plan.actions {
+        for action in actions {
             reporter.report(.started(action))
             let clock = ContinuousClock()
             let began = clock.now
@@ -49,7 +56,7 @@ public struct Executor: Sendable {
             let elapsed = clock.now - began
             reporter.report(.finished(action, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         }
-        try writeEnv(state)
+        return state
     }
 
     func perform(_ action: Plan.Action, state: inout InstanceState) async throws(SandboxError) {

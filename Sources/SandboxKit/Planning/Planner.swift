@@ -51,27 +51,38 @@ public struct Planner: Sendable {
     }
 
     public func plan(_ observed: ObservedState) -> Plan {
-        var actions: [Plan.Action] = []
+        var actions = imageActions(observed.images)
         var problems: [String] = []
+        actions += serviceActions(observed, problems: &problems)
+        return Plan(actions: actions, problems: problems)
+    }
 
+    /// Builds and base images, from one observation of the image tags.
+    public func imageActions(_ present: [String: String?]) -> [Plan.Action] {
+        var actions: [Plan.Action] = []
         // Images: bases first (the resolver orders them), each built only when its hash label differs.
         for image in sandbox.images {
             if image.recipe.bootstrap != nil {
-                if observed.images[image.tag] == nil {
+                if present[image.tag] == nil {
                     actions.append(.init(target: .image(image.tag), kind: .ensureBase, cause: "base image missing"))
                 }
                 continue
             }
-            if case let .external(base)? = image.base, observed.images[base] == nil,
+            if case let .external(base)? = image.base, present[base] == nil,
                !actions.contains(where: { $0.target == .image(base) }) {
                 actions.append(.init(target: .image(base), kind: .ensureBase, cause: "base image missing"))
             }
-            switch observed.images[image.tag] {
+            switch present[image.tag] {
             case nil: actions.append(.init(target: .image(image.tag), kind: .build, cause: "image missing"))
             case let label?? where label == image.hash: break
             default: actions.append(.init(target: .image(image.tag), kind: .build, cause: "image recipe changed"))
             }
         }
+        return actions
+    }
+
+    func serviceActions(_ observed: ObservedState, problems: inout [String]) -> [Plan.Action] {
+        var actions: [Plan.Action] = []
 
         for service in sandbox.services {
             let target = Plan.Action.Target.service(service.name)
@@ -160,6 +171,6 @@ public struct Planner: Sendable {
             actions.append(.init(target: .service(name), kind: .removeContainer(id: container.id),
                                  cause: "service no longer in the recipe (its data dir is kept)"))
         }
-        return Plan(actions: actions, problems: problems)
+        return actions
     }
 }

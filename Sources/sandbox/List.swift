@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import SandboxKit
+
+extension Sandbox {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ls",
+            abstract: "List every instance of this checkout with its services, states and URLs.",
+            discussion: "Example:\n  sandbox ls --json"
+        )
+
+        @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
+        var checkout: String?
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() async throws {
+            try await reporting(json: json) {
+                let workspace = try Workspace.load(path: checkout)
+                var all: [StatusJSON] = []
+                for name in workspace.instanceNames {
+                    let layout = InstanceLayout(checkout: workspace.checkout, instance: name)
+                    let sandboxName = InstanceState.read(layout)?.sandbox
+                    guard let instance = try? workspace.instance(sandbox: sandboxName, instance: name) else { continue }
+                    all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status()))
+                }
+                if json {
+                    JSONOutput.emit(ListJSON(instances: all))
+                } else if all.isEmpty {
+                    say("no instances yet; `sandbox up` makes one")
+                } else {
+                    for i in all {
+                        say("\(i.instance) (\(i.sandbox))")
+                        for s in i.services { say(StatusTable.line(s)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct ListJSON: Encodable {
+    var event = "list"
+    var instances: [StatusJSON]
+}

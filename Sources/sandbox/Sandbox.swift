@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import SandboxKit
+
+@main
+struct Sandbox: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Isolated backing services (PostgreSQL, MariaDB, ...) for a checkout, from recipes in Recipes/.",
+        discussion: """
+        Install and update are one command: `sandbox up` builds what is missing, initialises fresh data once,
+        and on every later run changes only what changed, keeping the data.
+
+        Example:
+          sandbox up                      # the dev instance of the only sandbox in Recipes/
+          eval "$(sandbox env)"           # export its DATABASE_URL and friends
+          sandbox up --instance shard-3   # another, fully isolated copy
+        """,
+        subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Down.self, Destroy.self,
+                      Logs.self, Exec.self]
+    )
+}
+
+/// Flags every instance command shares.
+struct InstanceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The instance to act on (default: $SANDBOX_INSTANCE, else dev).", valueName: "name"))
+    var instance: String?
+
+    @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
+    var checkout: String?
+
+    var instanceName: String { instance ?? ProcessInfo.processInfo.environment["SANDBOX_INSTANCE"] ?? "dev" }
+
+    func validate() throws {
+        do { try InstanceLayout.validate(instance: instanceName) } catch { throw ValidationError(error.message + "; " + (error.fix ?? "")) }
+    }
+
+    func workspace() throws -> Workspace { try Workspace.load(path: checkout) }
+
+    func instance(_ sandbox: String?) throws -> SandboxKit.Instance {
+        try workspace().instance(sandbox: sandbox, instance: instanceName)
+    }
+}
+
+/// Prints a failure the way people can act on it, and exits non-zero.
+func reporting<T>(json: Bool = false, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as SandboxError {
+        if json { JSONOutput.emit(["event": "error", "code": error.code.rawValue, "message": error.message, "fix": error.fix ?? ""]) }
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        throw ExitCode.failure
+    } catch let error as RecipeErrors {
+        FileHandle.standardError.write(Data((error.description + "\n\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes; fix them and run `sandbox check`\n").utf8))
+        throw ExitCode.failure
+    }
+}
+
+enum JSONOutput {
+    static func emit(_ object: [String: Any]) {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    static func emit<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}
+
+func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
