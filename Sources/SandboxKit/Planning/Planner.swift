@@ -57,28 +57,22 @@ public struct Planner: Sendable {
         return Plan(actions: actions, problems: problems)
     }
 
-    /// Builds and base images, from one observation of the image tags.
+    /// Builds and base images, from one observation of the image tags. A missing base is made
+    /// present only when an image built from it has to be built.
     public func imageActions(_ present: [String: String?]) -> [Plan.Action] {
-        var actions: [Plan.Action] = []
-        // Images: bases first (the resolver orders them), each built only when its hash label differs.
-        for image in sandbox.images {
-            if image.recipe.bootstrap != nil {
-                if present[image.tag] == nil {
-                    actions.append(.init(target: .image(image.tag), kind: .ensureBase, cause: "base image missing"))
-                }
-                continue
-            }
-            if case let .external(base)? = image.base, present[base] == nil,
-               !actions.contains(where: { $0.target == .image(base) }) {
-                actions.append(.init(target: .image(base), kind: .ensureBase, cause: "base image missing"))
-            }
+        var builds: [Plan.Action] = []
+        var bases: [String] = []
+        for image in sandbox.images where image.recipe.bootstrap == nil {
+            let cause: String
             switch present[image.tag] {
-            case nil: actions.append(.init(target: .image(image.tag), kind: .build, cause: "image missing"))
-            case let label?? where label == image.hash: break
-            default: actions.append(.init(target: .image(image.tag), kind: .build, cause: "image recipe changed"))
+            case nil: cause = "image missing"
+            case let label?? where label == image.hash: continue
+            default: cause = "image recipe changed"
             }
+            builds.append(.init(target: .image(image.tag), kind: .build, cause: cause))
+            if case let .external(base)? = image.base, present[base] == nil, !bases.contains(base) { bases.append(base) }
         }
-        return actions
+        return bases.map { .init(target: .image($0), kind: .ensureBase, cause: "base image missing") } + builds
     }
 
     func serviceActions(_ observed: ObservedState, problems: inout [String]) -> [Plan.Action] {

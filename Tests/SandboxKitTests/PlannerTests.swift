@@ -1,0 +1,310 @@
+import Foundation
+import Testing
+@testable import SandboxKit
+
+/// Golden plans: each situation's `plan.description` is compared with exact text, as `sandbox plan` prints it.
+@Suite struct PlannerTests {
+    // Every test gets its own fixture folder; they are small and live under the system temp dir.
+    let fixture: PlannerFixture
+
+    init() throws { fixture = try PlannerFixture() }
+
+    @Test func freshInstanceBuildsInitialisesAndStarts() {
+        let plan = fixture.plan(ObservedState(ports: fixture.ports))
+        #expect(plan.description == """
+        #1 image:debian:bookworm, EnsureBaseImage, base image missing
+        #2 image:acme/postgresql-15:shop, Build, image missing
+        #3 image:acme/mariadb-10.11:shop, Build, image missing
+        #4 service:db, InitData, data dir missing; init and 2 setup step(s), kept as the golden copy
+        #5 service:db, CreateContainer port=20001, new instance
+        #6 service:db, WaitReady, container created
+        #7 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
+        #8 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #9 service:analytics, InitData, data dir missing; init and 0 setup step(s), kept as the golden copy
+        #10 service:analytics, CreateContainer port=20002, new instance
+        #11 service:analytics, WaitReady, container created
+        """)
+    }
+
+    @Test func secondInstanceCopiesTheGoldenDataDir() {
+        var observed = fixture.converged()
+        observed.containers = [:]
+        observed.dataDirs = [:]
+        observed.golden = ["db", "analytics"]
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #2 service:db, CreateContainer port=20001, new instance
+        #3 service:db, WaitReady, container created
+        #4 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
+        #5 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #6 service:analytics, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #7 service:analytics, CreateContainer port=20002, new instance
+        #8 service:analytics, WaitReady, container created
+        """)
+    }
+
+    @Test func nothingChangedIsANoOp() {
+        let plan = fixture.plan(fixture.converged())
+        #expect(plan.isNoOp)
+        #expect(plan.description == """
+        #1 service:db, Nothing, up to date
+        #2 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func editedImageRecipeRebuildsAndRecreatesOnlyThatService() {
+        var observed = fixture.converged()
+        observed.images["acme/postgresql-15:shop"] = .some("old-hash")
+        observed.containers["db"]?.configHash = "old-config"
+        observed.containers["db"]?.imageHash = "old-hash"
+        #expect(fixture.plan(observed).description == """
+        #1 image:acme/postgresql-15:shop, Build, image recipe changed
+        #2 service:db, RemoveContainer, image recipe changed
+        #3 service:db, CreateContainer port=20001, image recipe changed
+        #4 service:db, WaitReady, container created
+        #5 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func editedSetupStepIsANoticeNotARerun() {
+        var observed = fixture.converged()
+        if case var .ready(stamp)? = observed.dataDirs["db"] {
+            stamp.setupHash = "older-setup"
+            observed.dataDirs["db"] = .ready(stamp)
+        }
+        let plan = fixture.plan(observed)
+        #expect(plan.isNoOp)
+        #expect(plan.description == """
+        #1 service:db, Notice, setup steps changed
+        #2 service:db, Nothing, up to date
+        #3 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func newMigrationRunsOnlyThatStep() {
+        var observed = fixture.converged()
+        if case var .ready(stamp)? = observed.dataDirs["db"] {
+            stamp.updates[fixture.db.update[1].hash] = nil
+            observed.dataDirs["db"] = .ready(stamp)
+        }
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #2 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func editedMigrationRunsAgainAsChanged() {
+        var observed = fixture.converged()
+        if case var .ready(stamp)? = observed.dataDirs["db"] {
+            let step = fixture.db.update[0]
+            stamp.updates[step.hash] = nil
+            stamp.updates["previous-content"] = step.title
+            observed.dataDirs["db"] = .ready(stamp)
+        }
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, RunUpdate sql database=shop migrations/0001.sql, update step changed
+        #2 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func stoppedContainerIsStartedNotRecreated() {
+        var observed = fixture.converged()
+        observed.containers["db"]?.running = false
+        observed.containers["db"]?.state = "exited"
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, StartContainer, container exited
+        #2 service:db, WaitReady, container started
+        #3 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func deletedContainerIsCreatedOnTheKeptData() {
+        var observed = fixture.converged()
+        observed.containers["analytics"] = nil
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, Nothing, up to date
+        #2 service:analytics, CreateContainer port=20002, container missing
+        #3 service:analytics, WaitReady, container created
+        """)
+    }
+
+    @Test func deletedImageIsRebuiltWithoutTouchingTheRunningContainer() {
+        var observed = fixture.converged()
+        observed.images["acme/mariadb-10.11:shop"] = nil
+        #expect(fixture.plan(observed).description == """
+        #1 image:acme/mariadb-10.11:shop, Build, image missing
+        #2 service:db, Nothing, up to date
+        #3 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func deletedBaseImageIsEnsuredOnlyWhenSomethingIsBuilt() {
+        var observed = fixture.converged()
+        observed.images["debian:bookworm"] = nil
+        #expect(fixture.plan(observed).isNoOp)
+        observed.images["acme/mariadb-10.11:shop"] = nil
+        #expect(fixture.plan(observed).description == """
+        #1 image:debian:bookworm, EnsureBaseImage, base image missing
+        #2 image:acme/mariadb-10.11:shop, Build, image missing
+        #3 service:db, Nothing, up to date
+        #4 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func deletedDataDirGetsAFreshOneAndANewContainer() {
+        var observed = fixture.converged()
+        observed.dataDirs["db"] = .missing
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, RemoveContainer, data dir missing
+        #2 service:db, InitData, data dir missing; init and 2 setup step(s), kept as the golden copy
+        #3 service:db, CreateContainer port=20001, data dir missing
+        #4 service:db, WaitReady, container created
+        #5 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
+        #6 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #7 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func changedEngineVersionIsRefused() {
+        var observed = fixture.converged()
+        if case var .ready(stamp)? = observed.dataDirs["db"] {
+            stamp.version = "13"
+            observed.dataDirs["db"] = .ready(stamp)
+        }
+        let plan = fixture.plan(observed)
+        #expect(!plan.isNoOp)
+        #expect(plan.description == """
+        problem: service db: its data dir was made by postgresql 13, but the recipe now runs postgresql 15; migrate the data yourself (dump and restore), or keep it with `sandbox snapshot save` and start fresh with `sandbox destroy --delete-data --instance dev`
+        #1 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func takenPortMovesAStoppedServiceToAFreeOne() {
+        var observed = fixture.converged()
+        observed.containers["db"]?.running = false
+        observed.containers["db"]?.state = "exited"
+        observed.ports["db"] = PortChoice(port: 20007, change: "port 20001 is taken by another program; moving to 20007")
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, RemoveContainer, port 20001 is taken by another program; moving to 20007
+        #2 service:db, CreateContainer port=20007, port 20001 is taken by another program; moving to 20007
+        #3 service:db, WaitReady, container created
+        #4 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func takenPinnedPortIsAProblem() {
+        var observed = fixture.converged()
+        observed.ports["analytics"] = nil
+        observed.portConflicts["analytics"] = 3306
+        #expect(fixture.plan(observed).description == """
+        problem: service analytics: port 3306 on 127.0.0.1 is already in use; free it, or change 'port' for analytics in Recipes/shop.yml (or remove it to pick a free port)
+        #1 service:db, Nothing, up to date
+        """)
+    }
+
+    @Test func foreignDataDirIsNeverTouched() {
+        var observed = fixture.converged()
+        observed.dataDirs["db"] = .foreign
+        #expect(fixture.plan(observed).problems == [
+            "service db: .sandbox/dev/db exists but was not made by sandbox; move it away (nothing is deleted automatically)",
+        ])
+    }
+
+    @Test func removedServiceLosesItsContainerButNotItsData() {
+        var observed = fixture.converged()
+        observed.containers["cache"] = ObservedContainer(id: "c0ffee", name: "old", service: "cache", running: true,
+                                                         state: "running", configHash: "x", imageHash: "y")
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, Nothing, up to date
+        #2 service:analytics, Nothing, up to date
+        #3 service:cache, RemoveContainer, service no longer in the recipe (its data dir is kept)
+        """)
+    }
+
+    @Test func changedContainerSettingsRecreate() {
+        var observed = fixture.converged()
+        observed.containers["analytics"]?.configHash = "settings-from-an-older-sandbox"
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, Nothing, up to date
+        #2 service:analytics, RemoveContainer, container settings changed
+        #3 service:analytics, CreateContainer port=20002, container settings changed
+        #4 service:analytics, WaitReady, container created
+        """)
+    }
+
+    @Test func freshDataDirWithStoppedContainerStillRecreates() {
+        var observed = fixture.converged()
+        observed.dataDirs["analytics"] = .missing
+        observed.containers["analytics"]?.running = false
+        observed.golden = ["analytics"]
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, Nothing, up to date
+        #2 service:analytics, RemoveContainer, data dir missing
+        #3 service:analytics, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #4 service:analytics, CreateContainer port=20002, data dir missing
+        #5 service:analytics, WaitReady, container created
+        """)
+    }
+
+    @Test func planningIsDeterministic() {
+        let observed = fixture.converged()
+        #expect(fixture.plan(observed) == fixture.plan(observed))
+    }
+}
+
+/// A checkout in a temporary folder with a two-service sandbox, resolved once.
+struct PlannerFixture {
+    let root: URL
+    let sandbox: ResolvedSandbox
+    let planner: Planner
+    let ports = ["db": PortChoice(port: 20001), "analytics": PortChoice(port: 20002)]
+
+    var db: ResolvedService { sandbox.services[0] }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("planner-\(UUID().uuidString)")
+        let recipes = root.appendingPathComponent("Recipes")
+        try FileManager.default.createDirectory(at: recipes.appendingPathComponent("migrations"), withIntermediateDirectories: true)
+        try """
+        sandbox: shop
+        owner: acme
+        services:
+          db:
+            image: postgresql-15
+            setup:
+              - create-database: {name: shop}
+              - sql: {database: shop, file: schema.sql}
+            update:
+              - sql: {database: shop, file: migrations/}
+          analytics:
+            image: mariadb-10.11
+            port: 3306
+        """.write(to: recipes.appendingPathComponent("shop.yml"), atomically: true, encoding: .utf8)
+        try "create table t (id int);".write(to: recipes.appendingPathComponent("schema.sql"), atomically: true, encoding: .utf8)
+        try "alter table t add a int;".write(to: recipes.appendingPathComponent("migrations/0001.sql"), atomically: true, encoding: .utf8)
+        try "alter table t add b int;".write(to: recipes.appendingPathComponent("migrations/0002.sql"), atomically: true, encoding: .utf8)
+        let set = try RecipeSet.load(Checkout(root: root))
+        sandbox = try Resolver(set).resolve(try set.sandbox(named: "shop"))
+        planner = Planner(sandbox: sandbox, layout: InstanceLayout(checkout: Checkout(root: root), instance: "dev"), uid: 1000, gid: 1000)
+    }
+
+    func plan(_ observed: ObservedState) -> Plan { planner.plan(observed) }
+
+    /// The state right after a successful `up`.
+    func converged() -> ObservedState {
+        var observed = ObservedState(ports: ports)
+        for image in sandbox.images { observed.images[image.tag] = .some(image.hash) }
+        for service in sandbox.services {
+            let port = ports[service.name]?.port ?? 0
+            observed.containers[service.name] = ObservedContainer(
+                id: "id-\(service.name)", name: "sbx-\(service.name)", service: service.name, running: true, state: "running",
+                configHash: planner.config(service, port: port).hash, imageHash: service.imageHash)
+            var updates: [String: String] = [:]
+            for step in service.update { updates[step.hash] = step.title }
+            observed.dataDirs[service.name] = .ready(DataStamp(
+                engine: service.spec.engine, version: service.spec.version, imageHash: service.imageHash,
+                freshHash: service.freshHash, setupHash: service.setupHash, user: service.spec.user, password: "pw", updates: updates))
+        }
+        return observed
+    }
+}
