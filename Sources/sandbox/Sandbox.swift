@@ -17,7 +17,7 @@ struct Sandbox: AsyncParsableCommand {
           sandbox up --instance shard-3   # another, fully isolated copy
         """,
         subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Down.self, Destroy.self,
-                      Logs.self, Exec.self]
+                      Logs.self, Exec.self, Reset.self, Snapshot.self]
     )
 }
 

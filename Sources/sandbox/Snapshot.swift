@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import SandboxKit
+
+extension Sandbox {
+    struct Snapshot: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Save, restore and list named copies of an instance's data.",
+            discussion: """
+            Examples:
+              sandbox snapshot save before-demo
+              sandbox snapshot restore before-demo
+              sandbox snapshot ls
+            """,
+            subcommands: [Save.self, Restore.self, List.self]
+        )
+
+        struct Save: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Copy the instance's data dirs (services stop briefly for a consistent copy).",
+                                                            discussion: "Example:\n  sandbox snapshot save before-migration")
+            @Argument(help: "The snapshot's name.") var name: String
+            @Option(help: "The sandbox (may be left out when Recipes/ holds one).") var sandbox: String?
+            @OptionGroup var options: InstanceOptions
+
+            func run() async throws {
+                try await reporting {
+                    let instance = try options.instance(sandbox)
+                    let info = try await instance.saveSnapshot(name, reporter: PlainReporter())
+                    say("saved snapshot \(info.name) of instance \(instance.layout.instance) (\(info.services.keys.sorted().joined(separator: ", ")))")
+                }
+            }
+        }
+
+        struct Restore: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Replace the instance's data with a snapshot's (refused if engines or versions differ).",
+                                                            discussion: "Example:\n  sandbox snapshot restore before-migration")
+            @Argument(help: "The snapshot's name.") var name: String
+            @Option(help: "The sandbox (may be left out when Recipes/ holds one).") var sandbox: String?
+            @OptionGroup var options: InstanceOptions
+
+            func run() async throws {
+                try await reporting {
+                    let instance = try options.instance(sandbox)
+                    try await instance.restoreSnapshot(name, reporter: PlainReporter())
+                    say("restored snapshot \(name) into instance \(instance.layout.instance)")
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the instance's snapshots.",
+                                                            discussion: "Example:\n  sandbox snapshot ls --json")
+            @Option(help: "The sandbox (may be left out when Recipes/ holds one).") var sandbox: String?
+            @OptionGroup var options: InstanceOptions
+            @Flag(help: "Print one JSON object.") var json = false
+
+            func run() async throws {
+                try await reporting(json: json) {
+                    let snapshots = try options.instance(sandbox).snapshots()
+                    if json {
+                        JSONOutput.emit(SnapshotsJSON(snapshots: snapshots))
+                    } else if snapshots.isEmpty {
+                        say("no snapshots; save one with: sandbox snapshot save NAME")
+                    } else {
+                        let format = ISO8601DateFormatter()
+                        for s in snapshots {
+                            say("\(s.name)  \(format.string(from: s.created))  \(s.services.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.engine) \($0.value.version)" }.joined(separator: ", "))")
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct SnapshotsJSON: Encodable {
+    var event = "snapshots"
+    var snapshots: [SnapshotInfo]
+}
