@@ -26,10 +26,11 @@ extension Sandbox {
                 let instance = try options.instance(sandbox)
                 let reporter: any ProgressReporter = json ? JSONReporter() : PlainReporter()
                 let plan = try await instance.up(reporter: reporter)
+                let calls = instance.docker.callCount
                 let statuses = try await instance.status()
                 if json {
                     JSONOutput.emit(UpResult(event: "result", instance: instance.layout.instance, sandbox: instance.sandbox.name,
-                                             changed: !plan.isNoOp, services: statuses,
+                                             changed: !plan.isNoOp, dockerCalls: calls, services: statuses,
                                              envFile: instance.layout.checkout.display(instance.layout.envFile.path)))
                 } else {
                     if plan.isNoOp { say("Everything up to date.") }
@@ -46,6 +47,8 @@ struct UpResult: Encodable {
     var instance: String
     var sandbox: String
     var changed: Bool
+    /// docker processes `up` started (the no-op path needs at most two).
+    var dockerCalls: Int
     var services: [ServiceStatus]
     var envFile: String
 }

@@ -1,1 +1,136 @@
 import Foundation
+import Testing
+
+/// The built `sandbox` binary, as `Scripts/test` passes it (or found next to the test bundle).
+enum Binary {
+    static var path: String {
+        if let p = ProcessInfo.processInfo.environment["SANDBOX_BIN"] { return p }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/sandbox").path
+    }
+
+    static var repoRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+}
+
+struct RunResult: Sendable {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    /// Parsed JSON lines of stdout.
+    var events: [[String: Any]] {
+        stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    var result: [String: Any]? { events.last { $0["event"] as? String == "result" } }
+}
+
+/// Runs a program to completion with a deadline; output is collected from files so large output never blocks.
+@discardableResult
+func runProgram(_ path: String, _ arguments: [String], cwd: URL? = nil, environment: [String: String] = [:],
+                timeout: TimeInterval = 600) throws -> RunResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path.hasPrefix("/") ? path : "/usr/bin/env")
+    process.arguments = path.hasPrefix("/") ? arguments : [path] + arguments
+    if let cwd { process.currentDirectoryURL = cwd }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    process.standardInput = FileHandle.nullDevice
+    let done = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in done.signal() }
+    try process.run()
+    if done.wait(timeout: .now() + timeout) == .timedOut {
+        process.interrupt()
+        kill(process.processIdentifier, SIGKILL)
+        done.wait()
+        Issue.record("\(path) \(arguments) did not finish within \(timeout)s")
+    }
+    return RunResult(status: process.terminationStatus,
+                     stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                     stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
+/// A copy of the repository's demo recipes in a scratch checkout, with every instance and
+/// docker object it made removed at the end (containers by the checkout's label).
+final class DemoCheckout: @unchecked Sendable {
+    let root: URL
+    private(set) var instances: Set<String> = []
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-it-\(UUID().uuidString.prefix(8).lowercased())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Binary.repoRoot.appendingPathComponent("Recipes"), to: root.appendingPathComponent("Recipes"))
+    }
+
+    deinit {
+        for instance in instances {
+            _ = try? runProgram(Binary.path, ["destroy", "--delete-data", "--instance", instance], cwd: root, timeout: 120)
+        }
+        // Anything left (golden or init containers of an interrupted run) carries this checkout's path label.
+        if let ids = try? runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.checkout-path=\(root.path)"]).stdout,
+           !ids.isEmpty {
+            _ = try? runProgram("docker", ["rm", "-f"] + ids.split(separator: "\n").map(String.init))
+        }
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    @discardableResult
+    func sandbox(_ arguments: [String], instance: String = "dev", environment: [String: String] = [:], timeout: TimeInterval = 900) throws -> RunResult {
+        instances.insert(instance)
+        return try runProgram(Binary.path, arguments + ["--instance", instance], cwd: root, environment: environment, timeout: timeout)
+    }
+
+    func env(_ instance: String = "dev") throws -> [String: String] {
+        let r = try sandbox(["env", "--json"], instance: instance)
+        return (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: String]) ?? [:]
+    }
+
+    func write(_ relative: String, _ text: String) throws {
+        let url = root.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    /// Container ids of the instance's services, by service.
+    func containerIDs(_ instance: String = "dev") throws -> [String: String] {
+        let r = try sandbox(["status", "--json"], instance: instance)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+              let services = object["services"] as? [[String: Any]] else { return [:] }
+        var ids: [String: String] = [:]
+        for s in services {
+            guard let name = s["service"] as? String, let container = s["container"] as? String else { continue }
+            ids[name] = try runProgram("docker", ["inspect", "--format", "{{.Id}}", container]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return ids
+    }
+}
+
+/// Real clients against the published 127.0.0.1 ports.
+enum Clients {
+    static func psql(_ url: String, _ sql: String) throws -> String {
+        let r = try runProgram("psql", [url, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql], timeout: 60)
+        #expect(r.status == 0, "psql failed: \(r.stderr)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `mysql://user:pw@host:port/db` split for the mysql client.
+    static func mysql(_ url: String, _ sql: String) throws -> String {
+        guard let u = URLComponents(string: url), let host = u.host, let port = u.port, let user = u.user, let pw = u.password else {
+            Issue.record("bad mysql url \(url)")
+            return ""
+        }
+        let db = String(u.path.dropFirst())
+        let r = try runProgram("mysql", ["-h", host, "-P", String(port), "-u", user, "-p\(pw)", "-N", "-B", "-e", sql, db], timeout: 60)
+        #expect(r.status == 0, "mysql failed: \(r.stderr)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
