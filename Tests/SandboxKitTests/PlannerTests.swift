@@ -4,7 +4,6 @@ import Testing
 
 /// Golden plans: each situation's `plan.description` is compared with exact text, as `sandbox plan` prints it.
 @Suite struct PlannerTests {
-    // Every test gets its own fixture folder; they are small and live under the system temp dir.
     let fixture: PlannerFixture
 
     init() throws { fixture = try PlannerFixture() }
@@ -252,8 +251,8 @@ import Testing
     }
 }
 
-/// A checkout in a temporary folder with a two-service sandbox, resolved once.
-struct PlannerFixture {
+/// A checkout in a temporary folder with a two-service sandbox, resolved once; removed when the test ends.
+final class PlannerFixture: Sendable {
     let root: URL
     let sandbox: ResolvedSandbox
     let planner: Planner
@@ -287,6 +286,8 @@ struct PlannerFixture {
         sandbox = try Resolver(set).resolve(try set.sandbox(named: "shop"))
         planner = Planner(sandbox: sandbox, layout: InstanceLayout(checkout: Checkout(root: root), instance: "dev"), uid: 1000, gid: 1000)
     }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
 
     func plan(_ observed: ObservedState) -> Plan { planner.plan(observed) }
 
