@@ -16,6 +16,9 @@ extension Sandbox {
         @Flag(help: "Print one JSON object.")
         var json = false
 
+        @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
+        var showSecrets = false
+
         func run() async throws {
             try await reporting(json: json) {
                 let workspace = try Workspace.load(path: checkout)
@@ -24,7 +27,7 @@ extension Sandbox {
                     let layout = InstanceLayout(checkout: workspace.checkout, instance: name)
                     let sandboxName = InstanceState.read(layout)?.sandbox
                     guard let instance = try? workspace.instance(sandbox: sandboxName, instance: name) else { continue }
-                    all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status()))
+                    all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status(secrets: showSecrets)))
                 }
                 if json {
                     JSONOutput.emit(ListJSON(instances: all))

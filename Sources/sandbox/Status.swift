@@ -17,10 +17,13 @@ extension Sandbox {
         @Flag(help: "Print one JSON object.")
         var json = false
 
+        @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
+        var showSecrets = false
+
         func run() async throws {
             try await reporting(json: json) {
                 let instance = try options.instance(sandbox)
-                let statuses = try await instance.status()
+                let statuses = try await instance.status(secrets: showSecrets)
                 if json {
                     JSONOutput.emit(StatusJSON(instance: instance.layout.instance, sandbox: instance.sandbox.name, services: statuses))
                 } else {

@@ -21,13 +21,16 @@ extension Sandbox {
         @Flag(help: "One JSON event per line, then a result object.")
         var json = false
 
+        @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
+        var showSecrets = false
+
         func run() async throws {
             try await reporting(json: json) {
                 let instance = try options.instance(sandbox)
                 let reporter: any ProgressReporter = json ? JSONReporter() : PlainReporter()
-                let plan = try await instance.up(reporter: reporter)
+                let (plan, unchanged) = try await instance.up(reporter: reporter)
                 let calls = instance.docker.callCount
-                let statuses = try await instance.status()
+                let statuses = try await instance.status(observed: unchanged, secrets: showSecrets)
                 if json {
                     JSONOutput.emit(UpResult(event: "result", instance: instance.layout.instance, sandbox: instance.sandbox.name,
                                              changed: !plan.isNoOp, dockerCalls: calls, services: statuses,

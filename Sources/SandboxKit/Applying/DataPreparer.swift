@@ -29,7 +29,7 @@ struct DataPreparer: Sendable {
             let result = try await Subprocess.run(.name("cp"), arguments: ["-a", "--reflink=auto", source.path, destination.path],
                                                   output: .discarded, error: .string(limit: 1 << 16))
             guard result.terminationStatus.isSuccess else {
-                throw SandboxError(.io, "copying \(source.path) to \(destination.path) failed: \(result.standardError ?? "")",
+                throw SandboxError(.io, "copying \(source.path) to \(destination.path) failed: \(result.standardError)",
                                    fix: "check free disk space (`df -h`) and permissions under .sandbox/")
             }
         } catch let error as SandboxError {
@@ -95,7 +95,7 @@ struct DataPreparer: Sendable {
             spec.network = "none"
             spec.stopSignal = service.spec.stopSignal
             spec.stopTimeout = service.spec.stopTimeout
-            spec.command = [try Rendering.command(service.spec.start, spec: service.spec, stamp: stamp)]
+            spec.command = [try Rendering.start(service.spec, stamp: stamp)]
             try await docker.run(.run(spec))
             do {
                 try await Readiness(docker: docker).wait(container: name, service: service, stamp: stamp, timeout: .seconds(120))

@@ -111,7 +111,7 @@ public struct Executor: Sendable {
     func createContainer(_ service: ResolvedService, port: Int, log: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> Int {
         let name = layout.containerName(sandbox: sandbox.name, service: service.name)
         let stamp = DataStamp.read(from: layout.dataDir(service.name))
-        let start = try Rendering.command(service.spec.start, spec: service.spec, stamp: stamp)
+        let start = try Rendering.start(service.spec, stamp: stamp)
         var port = port
         var attempts = 0
         while true {

@@ -21,25 +21,32 @@ public struct Instance: Sendable {
 
     /// What `up` would do now.
     public func plan() async throws(SandboxError) -> Plan {
-        planner.plan(try await observer.observe(sandbox, planner: planner))
+        try await planWithState().0
+    }
+
+    func planWithState() async throws(SandboxError) -> (Plan, ObservedState) {
+        let observed = try await observer.observe(sandbox, planner: planner)
+        return (planner.plan(observed), observed)
     }
 
     /// Install or update: converge to the recipes, keeping data. Holds the instance lock throughout.
+    /// Returns the plan it carried out and, when that changed nothing, the containers it observed
+    /// (so callers can report status without asking the engine again).
     @discardableResult
-    public func up(reporter: any ProgressReporter) async throws(SandboxError) -> Plan {
+    public func up(reporter: any ProgressReporter) async throws(SandboxError) -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
         try InstanceLayout.validate(instance: layout.instance)
         let lock = try FileLock(layout.lockFile) {
             reporter.report(.message("waiting for another `sandbox` command on instance '\(layout.instance)' to finish"))
         }
         defer { withExtendedLifetime(lock) {} }
-        let plan = try await plan()
+        let (plan, observed) = try await planWithState()
         if !plan.problems.isEmpty {
             throw SandboxError(.invalidRecipes, plan.problems.count == 1 ? plan.problems[0] : "cannot bring the instance up:\n" + plan.problems.map { "  - \($0)" }.joined(separator: "\n"),
                                fix: nil)
         }
         let executor = Executor(docker: docker, layout: layout, sandbox: sandbox, planner: planner, images: images, reporter: reporter)
         try await executor.apply(plan)
-        return plan
+        return (plan, plan.isNoOp ? observed.containers : nil)
     }
 
     /// Builds (or confirms) every image the sandbox needs; returns the tags built.
@@ -90,8 +97,10 @@ public struct Instance: Sendable {
     }
 
     /// Each service's state and connection URL.
-    public func status() async throws(SandboxError) -> [ServiceStatus] {
-        let containers = try await observer.containers()
+    /// Passwords in URLs are shown as `***` unless `secrets` is set.
+    public func status(observed: [String: ObservedContainer]? = nil, secrets: Bool = false) async throws(SandboxError) -> [ServiceStatus] {
+        let containers: [String: ObservedContainer]
+        if let observed { containers = observed } else { containers = try await observer.containers() }
         let state = InstanceState.read(layout)
         var stamps: [String: DataStamp] = [:]
         for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }
@@ -100,9 +109,15 @@ public struct Instance: Sendable {
             let c = containers[service.name]
             let state = c.map { $0.running ? "running" : $0.state } ?? (stamps[service.name] == nil ? "absent" : "stopped")
             return ServiceStatus(service: service.name, state: state, port: rendering.ports[service.name],
-                                 url: c?.running == true ? rendering.url(service) : nil, container: c?.name,
+                                 url: c?.running == true ? rendering.url(service).map { secrets ? $0 : Self.mask($0, stamps[service.name]?.password) } : nil,
+                                 container: c?.name,
                                  image: service.imageTag, dataDir: layout.checkout.display(layout.dataDir(service.name).path))
         }
+    }
+
+    static func mask(_ url: String, _ password: String?) -> String {
+        guard let password, !password.isEmpty else { return url }
+        return url.replacingOccurrences(of: ":\(password)@", with: ":***@")
     }
 
     /// The exported variables, as written to `.sandbox/<instance>/env`.

@@ -74,6 +74,12 @@ public struct Rendering: Sendable {
         }
     }
 
+    /// The service's start command; `exec` makes the service PID 1, so it receives the container's stop signal
+    /// and shuts down cleanly instead of being killed after the timeout.
+    public static func start(_ spec: ServiceSpec, stamp: DataStamp?) throws(SandboxError) -> String {
+        "exec " + (try command(spec.start, spec: spec, stamp: stamp))
+    }
+
     /// A step's full command: its parameters rendered first, then substituted (quoted) into the action.
     public func step(_ step: ResolvedStep, service: ResolvedService) throws(SandboxError) -> String {
         var values: [String: String] = [:]

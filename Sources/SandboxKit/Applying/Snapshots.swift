@@ -155,6 +155,6 @@ extension Instance {
                 try Self.remove(old)
             }
         }
-        try await up(reporter: reporter)
+        _ = try await up(reporter: reporter)
     }
 }

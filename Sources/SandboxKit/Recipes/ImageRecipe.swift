@@ -119,7 +119,7 @@ extension ImageRecipe {
         }
         if let node = top["service"] { recipe.service = parseService(reader, node) }
         if let node = top["actions"] { recipe.actions = parseActions(reader, node) }
-        if recipe.service == nil, let node = top.keyNode("actions") {
+        if top["service"] == nil, let node = top.keyNode("actions") {
             reader.error(at: node, "'actions' run inside the service; add a 'service' section or remove 'actions'")
         }
         return reader.diagnostics.count == before ? recipe : nil

@@ -28,11 +28,10 @@ public enum StockRecipes {
           init:
             - mariadb-install-db --datadir={data}/mysql --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null
             - >-
-              printf "FLUSH PRIVILEGES;
-              CREATE USER '%s'@'%%' IDENTIFIED BY '%s'; GRANT ALL ON *.* TO '%s'@'%%' WITH GRANT OPTION;
-              CREATE USER '%s'@'localhost' IDENTIFIED BY '%s'; GRANT ALL ON *.* TO '%s'@'localhost' WITH GRANT OPTION;\n"
+              printf "FLUSH PRIVILEGES;\nCREATE USER '%s'@'%%' IDENTIFIED BY '%s';\nGRANT ALL ON *.* TO '%s'@'%%' WITH GRANT OPTION;\nCREATE USER '%s'@'localhost' IDENTIFIED BY '%s';\nGRANT ALL ON *.* TO '%s'@'localhost' WITH GRANT OPTION;\n"
               {user} {password} {user} {user} {password} {user}
               | mariadbd --bootstrap --datadir={data}/mysql --log-error=/tmp/bootstrap.log
+              || {{ cat /tmp/bootstrap.log >&2; exit 1; }}
           start: mariadbd --datadir={data}/mysql --socket=/tmp/mysqld.sock --pid-file=/tmp/mysqld.pid --port={port} --bind-address=0.0.0.0 --skip-name-resolve --innodb-flush-log-at-trx-commit=2
           ready: mariadb-admin --socket=/tmp/mysqld.sock -u root ping --silent
           url: mysql://{user}:{password}@{host}:{port}/

@@ -1,0 +1,257 @@
+import Foundation
+import Subprocess
+
+/// Turns a resolved image recipe into a Dockerfile for the classic builder (no BuildKit syntax),
+/// ordered so that Docker's layer cache rebuilds from the first changed step on.
+public enum DockerfileRenderer {
+    public static func render(_ image: ResolvedImage) -> String {
+        var lines: [String] = []
+        switch image.base {
+        case let .recipe(tag)?, let .external(tag)?: lines.append("FROM \(tag)")
+        case nil: lines.append("FROM scratch")
+        }
+        for (index, step) in image.recipe.build.enumerated() {
+            switch step {
+            case let .apt(packages):
+                lines.append("RUN " + json(["/bin/sh", "-c",
+                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \(packages.map(shellQuote).joined(separator: " ")) >/dev/null && rm -rf /var/lib/apt/lists/*"]))
+            case let .run(script):
+                lines.append("RUN " + json(["/bin/sh", "-c", "set -e\n" + script]))
+            case let .copy(_, destination, mode):
+                lines.append("COPY " + json([contextName(index), destination]))
+                if let mode { lines.append("RUN " + json(["chmod", mode, destination])) }
+            case let .env(values):
+                for (key, value) in values.sorted(by: { $0.key < $1.key }) { lines.append("ENV \(key)=\(json(value))") }
+            }
+        }
+        if let service = image.recipe.service {
+            lines.append("COPY sandbox-entry \(EntryScript.path)")
+            var env = ["SANDBOX_RUN_AS": service.runAs, "SANDBOX_DATA": service.data]
+            env.merge(service.env) { $1 }
+            for (key, value) in env.sorted(by: { $0.key < $1.key }) { lines.append("ENV \(key)=\(json(value))") }
+            lines.append("EXPOSE \(service.port)")
+            lines.append("STOPSIGNAL \(service.stopSignal)")
+            lines.append("ENTRYPOINT " + json([EntryScript.path]))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Where a `copy` step's file sits in the build context.
+    static func contextName(_ index: Int) -> String { "files/\(index)" }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "\"\""
+    }
+
+    /// A build context folder: the Dockerfile, the entry script and every copied file.
+    static func writeContext(_ image: ResolvedImage, to directory: URL) throws(SandboxError) {
+        try FileSystem.ensureDirectory(directory.appendingPathComponent("files"))
+        do {
+            try Data(render(image).utf8).write(to: directory.appendingPathComponent("Dockerfile"))
+            let entry = directory.appendingPathComponent("sandbox-entry")
+            try Data(EntryScript.text.utf8).write(to: entry)
+            chmod(entry.path, 0o755)
+            for (index, step) in image.recipe.build.enumerated() {
+                guard case let .copy(source, _, _) = step, let path = image.files[source] else { continue }
+                try FileManager.default.copyItem(atPath: path, toPath: directory.appendingPathComponent(contextName(index)).path)
+            }
+        } catch {
+            throw SandboxError(.io, "cannot write the build context for \(image.tag): \(error.localizedDescription)",
+                               fix: "check free space and permissions in \(directory.deletingLastPathComponent().path)")
+        }
+    }
+}
+
+/// The host's Debian or Ubuntu mirror, read from apt's configuration.
+public enum AptMirror {
+    /// The first `deb` URI in one-line (`sources.list`) or deb822 (`*.sources`) files.
+    public static func parse(_ text: String, deb822: Bool) -> [String] {
+        var uris: [String] = []
+        if deb822 {
+            for stanza in text.components(separatedBy: "\n\n") {
+                var types: [String] = [], stanzaURIs: [String] = []
+                for line in stanza.split(separator: "\n") where !line.hasPrefix("#") {
+                    let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard parts.count == 2 else { continue }
+                    if parts[0] == "Types" { types = parts[1].split(separator: " ").map(String.init) }
+                    if parts[0] == "URIs" { stanzaURIs = parts[1].split(separator: " ").map(String.init) }
+                }
+                if types.contains("deb") { uris += stanzaURIs }
+            }
+        } else {
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ").map(String.init).filter { !$0.hasPrefix("[") && !$0.hasSuffix("]") }
+                if words.first == "deb", words.count >= 2 { uris.append(words[1]) }
+            }
+        }
+        return uris.filter { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("file:") }
+    }
+
+    /// The mirror for `suite`: the host's archive (not its security one), or Debian's default.
+    public static func forSuite(_ suite: String, root: String = "/etc/apt") -> String {
+        var uris: [String] = []
+        if let text = try? String(contentsOfFile: "\(root)/sources.list", encoding: .utf8) { uris += parse(text, deb822: false) }
+        let dir = "\(root)/sources.list.d"
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
+            guard let text = try? String(contentsOfFile: "\(dir)/\(name)", encoding: .utf8) else { continue }
+            if name.hasSuffix(".sources") { uris += parse(text, deb822: true) }
+            if name.hasSuffix(".list") { uris += parse(text, deb822: false) }
+        }
+        let ubuntu = ["focal", "jammy", "noble", "oracular", "plucky"].contains(suite)
+        let archive = uris.first { uri in
+            !uri.contains("security") && (ubuntu ? uri.contains("ubuntu") : uri.contains("debian"))
+        }
+        return archive ?? (ubuntu ? "http://archive.ubuntu.com/ubuntu" : "http://deb.debian.org/debian")
+    }
+}
+
+/// The engine's images: external bases (local, pulled, or bootstrapped from a Debian mirror) and recipe builds.
+public struct ImageBuilder: ImageProviding {
+    public var docker: Docker
+    /// Where bootstrap locks and scratch folders go.
+    public var stateDirectory: URL
+
+    public init(docker: Docker, stateDirectory: URL) {
+        self.docker = docker
+        self.stateDirectory = stateDirectory
+    }
+
+    /// Images are machine-wide, so the locks that guard making them are too.
+    static var locks: URL { URL(fileURLWithPath: "/tmp/sandbox-locks-\(getuid())") }
+
+    func present(_ tag: String) async throws(SandboxError) -> Bool {
+        try await docker.run(.inspectImages([tag]), check: false).status == 0
+    }
+
+    public func ensureBase(_ tag: String, recipe: ImageRecipe?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+        if try await present(tag) { return }
+        line("pulling \(tag)")
+        let pulled = try await docker.run(.pull(tag), check: false)
+        if pulled.status == 0 { return }
+        if Docker.isEngineDown(pulled.stderr) { throw docker.failure(.pull(tag), pulled) }
+        guard let recipe, let bootstrap = recipe.bootstrap else {
+            throw SandboxError(.baseImageUnavailable, "base image \(tag) is not here and cannot be pulled",
+                               fix: "load it (`docker load`), make a registry reachable, or add a bootstrap recipe for it in Images/ (see docs/recipes.md)",
+                               detail: Docker.tail(pulled.stderr, lines: 3))
+        }
+        line("no registry answered (\(Docker.tail(pulled.stderr, lines: 1))); bootstrapping \(tag) from a Debian mirror")
+        try await self.bootstrap(tag, bootstrap, line: line)
+    }
+
+    /// debootstrap into a scratch folder, then `docker import`; once, under a lock, however many `up`s run at once.
+    func bootstrap(_ tag: String, _ spec: ImageRecipe.Bootstrap, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+        let lockDir = stateDirectory.appendingPathComponent("bootstrap")
+        let lock = try FileLock(Self.locks.appendingPathComponent("base-\(tag.replacingOccurrences(of: "/", with: "_")).lock")) {
+            line("waiting for another sandbox process that is bootstrapping \(tag)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if try await present(tag) { return }
+        guard getuid() == 0 else {
+            throw SandboxError(.baseImageUnavailable, "base image \(tag) must be bootstrapped with debootstrap, which needs root",
+                               fix: "run `sudo sandbox build` once (later runs need no root), or `docker pull`/`docker load` \(tag)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/debootstrap") else {
+            throw SandboxError(.baseImageUnavailable, "base image \(tag) cannot be pulled and debootstrap is not installed",
+                               fix: "sudo apt-get install debootstrap (Scripts/engine-up does it), then run sandbox again")
+        }
+        let root = lockDir.appendingPathComponent("rootfs-\(getpid())")
+        let tarball = lockDir.appendingPathComponent("rootfs-\(getpid()).tar")
+        defer {
+            try? FileManager.default.removeItem(at: root)
+            try? FileManager.default.removeItem(at: tarball)
+        }
+        let mirror = AptMirror.forSuite(spec.suite)
+        var args = ["--variant=\(spec.variant)"]
+        if !spec.include.isEmpty { args.append("--include=\(spec.include.joined(separator: ","))") }
+        args += [spec.suite, root.path, mirror]
+        line("debootstrap \(args.joined(separator: " "))")
+        try await Self.host("/usr/sbin/debootstrap", args, line: line, failure: { tail in
+            SandboxError(.baseImageUnavailable, "debootstrap of \(spec.suite) from \(mirror) failed",
+                         fix: "check that the host reaches its Debian mirror (`apt-get update`), then run sandbox again", detail: tail)
+        })
+        try await Self.host("/bin/tar", ["-C", root.path, "-cf", tarball.path, "."], line: line, failure: { tail in
+            SandboxError(.io, "packing the bootstrapped \(spec.suite) failed", fix: "check free disk space", detail: tail)
+        })
+        try await docker.run(.importImage(tarball: tarball.path, tag: tag, labels: [Label.component: "bootstrap-\(spec.suite)"]))
+        line("imported \(tag)")
+    }
+
+    static func host(_ path: String, _ args: [String], line: @escaping @Sendable (String) -> Void,
+                     failure: (String) -> SandboxError) async throws(SandboxError) {
+        let ok: Bool
+        let tail: String
+        do {
+            let result = try await Subprocess.run(.path(.init(path)), arguments: Arguments(args), input: .none,
+                                                  output: .sequence, error: .combinedWithOutput) { execution in
+                var last: [String] = []
+                for try await text in execution.standardOutput.strings() {
+                    let l = text.hasSuffix("\n") ? String(text.dropLast()) : text
+                    line(l)
+                    last.append(l)
+                    if last.count > 20 { last.removeFirst() }
+                }
+                return last.joined(separator: "\n")
+            }
+            ok = result.terminationStatus.isSuccess
+            tail = result.closureResult
+        } catch {
+            throw failure("\(error)")
+        }
+        if !ok { throw failure(tail) }
+    }
+
+    public func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+        // Instances of one sandbox share its images: one build, the others wait and find it done.
+        let lock = try FileLock(Self.locks.appendingPathComponent("build-\(image.tag.replacingOccurrences(of: "/", with: "_")).lock")) {
+            line("waiting for another sandbox process that is building \(image.tag)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let out = try await docker.run(.inspectImages([image.tag]), check: false)
+        if out.status == 0, out.stdout.contains("\"\(Label.imageHash)\":\"\(image.hash)\"") { return }
+        let context = stateDirectory.appendingPathComponent("build").appendingPathComponent("\(image.recipe.name)-\(getpid())")
+        try? FileManager.default.removeItem(at: context)
+        defer { try? FileManager.default.removeItem(at: context) }
+        try DockerfileRenderer.writeContext(image, to: context)
+        let labels = [Label.imageHash: image.hash, Label.component: image.recipe.name]
+        do {
+            _ = try await docker.stream(.build(tag: image.tag, context: context.path, labels: labels), line: line)
+        } catch {
+            guard error.code == .dockerFailed else { throw error }
+            throw SandboxError(.buildFailed, "building \(image.tag) failed\(Self.failedStep(error.detail ?? "", image).map { " at \($0)" } ?? "")",
+                               fix: "fix that step in \(image.recipe.path) and run sandbox again; Docker's cache keeps the steps before it",
+                               detail: error.detail)
+        }
+    }
+
+    /// Maps the classic builder's last `Step N/M : ...` line back to the recipe's build step.
+    static func failedStep(_ output: String, _ image: ResolvedImage) -> String? {
+        guard let stepLine = output.split(separator: "\n").last(where: { $0.hasPrefix("Step ") }) else { return nil }
+        let text = stepLine.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let rendered = DockerfileRenderer.render(image).split(separator: "\n").map(String.init)
+        guard let index = rendered.firstIndex(of: text) else { return "'\(text.prefix(80))'" }
+        // Line 0 is FROM; lines map to build steps in order, except chmod lines after a copy.
+        var lineNo = 1
+        for (i, step) in image.recipe.build.enumerated() {
+            let count: Int
+            switch step {
+            case let .copy(_, _, mode): count = mode == nil ? 1 : 2
+            case let .env(values): count = values.count
+            default: count = 1
+            }
+            if index < lineNo + count { return "build step \(i + 1) (\(Self.describe(step)))" }
+            lineNo += count
+        }
+        return "'\(text.prefix(80))'"
+    }
+
+    static func describe(_ step: ImageRecipe.BuildStep) -> String {
+        switch step {
+        case let .apt(p): return "apt: \(p.joined(separator: ", "))"
+        case let .run(s): return "run: \(s.prefix(60))"
+        case let .copy(src, dest, _): return "copy: \(src) -> \(dest)"
+        case let .env(v): return "env: \(v.keys.sorted().joined(separator: ", "))"
+        }
+    }
+}
