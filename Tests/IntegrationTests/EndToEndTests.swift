@@ -65,6 +65,7 @@ import Testing
         let up = try checkout.sandbox(["up", "--json"])
         #expect(up.status == 0, "\(up.stderr)")
         let started = up.events.filter { $0["event"] as? String == "start" }.compactMap { $0["action"] as? String }
+            .filter { $0 != "Nothing" }
         #expect(started == ["RunUpdate sql database=bookmarker demo/postgres/migrations/0002-notes.sql"])
         #expect(try Clients.psql(pg, "select count(*) from bookmarks where notes is null") == "4")
         #expect(try checkout.containerIDs() == before)
