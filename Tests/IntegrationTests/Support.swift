@@ -63,7 +63,9 @@ func runProgram(_ path: String, _ arguments: [String], cwd: URL? = nil, environm
 /// docker object it made removed at the end (containers by the checkout's label).
 final class DemoCheckout: @unchecked Sendable {
     let root: URL
-    private(set) var instances: Set<String> = []
+    private let lock = NSLock()
+    private var used: Set<String> = []
+    var instances: Set<String> { lock.withLock { used } }
 
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-it-\(UUID().uuidString.prefix(8).lowercased())")
@@ -85,7 +87,7 @@ final class DemoCheckout: @unchecked Sendable {
 
     @discardableResult
     func sandbox(_ arguments: [String], instance: String = "dev", environment: [String: String] = [:], timeout: TimeInterval = 900) throws -> RunResult {
-        instances.insert(instance)
+        _ = lock.withLock { used.insert(instance) }
         return try runProgram(Binary.path, arguments + ["--instance", instance], cwd: root, environment: environment, timeout: timeout)
     }
 

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+/// Many instances of one sandbox side by side.
+@Suite(.serialized) struct InstanceTests {
+    @Test func eightInstancesInParallelAreIsolated() async throws {
+        let checkout = try DemoCheckout()
+        // The first brings images and the golden data up to date; the other seven copy it.
+        let names = (1...8).map { "shard-\($0)" }
+        let results = try await withThrowingTaskGroup(of: (String, RunResult).self) { group in
+            for name in names {
+                group.addTask { (name, try checkout.sandbox(["up"], instance: name)) }
+            }
+            var all: [String: RunResult] = [:]
+            for try await (name, result) in group { all[name] = result }
+            return all
+        }
+        for name in names { #expect(results[name]?.status == 0, "\(name): \(results[name]?.stderr ?? "")") }
+        var urls: [String: String] = [:]
+        for name in names { urls[name] = try checkout.env(name)["DATABASE_URL"] }
+        let ports = Set(urls.values.compactMap { URLComponents(string: $0)?.port })
+        #expect(ports.count == 8, "ports are not distinct: \(urls)")
+        for name in names {
+            _ = try Clients.psql(try #require(urls[name]), "insert into bookmarks (url, title) values ('\(name)', '\(name)')")
+        }
+        for name in names {
+            #expect(try Clients.psql(try #require(urls[name]), "select string_agg(url, ',') from bookmarks where url like 'shard-%'") == name)
+        }
+        let ls = try runProgram(Binary.path, ["ls", "--json"], cwd: checkout.root)
+        let listed = (try? JSONSerialization.jsonObject(with: Data(ls.stdout.utf8)) as? [String: Any])?["instances"] as? [[String: Any]] ?? []
+        #expect(Set(listed.compactMap { $0["instance"] as? String }) == Set(names))
+
+        #expect(try checkout.sandbox(["destroy", "--delete-data"], instance: "shard-1").status == 0)
+        for name in names.dropFirst() {
+            let status = try checkout.sandbox(["status", "--json"], instance: name)
+            #expect(status.stdout.components(separatedBy: "\"state\":\"running\"").count - 1 == 2, "\(name): \(status.stdout)")
+            #expect(try Clients.psql(try #require(urls[name]), "select count(*) from bookmarks") == "4")
+        }
+    }
+
+    @Test func resetGoesBackToTheFreshStateOfOneInstanceOnly() throws {
+        let checkout = try DemoCheckout()
+        #expect(try checkout.sandbox(["up"], instance: "a").status == 0)
+        #expect(try checkout.sandbox(["up"], instance: "b").status == 0)
+        let a = try #require(try checkout.env("a")["DATABASE_URL"]), b = try #require(try checkout.env("b")["DATABASE_URL"])
+        _ = try Clients.psql(a, "delete from bookmarks")
+        _ = try Clients.psql(b, "delete from bookmarks where title = 'Debian'")
+        let reset = try checkout.sandbox(["reset"], instance: "a")
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(try Clients.psql(a, "select count(*) from bookmarks") == "3")
+        #expect(try Clients.psql(a, "select count(*) from information_schema.columns where column_name = 'tags'") == "1")
+        #expect(try Clients.psql(b, "select count(*) from bookmarks") == "2")
+    }
+
+    @Test func snapshotSaveRestoreAndRefusal() throws {
+        let checkout = try DemoCheckout()
+        #expect(try checkout.sandbox(["up"]).status == 0)
+        let url = try #require(try checkout.env()["DATABASE_URL"])
+        _ = try Clients.psql(url, "insert into bookmarks (url, title) values ('saved', 'saved')")
+        let save = try checkout.sandbox(["snapshot", "save", "before"])
+        #expect(save.status == 0, "\(save.stderr)")
+        _ = try Clients.psql(url, "delete from bookmarks")
+        let restore = try checkout.sandbox(["snapshot", "restore", "before"])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try Clients.psql(url, "select count(*) from bookmarks") == "4")
+        let missing = try checkout.sandbox(["snapshot", "restore", "befor"])
+        #expect(missing.stderr == "error: instance 'dev' has no snapshot 'befor' (did you mean 'before'?)\nfix: use one of: before\n")
+        // A snapshot of another engine version is refused.
+        let meta = checkout.root.appendingPathComponent(".sandbox/dev/snapshots/before/snapshot.json")
+        let text = try String(contentsOf: meta, encoding: .utf8).replacingOccurrences(of: "\"15\"", with: "\"14\"")
+        try text.write(to: meta, atomically: true, encoding: .utf8)
+        let refused = try checkout.sandbox(["snapshot", "restore", "before"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.hasPrefix("error: snapshot 'before' holds postgresql 14 data for pg, but the recipe runs postgresql 15"))
+        #expect(try Clients.psql(url, "select count(*) from bookmarks") == "4")
+    }
+}

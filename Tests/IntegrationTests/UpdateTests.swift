@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+/// `up` after a change: only what changed is rebuilt or recreated, and rows survive.
+@Suite(.serialized) struct UpdateTests {
+    @Test func editingOneServicesBuildStepRecreatesOnlyThatService() throws {
+        let checkout = try DemoCheckout()
+        #expect(try checkout.sandbox(["up"]).status == 0)
+        let env = try checkout.env()
+        let pg = try #require(env["DATABASE_URL"]), maria = try #require(env["ANALYTICS_URL"])
+        _ = try Clients.psql(pg, "insert into bookmarks (url, title) values ('kept', 'kept')")
+        _ = try Clients.mysql(maria, "insert into visits (path) values ('/kept')")
+        let before = try checkout.containerIDs()
+
+        // The checkout's own copy of the stock recipe, with one more build step, overrides the stock one.
+        let stock = try String(contentsOf: Binary.repoRoot.appendingPathComponent("Images/mariadb-10.11.yml"), encoding: .utf8)
+        try checkout.write("Images/mariadb-10.11.yml", stock.replacingOccurrences(
+            of: "  - apt: [mariadb-server, mariadb-client]\n",
+            with: "  - apt: [mariadb-server, mariadb-client]\n  - run: echo 'edited by a test' > /etc/sandbox-test-\(UUID().uuidString.prefix(8))\n"))
+        let plan = try checkout.sandbox(["plan"])
+        #expect(plan.stdout == """
+        #1 image:acme/mariadb-10.11:demo, Build, image recipe changed
+        #2 service:pg, Nothing, up to date
+        #3 service:maria, RemoveContainer, image recipe changed
+        #4 service:maria, CreateContainer port=\(URLComponents(string: maria)?.port ?? 0), image recipe changed
+        #5 service:maria, WaitReady, container created
+
+        """)
+        let up = try checkout.sandbox(["up"])
+        #expect(up.status == 0, "\(up.stderr)")
+        let after = try checkout.containerIDs()
+        #expect(after["pg"] == before["pg"])
+        #expect(after["maria"] != before["maria"])
+        #expect(try checkout.env() == env, "URLs changed")
+        #expect(try Clients.psql(pg, "select count(*) from bookmarks") == "4")
+        #expect(try Clients.mysql(maria, "select count(*) from visits") == "4")
+        // The image tag is shared by every checkout of this sandbox: put the stock one back.
+        try FileManager.default.removeItem(at: checkout.root.appendingPathComponent("Images"))
+        #expect(try checkout.sandbox(["build"]).status == 0)
+    }
+}
