@@ -89,13 +89,16 @@ public struct Observer: Sendable {
     /// Everything the planner needs.
     public func observe(_ sandbox: ResolvedSandbox, planner: Planner) async throws(SandboxError) -> ObservedState {
         var state = ObservedState()
-        state.containers = try await containers()
         var tags: [String] = []
         for image in sandbox.images {
             tags.append(image.tag)
             if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
         }
-        state.images = try await images(tags)
+        // The two engine questions are independent: ask them at once.
+        async let containerList = Self.capture { () async throws(SandboxError) in try await containers() }
+        async let imageList = Self.capture { () async throws(SandboxError) in try await images(tags) }
+        state.containers = try await containerList.get()
+        state.images = try await imageList.get()
         let saved = InstanceState.read(layout)
         var taken: Set<Int> = []
         for service in sandbox.services {
@@ -120,6 +123,10 @@ public struct Observer: Sendable {
             if let p = state.ports[service.name]?.port { taken.insert(p) }
         }
         return state
+    }
+
+    static func capture<T>(_ body: () async throws(SandboxError) -> T) async -> Result<T, SandboxError> {
+        do { return .success(try await body()) } catch { return .failure(error) }
     }
 
     /// The host port from docker ps's `127.0.0.1:20001->5432/tcp`.

@@ -49,12 +49,12 @@ public final class Docker: Sendable {
                 let result = try await Subprocess.run(executableName, arguments: Arguments(command.arguments),
                                                       environment: environment(command), input: .data(data),
                                                       output: .string(limit: 64 << 20), error: .string(limit: 16 << 20))
-                output = Output(status: result.terminationStatus.code, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "")
+                output = Output(status: result.terminationStatus.code, stdout: result.standardOutput, stderr: result.standardError)
             } else {
                 let result = try await Subprocess.run(executableName, arguments: Arguments(command.arguments),
                                                       environment: environment(command),
                                                       output: .string(limit: 64 << 20), error: .string(limit: 16 << 20))
-                output = Output(status: result.terminationStatus.code, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "")
+                output = Output(status: result.terminationStatus.code, stdout: result.standardOutput, stderr: result.standardError)
             }
         } catch {
             throw launchError(error, command)
