@@ -1,5 +1,6 @@
 import Foundation
 import Subprocess
+import Synchronization
 
 /// Makes images present: bases (local, pulled or bootstrapped) and recipe builds.
 public protocol ImageProviding: Sendable {
@@ -39,27 +40,61 @@ public struct Executor: Sendable {
         try writeEnv(state)
     }
 
-    /// Performs actions in order, reporting each; stops at the first failure.
+    /// Performs the image actions in order, then each service's actions in order, services side by side.
+    /// Stops at the first failure of each chain; when several services fail, every failure is reported.
     @discardableResult
     public func run(_ actions: [Plan.Action]) async throws(SandboxError) -> InstanceState {
-        var state = InstanceState.read(layout) ?? InstanceState(sandbox: sandbox.name)
-        for action in actions {
-            reporter.report(.started(action))
-            let clock = ContinuousClock()
-            let began = clock.now
-            do {
-                try await perform(action, state: &state)
-            } catch {
-                reporter.report(.failed(action, error))
-                throw error
-            }
-            let elapsed = clock.now - began
-            reporter.report(.finished(action, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        let state = SharedState(InstanceState.read(layout) ?? InstanceState(sandbox: sandbox.name))
+        let imageActions = actions.filter { if case .image = $0.target { return true } else { return false } }
+        for action in imageActions { try await timed(action, state: state) }
+        var chains: [[Plan.Action]] = []
+        for action in actions where !imageActions.contains(action) {
+            if let index = chains.firstIndex(where: { $0.first?.target == action.target }) { chains[index].append(action) }
+            else { chains.append([action]) }
         }
-        return state
+        var failures = await withTaskGroup(of: SandboxError?.self) { group in
+            for chain in chains {
+                group.addTask {
+                    do {
+                        for action in chain { try await timed(action, state: state) }
+                        return nil
+                    } catch {
+                        return error as? SandboxError ?? SandboxError(.io, "\(error)")
+                    }
+                }
+            }
+            var failures: [SandboxError] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        // The same cause (an engine gone away) reported by every service is one failure.
+        var distinct: [SandboxError] = []
+        for f in failures where !distinct.contains(where: { $0.message == f.message }) { distinct.append(f) }
+        failures = distinct
+        if failures.count == 1 { throw failures[0] }
+        if failures.count > 1 {
+            throw SandboxError(failures[0].code, "\(failures.count) services failed:\n" + failures.map { "  - \($0.message)" }.joined(separator: "\n"),
+                               fix: failures.compactMap(\.fix).first,
+                               detail: failures.compactMap { $0.detail }.joined(separator: "\n"))
+        }
+        return state.value.withLock { $0 }
     }
 
-    func perform(_ action: Plan.Action, state: inout InstanceState) async throws(SandboxError) {
+    func timed(_ action: Plan.Action, state: SharedState) async throws(SandboxError) {
+        reporter.report(.started(action))
+        let clock = ContinuousClock()
+        let began = clock.now
+        do {
+            try await perform(action, state: state)
+        } catch {
+            reporter.report(.failed(action, error))
+            throw error
+        }
+        let elapsed = clock.now - began
+        reporter.report(.finished(action, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+    }
+
+    func perform(_ action: Plan.Action, state: SharedState) async throws(SandboxError) {
         let log = LogFile(layout.logs.appendingPathComponent("\(action.targetText.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: ":", with: "-")).log"))
         let line: @Sendable (String) -> Void = { text in
             log.append(text)
@@ -85,8 +120,11 @@ public struct Executor: Sendable {
         case let (.service(name), .createContainer(port)):
             guard let service = sandbox.service(name) else { return }
             let used = try await createContainer(service, port: port, log: line)
-            state.ports[name] = used
-            try state.write(layout)
+            let current = state.value.withLock { s in
+                s.ports[name] = used
+                return s
+            }
+            try current.write(layout)
         case let (.service(name), .waitReady):
             guard let service = sandbox.service(name) else { return }
             try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: sandbox.name, service: name),
@@ -94,7 +132,7 @@ public struct Executor: Sendable {
                                                      timeout: readyTimeout)
         case let (.service(name), .runUpdate(step)):
             guard let service = sandbox.service(name) else { return }
-            try await runUpdate(step, service: service, state: state, line: line)
+            try await runUpdate(step, service: service, state: state.value.withLock { $0 }, line: line)
         default:
             break
         }
@@ -235,4 +273,10 @@ final class LogFile: Sendable {
             FileManager.default.createFile(atPath: url.path, contents: data, attributes: [.posixPermissions: 0o600])
         }
     }
+}
+
+/// The instance state the side-by-side service chains update (their ports).
+final class SharedState: Sendable {
+    let value: Mutex<InstanceState>
+    init(_ state: InstanceState) { value = Mutex(state) }
 }

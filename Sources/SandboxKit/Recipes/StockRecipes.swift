@@ -26,13 +26,13 @@ public enum StockRecipes {
           version: "10.11"
           user: sandbox
           init:
-            - mariadb-install-db --datadir={data}/mysql --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null
+            - mariadb-install-db --datadir={data}/mysql --innodb-log-file-size=8M --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null
             - >-
               printf "FLUSH PRIVILEGES;\nCREATE USER '%s'@'%%' IDENTIFIED BY '%s';\nGRANT ALL ON *.* TO '%s'@'%%' WITH GRANT OPTION;\nCREATE USER '%s'@'localhost' IDENTIFIED BY '%s';\nGRANT ALL ON *.* TO '%s'@'localhost' WITH GRANT OPTION;\n"
               {user} {password} {user} {user} {password} {user}
-              | mariadbd --bootstrap --datadir={data}/mysql --log-error=/tmp/bootstrap.log
+              | mariadbd --bootstrap --datadir={data}/mysql --innodb-log-file-size=8M --log-error=/tmp/bootstrap.log
               || {{ cat /tmp/bootstrap.log >&2; exit 1; }}
-          start: mariadbd --datadir={data}/mysql --socket=/tmp/mysqld.sock --pid-file=/tmp/mysqld.pid --port={port} --bind-address=0.0.0.0 --skip-name-resolve --innodb-flush-log-at-trx-commit=2
+          start: mariadbd --datadir={data}/mysql --innodb-log-file-size=8M --socket=/tmp/mysqld.sock --pid-file=/tmp/mysqld.pid --port={port} --bind-address=0.0.0.0 --skip-name-resolve --innodb-flush-log-at-trx-commit=2
           ready: mariadb-admin --socket=/tmp/mysqld.sock -u root ping --silent
           url: mysql://{user}:{password}@{host}:{port}/
           client:
@@ -72,10 +72,10 @@ public enum StockRecipes {
             PGDATABASE: postgres
           init:
             - printf '%s\n' {password} > /tmp/pwfile
-            - initdb -D {data}/main -U {user} --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+            - initdb -D {data}/main --wal-segsize=1 -U {user} --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
             - rm -f /tmp/pwfile
             - echo "host all all all scram-sha-256" >> {data}/main/pg_hba.conf
-          start: postgres -D {data}/main -c listen_addresses='*' -c port={port} -c unix_socket_directories=/tmp -c synchronous_commit=off
+          start: postgres -D {data}/main -c listen_addresses='*' -c port={port} -c unix_socket_directories=/tmp -c synchronous_commit=off -c min_wal_size=2MB -c max_wal_size=32MB
           ready: pg_isready -q -h /tmp -p {port}
           stop-signal: SIGINT       # fast shutdown: roll back open transactions, then stop cleanly
           url: postgres://{user}:{password}@{host}:{port}/postgres
