@@ -17,7 +17,10 @@ extension Sandbox {
         func run() async throws {
             try await reporting {
                 let instance = try options.instance(sandbox)
-                let built = try await instance.build(reporter: PlainReporter())
+                let progress = Progress(json: false)
+                defer { progress.finish() }
+                let built = try await instance.build(reporter: progress.reporter)
+                progress.finish()
                 for image in instance.sandbox.images {
                     say("\(image.tag)  \(built.contains(image.tag) ? "built" : "current")  \(image.hash.prefix(12))")
                 }

@@ -26,7 +26,10 @@ extension Sandbox {
         func run() async throws {
             try await reporting(json: json) {
                 let instance = try options.instance(sandbox)
-                try await instance.reset(reporter: json ? JSONReporter() : PlainReporter())
+                let progress = Progress(json: json)
+                defer { progress.finish() }
+                try await instance.reset(reporter: progress.reporter)
+                progress.finish()
                 let statuses = try await instance.status()
                 if json {
                     JSONOutput.emit(StatusJSON(event: "result", instance: instance.layout.instance, sandbox: instance.sandbox.name, services: statuses))

@@ -71,3 +71,38 @@ enum JSONOutput {
 }
 
 func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+/// Progress for people on a terminal (live lines), for logs (plain lines), or for programs (JSON lines).
+struct Progress {
+    let reporter: any ProgressReporter
+    private let ticker: Task<Void, Never>?
+    private let terminal: TerminalReporter?
+
+    init(json: Bool) {
+        if json {
+            reporter = JSONReporter()
+            ticker = nil
+            terminal = nil
+        } else if isatty(1) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
+            let terminal = TerminalReporter()
+            reporter = terminal
+            self.terminal = terminal
+            ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(150))
+                    terminal.tick()
+                }
+            }
+        } else {
+            reporter = PlainReporter()
+            ticker = nil
+            terminal = nil
+        }
+    }
+
+    /// Stops the live lines; call before printing anything else.
+    func finish() {
+        ticker?.cancel()
+        terminal?.close()
+    }
+}

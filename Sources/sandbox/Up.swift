@@ -27,8 +27,10 @@ extension Sandbox {
         func run() async throws {
             try await reporting(json: json) {
                 let instance = try options.instance(sandbox)
-                let reporter: any ProgressReporter = json ? JSONReporter() : PlainReporter()
-                let (plan, unchanged) = try await instance.up(reporter: reporter)
+                let progress = Progress(json: json)
+                defer { progress.finish() }
+                let (plan, unchanged) = try await instance.up(reporter: progress.reporter)
+                progress.finish()
                 let calls = instance.docker.callCount
                 let statuses = try await instance.status(observed: unchanged, secrets: showSecrets)
                 if json {

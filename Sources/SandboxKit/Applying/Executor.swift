@@ -45,6 +45,7 @@ public struct Executor: Sendable {
     @discardableResult
     public func run(_ actions: [Plan.Action]) async throws(SandboxError) -> InstanceState {
         let state = SharedState(InstanceState.read(layout) ?? InstanceState(sandbox: sandbox.name))
+        reporter.report(.planned(Plan(actions: actions, problems: [])))
         let imageActions = actions.filter { if case .image = $0.target { return true } else { return false } }
         for action in imageActions { try await timed(action, state: state) }
         var chains: [[Plan.Action]] = []

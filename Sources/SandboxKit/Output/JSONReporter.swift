@@ -25,7 +25,7 @@ public struct JSONReporter: ProgressReporter {
         case let .finished(a, s): e = Event(event: "done", target: a.targetText, action: a.name, seconds: (s * 1000).rounded() / 1000)
         case let .failed(a, error): e = Event(event: "failed", target: a.targetText, action: a.name, code: error.code.rawValue, message: error.message)
         case let .message(text): e = Event(event: "message", message: text)
-        case .output: return
+        case .output, .planned: return
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

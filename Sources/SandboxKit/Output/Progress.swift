@@ -2,6 +2,8 @@ import Foundation
 
 /// What the executor tells the person (or program) watching an `up`.
 public enum ProgressEvent: Sendable {
+    /// The plan about to be carried out (lets a renderer know what each target still has to do).
+    case planned(Plan)
     case started(Plan.Action)
     /// A line of a build, init or step's output (also written to the log file).
     case output(Plan.Action, String)
