@@ -38,7 +38,7 @@ struct PlanJSON: Encodable {
     var noop: Bool
 
     init(_ plan: SandboxKit.Plan) {
-        problems = plan.problems
+        problems = plan.problems.map(\.message)
         actions = plan.actions.map { Step(target: $0.targetText, action: $0.name, cause: $0.cause) }
         noop = plan.isNoOp
     }

@@ -205,7 +205,7 @@ import Testing
         var observed = fixture.converged()
         observed.dataDirs["db"] = .foreign
         #expect(fixture.plan(observed).problems == [
-            "service db: .sandbox/dev/db exists but was not made by sandbox; move it away (nothing is deleted automatically)",
+            .init(.dataDirMismatch, "service db: .sandbox/dev/db exists but was not made by sandbox; move it away (nothing is deleted automatically)"),
         ])
     }
 

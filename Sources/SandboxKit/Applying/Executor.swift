@@ -32,7 +32,7 @@ public struct Executor: Sendable {
 
     public func apply(_ plan: Plan) async throws(SandboxError) {
         if !plan.problems.isEmpty {
-            throw SandboxError(.invalidRecipes, plan.problems.joined(separator: "\n"), fix: nil)
+            throw SandboxError(plan.problems[0].code, plan.problems.map(\.message).joined(separator: "\n"))
         }
         try FileSystem.ensureDirectory(layout.root)
         try FileSystem.checkWritable(layout.root)

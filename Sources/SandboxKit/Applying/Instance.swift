@@ -41,8 +41,8 @@ public struct Instance: Sendable {
         defer { withExtendedLifetime(lock) {} }
         let (plan, observed) = try await planWithState()
         if !plan.problems.isEmpty {
-            throw SandboxError(.invalidRecipes, plan.problems.count == 1 ? plan.problems[0] : "cannot bring the instance up:\n" + plan.problems.map { "  - \($0)" }.joined(separator: "\n"),
-                               fix: nil)
+            throw SandboxError(plan.problems[0].code, plan.problems.count == 1 ? plan.problems[0].message
+                               : "cannot bring the instance up:\n" + plan.problems.map { "  - \($0.message)" }.joined(separator: "\n"))
         }
         let executor = Executor(docker: docker, layout: layout, sandbox: sandbox, planner: planner, images: images, reporter: reporter)
         try await executor.apply(plan)

@@ -4,7 +4,18 @@ import Foundation
 public struct Plan: Sendable, Equatable, CustomStringConvertible {
     public var actions: [Action]
     /// Reasons `up` must not proceed at all; each names the fix.
-    public var problems: [String]
+    public var problems: [Problem]
+
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        public var code: SandboxError.Code
+        public var message: String
+        public var description: String { message }
+
+        public init(_ code: SandboxError.Code, _ message: String) {
+            self.code = code
+            self.message = message
+        }
+    }
 
     public struct Action: Sendable, Equatable, CustomStringConvertible {
         public enum Target: Sendable, Equatable {

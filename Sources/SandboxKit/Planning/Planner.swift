@@ -52,7 +52,7 @@ public struct Planner: Sendable {
 
     public func plan(_ observed: ObservedState) -> Plan {
         var actions = imageActions(observed.images)
-        var problems: [String] = []
+        var problems: [Plan.Problem] = []
         actions += serviceActions(observed, problems: &problems)
         return Plan(actions: actions, problems: problems)
     }
@@ -75,7 +75,7 @@ public struct Planner: Sendable {
         return bases.map { .init(target: .image($0), kind: .ensureBase, cause: "base image missing") } + builds
     }
 
-    func serviceActions(_ observed: ObservedState, problems: inout [String]) -> [Plan.Action] {
+    func serviceActions(_ observed: ObservedState, problems: inout [Plan.Problem]) -> [Plan.Action] {
         var actions: [Plan.Action] = []
 
         for service in sandbox.services {
@@ -85,22 +85,22 @@ public struct Planner: Sendable {
             var steps: [Plan.Action] = []
 
             if let port = observed.portConflicts[service.name] {
-                problems.append("service \(service.name): port \(port) on \(service.publish) is already in use; free it, or change 'port' for \(service.name) in \(sandbox.recipePath) (or remove it to pick a free port)")
+                problems.append(.init(.portTaken, "service \(service.name): port \(port) on \(service.publish) is already in use; free it, or change 'port' for \(service.name) in \(sandbox.recipePath) (or remove it to pick a free port)"))
                 continue
             }
             guard let port = observed.ports[service.name] else {
-                problems.append("service \(service.name): no free host port found; free some ports in 20000-39999")
+                problems.append(.init(.portTaken, "service \(service.name): no free host port found; free some ports in 20000-39999"))
                 continue
             }
 
             var freshData = false
             switch data {
             case .foreign:
-                problems.append("service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) exists but was not made by sandbox; move it away (nothing is deleted automatically)")
+                problems.append(.init(.dataDirMismatch, "service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) exists but was not made by sandbox; move it away (nothing is deleted automatically)"))
                 continue
             case let .ready(stamp):
                 if stamp.engine != service.spec.engine || stamp.version != service.spec.version {
-                    problems.append("service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(service.spec.engine) \(service.spec.version); migrate the data yourself (dump and restore), or keep it with `sandbox snapshot save` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`")
+                    problems.append(.init(.dataDirMismatch, "service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(service.spec.engine) \(service.spec.version); migrate the data yourself (dump and restore), or keep it with `sandbox snapshot save` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`"))
                     continue
                 }
                 if stamp.setupHash != service.setupHash {
