@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import SandboxKit
 
-@main
 struct Sandbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
@@ -17,7 +16,7 @@ struct Sandbox: AsyncParsableCommand {
           sandbox up --instance shard-3   # another, fully isolated copy
         """,
         subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Down.self, Destroy.self,
-                      Logs.self, Exec.self, Reset.self, Snapshot.self]
+                      Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Doctor.self]
     )
 }
 
@@ -104,5 +103,19 @@ struct Progress {
     func finish() {
         ticker?.cancel()
         terminal?.close()
+    }
+}
+
+/// `sandbox psql ...` is `sandbox client psql ...` when a recipe's image offers a client named psql.
+@main
+enum Main {
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, !first.hasPrefix("-"), !Sandbox.configuration.subcommands.contains(where: { $0._commandName == first }),
+           let workspace = try? Workspace.load(path: nil),
+           workspace.recipes.images.values.contains(where: { $0.service?.client?.name == first }) {
+            arguments.insert("client", at: 0)
+        }
+        await Sandbox.main(arguments)
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Checks what `sandbox up` depends on and says, for each problem, what to do.
+public struct Doctor: Sendable {
+    public struct Finding: Sendable, Equatable, Codable {
+        public enum Level: String, Sendable, Codable { case ok, warning, problem }
+        public var level: Level
+        public var check: String
+        public var message: String
+        public var fix: String?
+    }
+
+    public var workspace: Workspace
+
+    public init(workspace: Workspace) { self.workspace = workspace }
+
+    struct Versions: Decodable {
+        struct Part: Decodable { var Version: String? }
+        var Client: Part?
+        var Server: Part?
+    }
+
+    public func run() async -> [Finding] {
+        var findings: [Finding] = []
+        let docker = workspace.docker
+        // The docker CLI and the engine, from one call.
+        do {
+            let out = try await docker.run(.version, check: false)
+            let versions = try? JSONDecoder().decode(Versions.self, from: Data(out.stdout.utf8))
+            findings.append(.init(level: .ok, check: "docker CLI", message: "docker \(versions?.Client?.Version ?? "?")", fix: nil))
+            if out.status == 0, let server = versions?.Server?.Version {
+                findings.append(.init(level: .ok, check: "engine", message: "Docker engine \(server) answers", fix: nil))
+            } else {
+                let error = docker.failure(.version, out)
+                findings.append(.init(level: .problem, check: "engine", message: error.message, fix: error.fix))
+            }
+        } catch {
+            findings.append(.init(level: .problem, check: "docker CLI", message: error.message, fix: error.fix))
+        }
+        // Recipes.
+        let errors = workspace.recipes.diagnostics.count
+        findings.append(errors == 0
+            ? .init(level: .ok, check: "recipes", message: "\(workspace.recipes.sandboxes.count) sandbox recipe(s), \(workspace.recipes.images.count) image recipe(s), no errors", fix: nil)
+            : .init(level: .problem, check: "recipes", message: "\(errors) error(s) in recipes", fix: "run `sandbox check` to see them"))
+        // The state folder.
+        let state = workspace.checkout.stateDirectory
+        do {
+            try FileSystem.ensureDirectory(state)
+            try FileSystem.checkWritable(state)
+            findings.append(.init(level: .ok, check: ".sandbox", message: "\(state.path) is writable", fix: nil))
+        } catch {
+            findings.append(.init(level: .problem, check: ".sandbox", message: error.message, fix: error.fix))
+        }
+        if getuid() != 0, let foreign = Self.foreignOwned(state) {
+            findings.append(.init(level: .warning, check: "ownership", message: "\(foreign) under .sandbox/ belongs to another user",
+                                  fix: "take it back: sudo chown -R $(id -u):$(id -g) \(state.path)"))
+        }
+        // Disk space where data dirs live.
+        var fs = statvfs()
+        if statvfs(workspace.checkout.root.path, &fs) == 0 {
+            let free = Double(fs.f_bavail) * Double(fs.f_frsize) / 1_073_741_824
+            findings.append(free < 2
+                ? .init(level: .warning, check: "disk", message: String(format: "%.1f GiB free on the checkout's filesystem", free), fix: "free some space: images and data dirs need a few GiB")
+                : .init(level: .ok, check: "disk", message: String(format: "%.1f GiB free on the checkout's filesystem", free), fix: nil))
+        }
+        // Base images: present, pullable, or bootstrappable.
+        for recipe in workspace.recipes.images.values.sorted(by: { $0.name < $1.name }) {
+            guard let bootstrap = recipe.bootstrap else { continue }
+            let present = ((try? await docker.run(.inspectImages([bootstrap.provides]), check: false))?.status ?? 1) == 0
+            if present {
+                findings.append(.init(level: .ok, check: "base \(bootstrap.provides)", message: "present", fix: nil))
+            } else if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/debootstrap") {
+                findings.append(.init(level: .warning, check: "base \(bootstrap.provides)", message: "not present; it will be pulled, and cannot be bootstrapped without debootstrap",
+                                      fix: "sudo apt-get install debootstrap (Scripts/engine-up does it) if no registry is reachable"))
+            } else if getuid() != 0 {
+                findings.append(.init(level: .warning, check: "base \(bootstrap.provides)", message: "not present; if no registry answers, bootstrapping it needs root",
+                                      fix: "run `sudo sandbox build` once"))
+            } else {
+                findings.append(.init(level: .ok, check: "base \(bootstrap.provides)", message: "not present; will be pulled, or bootstrapped from \(AptMirror.forSuite(bootstrap.suite))", fix: nil))
+            }
+        }
+        return findings
+    }
+
+    /// The first file under `url` (two levels deep) that the caller does not own.
+    static func foreignOwned(_ url: URL) -> String? {
+        let me = getuid()
+        let fm = FileManager.default
+        for top in (try? fm.contentsOfDirectory(atPath: url.path)) ?? [] {
+            let path = url.appendingPathComponent(top).path
+            for candidate in [path] + ((try? fm.contentsOfDirectory(atPath: path)) ?? []).map({ path + "/" + $0 }) {
+                var st = stat()
+                if lstat(candidate, &st) == 0, st.st_uid != me { return candidate }
+            }
+        }
+        return nil
+    }
+}

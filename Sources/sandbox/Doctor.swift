@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import SandboxKit
+
+extension Sandbox {
+    struct Doctor: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the docker CLI, the engine, recipes, .sandbox/ permissions, disk space and base images.",
+            discussion: "Example:\n  sandbox doctor || echo 'something needs fixing'"
+        )
+
+        @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
+        var checkout: String?
+
+        @Flag(help: "Print one JSON object.")
+        var json = false
+
+        func run() async throws {
+            let findings = try await reporting(json: json) { await SandboxKit.Doctor(workspace: try Workspace.load(path: checkout)).run() }
+            if json {
+                JSONOutput.emit(DoctorJSON(findings: findings))
+            } else {
+                for f in findings {
+                    let mark = f.level == .ok ? "✔" : f.level == .warning ? "!" : "✘"
+                    say("\(mark) \(f.check): \(f.message)")
+                    if let fix = f.fix { say("    fix: \(fix)") }
+                }
+            }
+            if findings.contains(where: { $0.level == .problem }) { throw ExitCode.failure }
+        }
+    }
+}
+
+struct DoctorJSON: Encodable {
+    var event = "doctor"
+    var findings: [SandboxKit.Doctor.Finding]
+}
