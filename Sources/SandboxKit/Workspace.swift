@@ -16,12 +16,10 @@ public struct Workspace: Sendable {
     /// Resolves one sandbox; recipe problems are thrown as `RecipeErrors`.
     public func resolve(_ name: String?) throws -> ResolvedSandbox {
         if !recipes.diagnostics.isEmpty {
-            // Only the named sandbox's problems (and its images') block it; report them all.
-            let relevant = recipes.diagnostics.filter { d in
-                guard let name, let recipe = recipes.sandboxes.first(where: { $0.name == name }) else { return true }
-                return d.location.path == recipe.path || d.location.path.hasPrefix("Images/") || d.location.path.hasPrefix("<stock>")
-            }
-            if !relevant.isEmpty || recipes.sandboxes.isEmpty { throw RecipeErrors(relevant.isEmpty ? recipes.diagnostics : relevant, sources: recipes.sources) }
+            // Only the named sandbox's problems (and its images') block it; report them all, resolver's included.
+            let named = name ?? (recipes.sandboxes.count + recipes.incomplete.count == 1 ? (recipes.sandboxes.first ?? recipes.incomplete.first)?.name : nil)
+            let check = try RecipeCheck(recipes, only: named.flatMap { n in n.isEmpty ? nil : n })
+            if !check.diagnostics.isEmpty { throw check.errors }
         }
         let recipe = try recipes.sandbox(named: name)
         return try Resolver(recipes).resolve(recipe)

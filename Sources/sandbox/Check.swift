@@ -18,25 +18,10 @@ extension Sandbox {
         func run() async throws {
             try await reporting {
                 let workspace = try Workspace.load(path: checkout)
-                var diagnostics = workspace.recipes.diagnostics
-                var names: [String] = []
-                var steps = 0
-                let targets = try sandbox.map { [try workspace.recipes.sandbox(named: $0)] } ?? workspace.recipes.sandboxes
-                for recipe in targets {
-                    do {
-                        let resolved = try Resolver(workspace.recipes).resolve(recipe)
-                        names.append(recipe.name)
-                        steps += resolved.services.reduce(0) { $0 + $1.setup.count + $1.update.count }
-                    } catch let error as RecipeErrors {
-                        diagnostics += error.diagnostics
-                    }
-                }
-                if let sandbox, let recipe = targets.first {
-                    diagnostics = diagnostics.filter { $0.location.path == recipe.path || !$0.location.path.hasPrefix("Recipes/") }
-                    _ = sandbox
-                }
-                if !diagnostics.isEmpty { throw RecipeErrors(Array(Set(diagnostics)), sources: workspace.recipes.sources) }
-                say("ok: \(names.count) sandbox\(names.count == 1 ? "" : "es") (\(names.joined(separator: ", "))), \(workspace.recipes.images.count) image recipes, \(steps) steps; no errors")
+                let check = try RecipeCheck(workspace.recipes, only: sandbox)
+                if !check.diagnostics.isEmpty { throw check.errors }
+                let names = check.sandboxes.map(\.name)
+                say("ok: \(names.count) sandbox\(names.count == 1 ? "" : "es") (\(names.joined(separator: ", "))), \(check.imageCount) image recipes, \(check.stepCount) steps; no errors")
             }
         }
     }

@@ -74,7 +74,14 @@ func suggestion(for word: String, among candidates: some Sequence<String>) -> St
         let limit = max(1, min(3, candidate.count / 3 + 1))
         if distance <= limit, distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
     }
-    return best?.0
+    if let best { return best.0 }
+    // An abbreviation (`create-db` for `create-database`): the longest shared start, if it is most of the word.
+    var prefixBest: (String, Int)?
+    for candidate in candidates {
+        let shared = zip(word.lowercased(), candidate.lowercased()).prefix { $0 == $1 }.count
+        if shared >= max(4, word.count * 2 / 3), shared > (prefixBest?.1 ?? 0) { prefixBest = (candidate, shared) }
+    }
+    return prefixBest?.0
 }
 
 func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {

@@ -70,6 +70,8 @@ public struct ServiceSpec: Sendable, Equatable, Codable {
     public var ready: Template
     public var stopSignal: String
     public var stopTimeout: Int
+    /// Seconds `ready` may take to pass after the container starts.
+    public var readyTimeout: Int
     /// Connection URL as seen from the host: `{host}`, `{port}` (the published one), `{user}`, `{password}`.
     public var url: Template?
     public var client: Client?
@@ -89,7 +91,7 @@ enum ImageReferences {
 extension ImageRecipe {
     static let topKeys = ["image", "from", "bootstrap", "build", "service", "actions"]
     static let serviceKeys = ["run-as", "data", "port", "engine", "version", "user", "env", "init", "start", "ready",
-                              "stop-signal", "stop-timeout", "url", "client"]
+                              "stop-signal", "stop-timeout", "ready-timeout", "url", "client"]
 
     /// Reads one image recipe, appending every problem to `reader`.
     static func parse(_ reader: YAMLReader, directory: String?) -> ImageRecipe? {
@@ -119,8 +121,10 @@ extension ImageRecipe {
         }
         if let node = top["service"] { recipe.service = parseService(reader, node) }
         if let node = top["actions"] { recipe.actions = parseActions(reader, node) }
-        if top["service"] == nil, let node = top.keyNode("actions") {
-            reader.error(at: node, "'actions' run inside the service; add a 'service' section or remove 'actions'")
+        if recipe.bootstrap != nil, let node = top.keyNode("service") ?? top.keyNode("actions") {
+            reader.error(at: node, "a bootstrapped base image has no service or actions; write a recipe with 'from: \(recipe.bootstrap?.provides ?? "it")' for them")
+        } else if top["service"] == nil, recipe.from == nil, let node = top.keyNode("actions") {
+            reader.error(at: node, "'actions' run inside the service; add a 'service' section (or build on a recipe that has one with 'from')")
         }
         return reader.diagnostics.count == before ? recipe : nil
     }
@@ -278,6 +282,8 @@ extension ImageRecipe {
         }
         var stopTimeout = 30
         if let node = map["stop-timeout"], let t = reader.int(node, what: "'stop-timeout'", range: 1...3600) { stopTimeout = t }
+        var readyTimeout = 120
+        if let node = map["ready-timeout"], let t = reader.int(node, what: "'ready-timeout'", range: 1...3600) { readyTimeout = t }
         let url = map["url"].flatMap { template(reader, $0, what: "'url'", allowed: ImageReferences.url) }
         var client: ServiceSpec.Client?
         if let node = map["client"], let c = reader.mapping(node, what: "'client'", allowed: ["name", "run"], required: ["name", "run"]) {
@@ -296,7 +302,7 @@ extension ImageRecipe {
             }
         }
         return ServiceSpec(runAs: runAs, data: data, port: port, engine: engine, version: version, user: user, env: env,
-                           initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout,
+                           initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout, readyTimeout: readyTimeout,
                            url: url, client: client)
     }
 

@@ -8,6 +8,10 @@ public struct RecipeSet: Sendable {
     public var images: [String: ImageRecipe]
     public var diagnostics: [Diagnostic]
     public var sources: [String: String]
+    /// Image recipes that exist but did not parse, by name (file name without .yml) to their path.
+    public var brokenImages: [String: String] = [:]
+    /// Sandbox recipes with errors, holding the parts that read cleanly (see `SandboxRecipe.complete`).
+    public var incomplete: [SandboxRecipe] = []
     /// How many recipe files were read.
     public var fileCount: Int
 
@@ -17,6 +21,7 @@ public struct RecipeSet: Sendable {
     /// they land in `diagnostics`.
     public static func load(_ checkout: Checkout, stock: [StockRecipes.File] = StockRecipes.files) throws(SandboxError) -> RecipeSet {
         var set = RecipeSet(checkout: checkout, sandboxes: [], images: [:], diagnostics: [], sources: [:], fileCount: 0)
+        set.brokenImages = [:]
         for file in yamlFiles(in: checkout.imagesDirectory) {
             set.readImage(path: file, directory: checkout.imagesDirectory.path)
         }
@@ -34,7 +39,9 @@ public struct RecipeSet: Sendable {
             guard let text = read(file, display: display, into: &set) else { continue }
             set.fileCount += 1
             let reader = YAMLReader(path: display, source: text)
-            if let recipe = SandboxRecipe.parse(reader) {
+            if let recipe = SandboxRecipe.parse(reader), !recipe.complete {
+                set.incomplete.append(recipe)
+            } else if let recipe = SandboxRecipe.parse(reader) {
                 if let other = set.sandboxes.first(where: { $0.name == recipe.name }) {
                     set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1),
                                                       "sandbox '\(recipe.name)' is also defined in \(other.path); sandbox names must be unique"))
@@ -49,6 +56,10 @@ public struct RecipeSet: Sendable {
                                fix: "add one, like Recipes/app.yml; see docs/recipes.md")
         }
         return set
+    }
+
+    private func expected(_ path: String) -> String {
+        ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 
     private func hasImageFile(_ name: String) -> Bool {
@@ -69,6 +80,7 @@ public struct RecipeSet: Sendable {
                 images[recipe.name] = recipe
             }
         }
+        if images[expected(path)] == nil { brokenImages[expected(path)] = display }
         diagnostics += reader.diagnostics
     }
 

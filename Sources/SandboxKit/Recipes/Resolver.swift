@@ -20,19 +20,24 @@ public struct Resolver {
                 images.append(resolveImage(image, base: base, sandbox: recipe, &diagnostics))
             }
             guard let top = chain.last, let image = images.first(where: { $0.recipe.name == top.name }) else { continue }
-            guard let spec = top.service else {
-                diagnostics.append(Diagnostic(service.imageLocation, "image recipe '\(top.name)' has no 'service' section, so it cannot run as a service"))
+            // A recipe built on another inherits its service and actions, so `from: postgresql-15` plus a
+            // build step (an extension, a config file) is a complete recipe; its own keys win.
+            guard let spec = chain.reversed().lazy.compactMap(\.service).first else {
+                diagnostics.append(Diagnostic(service.imageLocation, chain.count == 1
+                    ? "image recipe '\(top.name)' has no 'service' section, so it cannot run as a service"
+                    : "neither image recipe '\(top.name)' nor the recipes it is built on (\(chain.dropLast().map(\.name).joined(separator: ", "))) have a 'service' section, so it cannot run as a service"))
                 continue
             }
+            let actions = chain.reduce(into: [String: ImageRecipe.Action]()) { all, recipe in all.merge(recipe.actions) { $1 } }
             let recipeDir = (set.checkout.recipesDirectory.path)
-            let setup = resolveSteps(service.setup, kind: "setup", actions: top.actions, spec: spec, recipeDir: recipeDir, &diagnostics)
-            let update = resolveSteps(service.update, kind: "update", actions: top.actions, spec: spec, recipeDir: recipeDir, &diagnostics)
+            let setup = resolveSteps(service.setup, kind: "setup", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)
+            let update = resolveSteps(service.update, kind: "update", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)
             let setupHash = ContentHash.of(setup.map(\.hash))
             let fresh = FreshKey(format: Self.formatVersion, image: image.hash, initSteps: spec.initSteps.map(\.raw),
                                  user: spec.user, data: spec.data, setup: setupHash,
                                  instanceBound: setup.contains { $0.params.values.contains { $0.references.contains("instance") } })
             services.append(ResolvedService(name: service.name, imageTag: image.tag, imageHash: image.hash, spec: spec,
-                                            actions: top.actions, hostPort: service.hostPort, publish: service.publish,
+                                            actions: actions, hostPort: service.hostPort, publish: service.publish,
                                             setup: setup, update: update, freshHash: ContentHash.of(fresh), setupHash: setupHash))
         }
         if !diagnostics.isEmpty { throw RecipeErrors(diagnostics, sources: set.sources) }
@@ -51,12 +56,16 @@ public struct Resolver {
         var at = location
         while true {
             guard let recipe = set.images[current] else {
+                if let broken = set.brokenImages[current] {
+                    diagnostics.append(Diagnostic(at, "image recipe '\(current)' in \(broken) has errors (listed with it); fix them first"))
+                    return nil
+                }
                 let known = set.images.keys.sorted()
                 diagnostics.append(Diagnostic(at, "no image recipe '\(current)' in Images/ or the stock recipes\(didYouMean(current, among: known)); known: \(known.joined(separator: ", "))"))
                 return nil
             }
             if chain.contains(where: { $0.name == recipe.name }) {
-                let cycle = (chain.map(\.name) + [recipe.name]).joined(separator: " -> ")
+                let cycle = (chain.reversed().map(\.name) + [recipe.name]).joined(separator: " -> ")
                 diagnostics.append(Diagnostic(at, "image recipes form a cycle: \(cycle); one of them must start from a base image"))
                 return nil
             }
@@ -115,6 +124,8 @@ public struct Resolver {
         return ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files)
     }
 
+    /// A step's identity. For an action step that is the action's name, its parameters and the content of the
+    /// file it reads, not the action's command: improving how an image runs `sql` must not rerun every migration.
     struct StepContent: Encodable {
         var action: String
         var command: String
@@ -200,7 +211,7 @@ public struct Resolver {
                 }
                 var shown = params.filter { $0.key != action.stdin }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }
                 if let file { shown.append(file) }
-                let content = StepContent(action: action.name, command: action.run.raw, params: params.mapValues(\.raw),
+                let content = StepContent(action: action.name, command: "", params: params.mapValues(\.raw),
                                           stdin: action.stdin, file: file, fileHash: fileHash)
                 var stepParams = params
                 if let stdin = action.stdin { stepParams[stdin] = nil }

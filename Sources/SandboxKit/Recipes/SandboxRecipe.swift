@@ -9,6 +9,9 @@ public struct SandboxRecipe: Sendable, Equatable {
     public var source: String
     public var services: [Service]
     public var env: [EnvEntry]
+    /// False when the file had errors: the recipe holds only the parts that read cleanly, which are still
+    /// resolved by `sandbox check` so every error in a file is reported at once, but it is never brought up.
+    public var complete = true
 
     public struct Service: Sendable, Equatable {
         public var name: String
@@ -90,7 +93,9 @@ extension SandboxRecipe {
                 }
             }
         }
-        return reader.diagnostics.count == before ? recipe : nil
+        _ = before
+        recipe.complete = reader.diagnostics.isEmpty
+        return recipe
     }
 
     static func isServiceName(_ name: String) -> Bool {

@@ -28,8 +28,9 @@ final class YAMLReader {
                 let detail = context.map { "\(problem) (\($0.text))" } ?? problem
                 diagnostics.append(Diagnostic(location(mark), "invalid YAML: \(detail)"))
             case let .duplicatedKeysInMapping(duplicates, context):
-                diagnostics.append(Diagnostic(location(context.mark),
-                                              "duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))"))
+                let names = duplicates.sorted()
+                diagnostics.append(Diagnostic(secondOccurrence(of: names.first ?? "", after: context.mark) ?? location(context.mark),
+                                              "duplicate key \(names.map { "'\($0)'" }.joined(separator: ", ")); each key may appear once in a mapping"))
             case let .reader(problem, _, _, _):
                 error(at: nil, "invalid YAML: \(problem)")
             default:
@@ -42,8 +43,30 @@ final class YAMLReader {
         }
     }
 
+    /// A mark as a location inside the file: the parser may point one past the end (a missing closing
+    /// bracket), which is shown at the end of the last line instead.
+    /// Where a duplicated key appears the second time: the first line after `mark` that starts with it.
+    func secondOccurrence(of key: String, after mark: Mark?) -> SourceLocation? {
+        var seen = false
+        let start = mark?.line ?? 1
+        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= start {
+            let trimmed = line.drop { $0 == " " || $0 == "-" }
+            guard trimmed.hasPrefix(key), trimmed.dropFirst(key.count).drop(while: { $0 == " " }).first == ":" else { continue }
+            if seen { return SourceLocation(path: path, line: index + 1, column: line.count - trimmed.count + 1) }
+            seen = true
+        }
+        return nil
+    }
+
     func location(_ mark: Mark?) -> SourceLocation {
-        SourceLocation(path: path, line: mark?.line ?? 1, column: mark?.column ?? 1)
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        var line = max(1, mark?.line ?? 1), column = max(1, mark?.column ?? 1)
+        if line > lines.count || (line == lines.count && line > 1 && lines[line - 1].isEmpty) {
+            line = max(1, min(line, lines.count))
+            if line > 1, lines[line - 1].isEmpty { line -= 1 }  // the empty "line" after a final newline
+            column = (lines.isEmpty ? 0 : lines[line - 1].count) + 1
+        }
+        return SourceLocation(path: path, line: line, column: column)
     }
 
     func error(at node: Node?, _ message: String) {
@@ -70,6 +93,7 @@ final class YAMLReader {
             return nil
         }
         var entries = Entries(pairs: [])
+        var misspelled: Set<String> = []
         for (keyNode, value) in mapping {
             guard let key = scalarString(keyNode) else {
                 error(at: keyNode, "keys in \(what) must be plain strings")
@@ -77,11 +101,12 @@ final class YAMLReader {
             }
             if !allowed.contains(key) {
                 error(at: keyNode, "unknown key '\(key)' in \(what)\(didYouMean(key, among: allowed))")
+                if let near = suggestion(for: key, among: allowed) { misspelled.insert(near) }
                 continue
             }
             entries.pairs.append((key, keyNode, value))
         }
-        for key in required where entries[key] == nil {
+        for key in required where entries[key] == nil && !misspelled.contains(key) {
             error(at: node, "\(what) is missing required key '\(key)'")
         }
         return entries
