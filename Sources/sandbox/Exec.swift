@@ -29,9 +29,7 @@ extension Sandbox {
                 let instance = try options.instance(sandbox)
                 let (resolved, container) = try await instance.runningContainer(service)
                 let tty = isatty(0) == 1 && isatty(1) == 1
-                var args = ["exec", "--interactive"] + (tty ? ["--tty"] : []) + ["--user", resolved.spec.runAs, container.name]
-                args += command
-                return try await instance.docker.attached(DockerCommand(args))
+                return try await instance.docker.attached(.execAttached(container.name, user: resolved.spec.runAs, argv: command, tty: tty))
             }
             if status != 0 { throw ExitCode(status) }
         }

@@ -22,9 +22,8 @@ extension Sandbox {
                 let instance = try options.instance(sandbox)
                 let (resolved, container) = try await instance.runningContainer(service)
                 let tty = isatty(0) == 1 && isatty(1) == 1
-                let args = ["exec", "--interactive"] + (tty ? ["--tty"] : []) + ["--user", resolved.spec.runAs, container.name,
-                            "/bin/sh", "-c", "if command -v bash >/dev/null; then exec bash; else exec sh; fi"]
-                return try await instance.docker.attached(DockerCommand(args))
+                let argv = ["/bin/sh", "-c", "if command -v bash >/dev/null; then exec bash; else exec sh; fi"]
+                return try await instance.docker.attached(.execAttached(container.name, user: resolved.spec.runAs, argv: argv, tty: tty))
             }
             if status != 0 { throw ExitCode(status) }
         }
@@ -66,8 +65,7 @@ extension Sandbox {
                 let extra = arguments.first == "--" ? Array(arguments.dropFirst()) : arguments
                 let script = ([command] + extra.map(shellQuote)).joined(separator: " ")
                 let tty = isatty(0) == 1 && isatty(1) == 1
-                let args = ["exec", "--interactive"] + (tty ? ["--tty"] : []) + ["--user", service.spec.runAs, container.name, "/bin/sh", "-c", script]
-                return try await instance.docker.attached(DockerCommand(args))
+                return try await instance.docker.attached(.execAttached(container.name, user: service.spec.runAs, argv: ["/bin/sh", "-c", script], tty: tty))
             }
             if status != 0 { throw ExitCode(status) }
         }

@@ -112,6 +112,11 @@ extension DockerCommand {
         return DockerCommand(args + ["--user", user, container, "/bin/sh", "-c", script], stdinFile: stdinFile)
     }
 
+    /// A program in a running container as `user`, attached to this process's standard input (and terminal, with `tty`).
+    public static func execAttached(_ container: String, user: String, argv: [String], tty: Bool) -> DockerCommand {
+        DockerCommand(["exec", "--interactive"] + (tty ? ["--tty"] : []) + ["--user", user, container] + argv)
+    }
+
     public static func start(_ containers: [String]) -> DockerCommand { DockerCommand(["start"] + containers) }
 
     public static func stop(_ containers: [String], timeout: Int? = nil) -> DockerCommand {
