@@ -48,9 +48,10 @@ import Testing
         spec.stopSignal = "SIGINT"
         spec.stopTimeout = 30
         spec.network = "none"
+        spec.initProcess = true
         spec.command = ["postgres", "-D", "/data/main"]
         #expect(DockerCommand.run(spec).arguments == [
-            "run", "--detach", "--name", "sbx-demo-ab12cd34-dev-pg",
+            "run", "--detach", "--init", "--name", "sbx-demo-ab12cd34-dev-pg",
             "--label", "dev.sandbox.instance=dev", "--label", "dev.sandbox.service=pg",
             "--env", "SANDBOX_GID=1000", "--env", "SANDBOX_UID=1000",
             "--mount", "type=bind,source=/home/me/app/.sandbox/dev/pg,target=/data",
@@ -89,6 +90,10 @@ import Testing
                 == ["exec", "--interactive", "--user", "postgres", "c1", "psql", "-c", "select 'a b'"])
         #expect(DockerCommand.execAttached("c1", user: "postgres", argv: ["bash"], tty: true).arguments
                 == ["exec", "--interactive", "--tty", "--user", "postgres", "c1", "bash"])
+    }
+
+    @Test func containerStateIsOneWord() {
+        #expect(DockerCommand.containerState("c1").arguments == ["inspect", "--type", "container", "--format", "{{.State.Status}}", "c1"])
     }
 
     @Test func lifecycleCommands() {

@@ -96,9 +96,11 @@ struct DataPreparer: Sendable {
             spec.stopSignal = service.spec.stopSignal
             spec.stopTimeout = service.spec.stopTimeout
             spec.command = [try Rendering.start(service.spec, stamp: stamp)]
+            spec.environment.merge(try Readiness.environment(service, stamp: stamp)) { $1 }
+            spec.initProcess = true
             try await docker.run(.run(spec))
             do {
-                try await Readiness(docker: docker).wait(container: name, service: service, stamp: stamp, timeout: .seconds(120))
+                try await Readiness(docker: docker).wait(container: name, service: service, dataDir: staging)
                 let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: InstanceState.read(layout)?.ports ?? [:],
                                           stamps: [service.name: stamp])
                 for step in service.setup {
@@ -116,6 +118,7 @@ struct DataPreparer: Sendable {
             }
         }
         stamp.updates = [:]
+        Readiness.clear(staging)
         try stamp.write(to: staging)
         try FileSystem.move(staging, to: golden)
         return golden

@@ -18,7 +18,6 @@ public struct Executor: Sendable {
     public var images: any ImageProviding
     public var reporter: any ProgressReporter
     /// How long a service may take to answer its readiness check.
-    public var readyTimeout: Duration = .seconds(120)
 
     public init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, planner: Planner,
                 images: any ImageProviding, reporter: any ProgressReporter) {
@@ -116,8 +115,8 @@ public struct Executor: Sendable {
             try await DataPreparer(docker: docker, layout: layout, sandbox: sandbox, planner: planner, line: line)
                 .prepare(service)
         case let (.service(name), .startContainer(id)):
+            Readiness.clear(layout.dataDir(name))
             try await docker.run(.start([id]))
-            _ = name
         case let (.service(name), .createContainer(port)):
             guard let service = sandbox.service(name) else { return }
             let used = try await createContainer(service, port: port, log: line)
@@ -129,8 +128,7 @@ public struct Executor: Sendable {
         case let (.service(name), .waitReady):
             guard let service = sandbox.service(name) else { return }
             try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: sandbox.name, service: name),
-                                                     service: service, stamp: DataStamp.read(from: layout.dataDir(name)),
-                                                     timeout: readyTimeout)
+                                                     service: service, dataDir: layout.dataDir(name))
         case let (.service(name), .runUpdate(step)):
             guard let service = sandbox.service(name) else { return }
             try await runUpdate(step, service: service, state: state.value.withLock { $0 }, line: line)
@@ -158,12 +156,15 @@ public struct Executor: Sendable {
             let config = planner.config(service, port: port)
             var spec = DockerCommand.RunSpec(name: name, image: service.imageTag, labels: labels(service, config: config))
             spec.environment = ["SANDBOX_UID": String(planner.uid), "SANDBOX_GID": String(planner.gid)]
+                .merging(try Readiness.environment(service, stamp: stamp)) { $1 }
+            spec.initProcess = true
             spec.mounts = [(layout.dataDir(service.name).path, service.spec.data)]
             spec.publish = (service.publish, port, service.spec.port)
             spec.stopSignal = service.spec.stopSignal
             spec.stopTimeout = service.spec.stopTimeout
             spec.command = [start]
             let command = DockerCommand.run(spec)
+            Readiness.clear(layout.dataDir(service.name))
             let out = try await docker.run(command, check: false)
             if out.status == 0 { return port }
             let portProblem = out.stderr.contains("port is already allocated") || out.stderr.contains("address already in use")
@@ -227,31 +228,58 @@ struct StepRunner: Sendable {
 }
 
 /// Waits until a service answers its readiness check: a condition with a deadline.
+///
+/// The check itself runs inside the container, in a loop the entry script starts (see `EntryScript`),
+/// which creates `.sandbox-ready` in the data dir when it passes. Waiting is then a cheap look at the
+/// host folder; the engine is asked only every half second whether the container is still running.
 struct Readiness: Sendable {
     var docker: Docker
 
-    func wait(container: String, service: ResolvedService, stamp: DataStamp?, timeout: Duration) async throws(SandboxError) {
-        let check = try Rendering.command(service.spec.ready, spec: service.spec, stamp: stamp)
-        let command = DockerCommand.exec(container, user: service.spec.runAs, script: check)
+    static let markerName = ".sandbox-ready"
+
+    static func marker(_ dataDir: URL) -> URL { dataDir.appendingPathComponent(markerName) }
+
+    /// Call before every start of the container, so an old marker is never taken for this start's.
+    static func clear(_ dataDir: URL) {
+        unlink(marker(dataDir).path)
+    }
+
+    /// What the container needs to run the check: the rendered `ready` command.
+    static func environment(_ service: ResolvedService, stamp: DataStamp?) throws(SandboxError) -> [String: String] {
+        ["SANDBOX_READY": try Rendering.command(service.spec.ready, spec: service.spec, stamp: stamp)]
+    }
+
+    /// `timeout` defaults to the recipe's `ready-timeout`.
+    func wait(container: String, service: ResolvedService, dataDir: URL, timeout: Duration? = nil) async throws(SandboxError) {
+        let timeout = timeout ?? .seconds(service.spec.readyTimeout)
         let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        var delay = Duration.milliseconds(50)
+        let started = clock.now
+        let deadline = started + timeout
+        let marker = Self.marker(dataDir).path
+        var nextStateCheck = started + .milliseconds(500)
         while true {
-            let out = try await docker.run(command, check: false)
-            if out.status == 0 { return }
-            if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
-            let stopped = out.stderr.contains("is not running") || out.stderr.contains("No such container")
-            if stopped || clock.now >= deadline {
-                let logs = try? await docker.run(.logs(container, tail: 30), check: false)
-                let tail = Docker.tail(((logs?.stdout ?? "") + (logs?.stderr ?? "")), lines: 30)
-                throw SandboxError(.notReady, stopped
-                                   ? "service \(service.name) stopped while starting"
-                                   : "service \(service.name) did not become ready within \(timeout.components.seconds)s",
-                                   fix: "read the log above (`sandbox logs \(service.name)` shows all of it); fix the recipe's 'start' or the data, then `sandbox up` again",
-                                   detail: tail)
+            let marked = access(marker, F_OK) == 0
+            let now = clock.now
+            // Once marked, one look at the container confirms the service did not stop right after its check passed.
+            if marked || now >= nextStateCheck || now >= deadline {
+                let command = DockerCommand.containerState(container)
+                let out = try await docker.run(command, check: false)
+                if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
+                let state = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                let stopped = out.status != 0 || (state != "running" && state != "created" && state != "restarting")
+                if marked && !stopped { return }
+                if stopped || now >= deadline {
+                    let logs = try? await docker.run(.logs(container, tail: 30), check: false)
+                    let tail = Docker.tail(((logs?.stdout ?? "") + (logs?.stderr ?? "")), lines: 30)
+                    throw SandboxError(.notReady, stopped
+                                       ? "service \(service.name) stopped while starting"
+                                       : "service \(service.name) did not become ready within \(timeout.components.seconds)s",
+                                       fix: "read the log above (`sandbox logs \(service.name)` shows all of it); fix the image recipe's 'start' or 'ready' (or raise its 'ready-timeout'), then `sandbox up` again",
+                                       detail: tail)
+                }
+                nextStateCheck = now + .milliseconds(500)
             }
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .milliseconds(500))
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 }

@@ -75,6 +75,8 @@ extension DockerCommand {
         public var stopSignal: String?
         public var stopTimeout: Int?
         public var network: String?
+        /// `--init`: a tiny init as PID 1 that forwards signals to the service and reaps orphans.
+        public var initProcess = false
         public var detached = true
         public var remove = false
         public var command: [String] = []
@@ -92,6 +94,7 @@ extension DockerCommand {
         var args = ["run"]
         if spec.detached { args.append("--detach") }
         if spec.remove { args.append("--rm") }
+        if spec.initProcess { args.append("--init") }
         args += ["--name", spec.name]
         for (key, value) in spec.labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
         for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(key)=\(value)"] }
@@ -115,6 +118,11 @@ extension DockerCommand {
     /// A program in a running container as `user`, attached to this process's standard input (and terminal, with `tty`).
     public static func execAttached(_ container: String, user: String, argv: [String], tty: Bool) -> DockerCommand {
         DockerCommand(["exec", "--interactive"] + (tty ? ["--tty"] : []) + ["--user", user, container] + argv)
+    }
+
+    /// A container's state (`running`, `exited`, ...), one word on stdout.
+    public static func containerState(_ container: String) -> DockerCommand {
+        DockerCommand(["inspect", "--type", "container", "--format", "{{.State.Status}}", container])
     }
 
     public static func start(_ containers: [String]) -> DockerCommand { DockerCommand(["start"] + containers) }

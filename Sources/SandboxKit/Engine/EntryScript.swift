@@ -1,6 +1,12 @@
 /// The entrypoint every sandbox image gets. It runs the service (or an init
 /// script) as the recipe's `run-as` user, renumbered to the caller's uid and gid
 /// so that files in the host data dir belong to the person who ran `sandbox`.
+///
+/// With `SANDBOX_READY` set, it also starts the recipe's readiness check in a
+/// background loop that creates `.sandbox-ready` in the data dir once the check
+/// passes. The host waits for that file instead of polling with `docker exec`,
+/// which costs a process tree per poll. The loop is detached so that it is
+/// reparented to the container's init (`docker run --init`), never to the service.
 enum EntryScript {
     static let path = "/usr/local/bin/sandbox-entry"
     static let text = #"""
@@ -8,18 +14,23 @@ enum EntryScript {
     # sandbox-entry COMMAND: run COMMAND with sh as $SANDBOX_RUN_AS.
     set -e
     u="${SANDBOX_RUN_AS:?}"
+    d="${SANDBOX_DATA:-/data}"
+    ready='until /bin/sh -c "$SANDBOX_READY" >/dev/null 2>&1; do sleep 0.05; done; : > "$1/.sandbox-ready"'
     if [ "$(id -u)" = 0 ]; then
       if [ -n "${SANDBOX_UID:-}" ] && [ "$SANDBOX_UID" != 0 ] && [ "$(id -u "$u")" != "$SANDBOX_UID" ]; then
         groupmod -o -g "$SANDBOX_GID" "$(id -gn "$u")"
         usermod -o -u "$SANDBOX_UID" -g "$SANDBOX_GID" "$u" 2>/dev/null
       fi
-      d="${SANDBOX_DATA:-/data}"
       if [ -d "$d" ] && [ "$(stat -c %u "$d")" != "$(id -u "$u")" ]; then
         chown -R "$u:$(id -gn "$u")" "$d"
       fi
       home="$(getent passwd "$u" | cut -d: -f6)"
+      if [ -n "${SANDBOX_READY:-}" ]; then
+        ( setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env HOME="$home" USER="$u" /bin/sh -c "$ready" sh "$d" & )
+      fi
       exec setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env HOME="$home" USER="$u" /bin/sh -c "$1"
     fi
+    if [ -n "${SANDBOX_READY:-}" ]; then ( /bin/sh -c "$ready" sh "$d" & ); fi
     exec /bin/sh -c "$1"
 
     """#

@@ -14,6 +14,10 @@ public struct ContainerConfig: Sendable, Equatable, Encodable {
     public var start: String
     public var stopSignal: String
     public var stopTimeout: Int
+    /// The readiness check the container runs itself (see `EntryScript`).
+    public var ready: String
+    /// Containers run with `--init`.
+    public var initProcess = true
 
     public init(service: ResolvedService, hostPort: Int, dataDir: String, uid: UInt32, gid: UInt32) {
         imageHash = service.imageHash
@@ -27,6 +31,7 @@ public struct ContainerConfig: Sendable, Equatable, Encodable {
         start = service.spec.start.raw
         stopSignal = service.spec.stopSignal
         stopTimeout = service.spec.stopTimeout
+        ready = service.spec.ready.raw
     }
 
     public var hash: String { ContentHash.of(self) }
@@ -85,22 +90,25 @@ public struct Planner: Sendable {
             var steps: [Plan.Action] = []
 
             if let port = observed.portConflicts[service.name] {
-                problems.append(.init(.portTaken, "service \(service.name): port \(port) on \(service.publish) is already in use; free it, or change 'port' for \(service.name) in \(sandbox.recipePath) (or remove it to pick a free port)"))
+                problems.append(.init(.portTaken, "service \(service.name): port \(port) on \(service.publish) is already in use",
+                                      fix: "free it (`ss -ltnp 'sport = :\(port)'` shows what holds it), or change 'port' for \(service.name) in \(sandbox.recipePath) (or remove it to pick a free port)"))
                 continue
             }
             guard let port = observed.ports[service.name] else {
-                problems.append(.init(.portTaken, "service \(service.name): no free host port found; free some ports in 20000-39999"))
+                problems.append(.init(.portTaken, "service \(service.name): no free host port found", fix: "free some ports in 20000-39999"))
                 continue
             }
 
             var freshData = false
             switch data {
             case .foreign:
-                problems.append(.init(.dataDirMismatch, "service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) exists but was not made by sandbox; move it away (nothing is deleted automatically)"))
+                problems.append(.init(.dataDirMismatch, "service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) exists but was not made by sandbox",
+                                      fix: "move it away (nothing is deleted automatically), then `sandbox up` again"))
                 continue
             case let .ready(stamp):
                 if stamp.engine != service.spec.engine || stamp.version != service.spec.version {
-                    problems.append(.init(.dataDirMismatch, "service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(service.spec.engine) \(service.spec.version); migrate the data yourself (dump and restore), or keep it with `sandbox snapshot save` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`"))
+                    problems.append(.init(.dataDirMismatch, "service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(service.spec.engine) \(service.spec.version)",
+                                          fix: "migrate the data yourself (dump with the old recipe, restore with the new), or keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`"))
                     continue
                 }
                 if stamp.setupHash != service.setupHash {
