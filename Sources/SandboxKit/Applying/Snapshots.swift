@@ -63,15 +63,18 @@ extension Instance {
             try FileSystem.move(staging, to: target)
         } catch {
             try? FileManager.default.removeItem(at: staging)
-            if !running.isEmpty { _ = try? await docker.run(.start(running)) }
+            if !running.isEmpty {
+                for service in sandbox.services { Readiness.clear(layout.dataDir(service.name)) }
+                _ = try? await docker.run(.start(running))
+            }
             throw error
         }
         if !running.isEmpty {
+            for service in sandbox.services { Readiness.clear(layout.dataDir(service.name)) }
             try await docker.run(.start(running))
             for service in sandbox.services where containers[service.name]?.running == true {
                 try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: sandbox.name, service: service.name),
-                                                         service: service, stamp: DataStamp.read(from: layout.dataDir(service.name)),
-                                                         timeout: .seconds(120))
+                                                         service: service, dataDir: layout.dataDir(service.name))
             }
         }
         return info
@@ -136,25 +139,29 @@ extension Instance {
                     _ = try await preparer.ensureGolden(service)
                 }
             }
-            let containers = try await observer.containers()
-            let ids = containers.values.map(\.id)
-            if !ids.isEmpty {
-                try await docker.run(.stop(ids, timeout: sandbox.services.map(\.spec.stopTimeout).max()))
-                try await docker.run(.remove(ids))
-            }
+            // Copy first, while the services still run: a failed copy leaves the instance as it was.
             for service in sandbox.services {
                 guard let source = sources[service.name] else { continue }
                 let staging = layout.staging(service.name)
                 try? FileManager.default.removeItem(at: staging)
                 try await DataPreparer.copy(source, to: staging)
+            }
+            // The old data is being thrown away, so there is nothing to shut down cleanly: kill and remove at once.
+            let ids = try await observer.containers().values.map(\.id)
+            if !ids.isEmpty { try await docker.run(.remove(ids, force: true)) }
+            for service in sandbox.services where sources[service.name] != nil {
                 let data = layout.dataDir(service.name)
-                let old = layout.root.appendingPathComponent(".\(service.name).replaced")
+                let old = replaced(service.name)
                 try? FileManager.default.removeItem(at: old)
                 if FileSystem.exists(data) { try FileSystem.move(data, to: old) }
-                try FileSystem.move(staging, to: data)
-                try Self.remove(old)
+                try FileSystem.move(layout.staging(service.name), to: data)
             }
         }
         _ = try await up(reporter: reporter)
+        // Deleted after the services are back, so the wait for them does not include it.
+        for service in sandbox.services where sources[service.name] != nil { try Self.remove(replaced(service.name)) }
     }
+
+    func replaced(_ service: String) -> URL { layout.root.appendingPathComponent(".\(service).replaced") }
+
 }
