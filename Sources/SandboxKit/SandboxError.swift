@@ -24,7 +24,6 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case notRunning = "not-running"
         case noSuchSnapshot = "no-such-snapshot"
         case invalidName = "invalid-name"
-        case interrupted = "interrupted"
         case io = "io"
     }
 

@@ -33,12 +33,13 @@ extension Sandbox {
 struct PlanJSON: Encodable {
     struct Step: Encodable { var target: String; var action: String; var cause: String }
     var event = "plan"
-    var problems: [String]
+    struct Problem: Encodable { var code: String; var message: String; var fix: String }
+    var problems: [Problem]
     var actions: [Step]
     var noop: Bool
 
     init(_ plan: SandboxKit.Plan) {
-        problems = plan.problems.map(\.message)
+        problems = plan.problems.map { Problem(code: $0.code.rawValue, message: $0.message, fix: $0.fix) }
         actions = plan.actions.map { Step(target: $0.targetText, action: $0.name, cause: $0.cause) }
         noop = plan.isNoOp
     }

@@ -50,6 +50,13 @@ func reporting<T>(json: Bool = false, _ body: () async throws -> T) async throws
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
         throw ExitCode.failure
     } catch let error as RecipeErrors {
+        if json {
+            JSONOutput.emit(["event": "error", "code": SandboxError.Code.invalidRecipes.rawValue,
+                             "message": "\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes",
+                             "fix": "fix them and run `sandbox check`",
+                             "diagnostics": error.diagnostics.map { ["path": $0.location.path, "line": $0.location.line,
+                                                                     "column": $0.location.column, "message": $0.message] as [String: Any] }])
+        }
         FileHandle.standardError.write(Data((error.description + "\n\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes; fix them and run `sandbox check`\n").utf8))
         throw ExitCode.failure
     }

@@ -33,7 +33,7 @@ extension Sandbox {
         static let configuration = CommandConfiguration(
             abstract: "Run a service's own client (its image recipe's `client`), e.g. psql or mysql.",
             discussion: """
-            Each image recipe with a `client` adds a shortcut named after it, so these are the same:
+            Each image recipe with a `client` adds a shortcut named after it. Example, two ways to say the same:
               sandbox client psql -- -c 'select 1'
               sandbox psql -c 'select 1'
             """

@@ -21,6 +21,9 @@ extension Sandbox {
         @Flag(help: "One JSON event per line, then a result object.")
         var json = false
 
+        @Flag(help: "Fail with instance-busy instead of waiting when another command holds this instance.")
+        var noWait = false
+
         @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
         var showSecrets = false
 
@@ -29,7 +32,7 @@ extension Sandbox {
                 let instance = try options.instance(sandbox)
                 let progress = Progress(json: json)
                 defer { progress.finish() }
-                let (plan, unchanged) = try await instance.up(reporter: progress.reporter)
+                let (plan, unchanged) = try await instance.up(reporter: progress.reporter, wait: !noWait)
                 progress.finish()
                 let calls = instance.docker.callCount
                 let statuses = try await instance.status(observed: unchanged, secrets: showSecrets)

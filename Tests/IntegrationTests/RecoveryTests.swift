@@ -76,7 +76,7 @@ import Testing
         try text.write(to: recipe, atomically: true, encoding: .utf8)
         let r = try checkout.sandbox(["up"])
         #expect(r.status == 1)
-        #expect(r.stderr == "error: service pg: port \(listener.port) on 127.0.0.1 is already in use; free it, or change 'port' for pg in Recipes/demo.yml (or remove it to pick a free port)\n")
+        #expect(r.stderr == "error: service pg: port \(listener.port) on 127.0.0.1 is already in use\nfix: free it (`ss -ltnp 'sport = :\(listener.port)'` shows what holds it), or change 'port' for pg in Recipes/demo.yml (or remove it to pick a free port)\n")
     }
 
     @Test func takenPortMovesTheServiceAndKeepsTheData() throws {

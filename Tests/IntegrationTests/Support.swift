@@ -73,6 +73,13 @@ final class DemoCheckout: @unchecked Sendable {
         try FileManager.default.copyItem(at: Binary.repoRoot.appendingPathComponent("Recipes"), to: root.appendingPathComponent("Recipes"))
     }
 
+    /// A scratch checkout holding only `files` (paths relative to the checkout).
+    init(files: [String: String]) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-it-\(UUID().uuidString.prefix(8).lowercased())")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("Recipes"), withIntermediateDirectories: true)
+        for (path, text) in files { try write(path, text) }
+    }
+
     deinit {
         for instance in instances {
             _ = try? runProgram(Binary.path, ["destroy", "--delete-data", "--instance", instance], cwd: root, timeout: 120)

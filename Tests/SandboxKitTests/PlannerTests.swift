@@ -173,7 +173,7 @@ import Testing
         let plan = fixture.plan(observed)
         #expect(!plan.isNoOp)
         #expect(plan.description == """
-        problem: service db: its data dir was made by postgresql 13, but the recipe now runs postgresql 15; migrate the data yourself (dump and restore), or keep it with `sandbox snapshot save` and start fresh with `sandbox destroy --delete-data --instance dev`
+        problem: service db: its data dir was made by postgresql 13, but the recipe now runs postgresql 15; migrate the data yourself (dump with the old recipe, restore with the new), or keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance dev`
         #1 service:analytics, Nothing, up to date
         """)
     }
@@ -196,7 +196,7 @@ import Testing
         observed.ports["analytics"] = nil
         observed.portConflicts["analytics"] = 3306
         #expect(fixture.plan(observed).description == """
-        problem: service analytics: port 3306 on 127.0.0.1 is already in use; free it, or change 'port' for analytics in Recipes/shop.yml (or remove it to pick a free port)
+        problem: service analytics: port 3306 on 127.0.0.1 is already in use; free it (`ss -ltnp 'sport = :3306'` shows what holds it), or change 'port' for analytics in Recipes/shop.yml (or remove it to pick a free port)
         #1 service:db, Nothing, up to date
         """)
     }
@@ -205,7 +205,8 @@ import Testing
         var observed = fixture.converged()
         observed.dataDirs["db"] = .foreign
         #expect(fixture.plan(observed).problems == [
-            .init(.dataDirMismatch, "service db: .sandbox/dev/db exists but was not made by sandbox; move it away (nothing is deleted automatically)"),
+            .init(.dataDirMismatch, "service db: .sandbox/dev/db exists but was not made by sandbox",
+                  fix: "move it away (nothing is deleted automatically), then `sandbox up` again"),
         ])
     }
 

@@ -33,16 +33,28 @@ public struct Instance: Sendable {
     /// Returns the plan it carried out and, when that changed nothing, the containers it observed
     /// (so callers can report status without asking the engine again).
     @discardableResult
-    public func up(reporter: any ProgressReporter) async throws(SandboxError) -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
+    /// With `wait` false, another command holding the instance is an `instance-busy` error instead of a wait.
+    public func up(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
         try InstanceLayout.validate(instance: layout.instance)
-        let lock = try FileLock(layout.lockFile) {
-            reporter.report(.message("waiting for another `sandbox` command on instance '\(layout.instance)' to finish"))
+        let lock: FileLock
+        if wait {
+            lock = try FileLock(layout.lockFile) {
+                reporter.report(.message("waiting for another `sandbox` command on instance '\(layout.instance)' to finish"))
+            }
+        } else {
+            guard let taken = try FileLock.attempt(layout.lockFile) else {
+                throw SandboxError(.instanceBusy, "another `sandbox` command is working on instance '\(layout.instance)'",
+                                   fix: "wait for it to finish, drop --no-wait to queue behind it, or use another --instance")
+            }
+            lock = taken
         }
         defer { withExtendedLifetime(lock) {} }
         let (plan, observed) = try await planWithState()
         if !plan.problems.isEmpty {
-            throw SandboxError(plan.problems[0].code, plan.problems.count == 1 ? plan.problems[0].message
-                               : "cannot bring the instance up:\n" + plan.problems.map { "  - \($0.message)" }.joined(separator: "\n"))
+            let problems = plan.problems
+            throw SandboxError(problems[0].code, problems.count == 1 ? problems[0].message
+                               : "cannot bring the instance up:\n" + problems.map { "  - \($0.message)" }.joined(separator: "\n"),
+                               fix: problems.count == 1 ? problems[0].fix : problems.map(\.fix).joined(separator: "; "))
         }
         let executor = Executor(docker: docker, layout: layout, sandbox: sandbox, planner: planner, images: images, reporter: reporter)
         try await executor.apply(plan)

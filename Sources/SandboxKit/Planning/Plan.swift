@@ -9,11 +9,13 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
     public struct Problem: Sendable, Equatable, CustomStringConvertible {
         public var code: SandboxError.Code
         public var message: String
-        public var description: String { message }
+        public var fix: String
+        public var description: String { "\(message); \(fix)" }
 
-        public init(_ code: SandboxError.Code, _ message: String) {
+        public init(_ code: SandboxError.Code, _ message: String, fix: String) {
             self.code = code
             self.message = message
+            self.fix = fix
         }
     }
 
