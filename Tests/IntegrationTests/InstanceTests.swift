@@ -31,6 +31,7 @@ import Testing
         #expect(Set(listed.compactMap { $0["instance"] as? String }) == Set(names))
 
         #expect(try checkout.sandbox(["destroy", "--delete-data"], instance: "shard-1").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/shard-1").path), "nothing of shard-1 is left")
         for name in names.dropFirst() {
             let status = try checkout.sandbox(["status", "--json"], instance: name)
             #expect(status.stdout.components(separatedBy: "\"state\":\"running\"").count - 1 == 2, "\(name): \(status.stdout)")

@@ -98,6 +98,9 @@ public struct Instance: Sendable {
             try Self.remove(layout.staging(service.name))
         }
         for file in [layout.envFile, layout.stateFile, layout.logs] { try Self.remove(file) }
+        // Nothing of the instance is left but its lock (snapshots are kept): remove the folder too.
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
+        if left.allSatisfy({ $0 == layout.lockFile.lastPathComponent }) { try? FileManager.default.removeItem(at: layout.root) }
     }
 
     static func remove(_ url: URL) throws(SandboxError) {
