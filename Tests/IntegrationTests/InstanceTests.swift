@@ -76,3 +76,30 @@ import Testing
         #expect(try Clients.psql(url, "select count(*) from bookmarks") == "4")
     }
 }
+
+/// A developer who runs docker as a non-root user (in the docker group) owns everything under `.sandbox/`
+/// and can delete it without sudo: services run as the caller's uid and gid.
+@Suite(.serialized) struct OwnershipTests {
+    static let user = "sbxtester"
+
+    @Test(.enabled(if: getuid() == 0, "needs root to create the test user"))
+    func nonRootCallerOwnsEveryFileAndCanDeleteThem() throws {
+        if try runProgram("id", [Self.user]).status != 0 {
+            #expect(try runProgram("useradd", ["--create-home", "--groups", "docker", Self.user]).status == 0)
+        }
+        let checkout = try DemoCheckout()
+        try runProgram("chown", ["-R", Self.user, checkout.root.path])
+        let up = try runProgram("runuser", ["-u", Self.user, "--", Binary.path, "up", "--instance", "mine"], cwd: checkout.root)
+        #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
+        let foreign = try runProgram("find", [checkout.root.appendingPathComponent(".sandbox").path, "!", "-user", Self.user])
+        #expect(foreign.stdout.isEmpty, "not owned by \(Self.user):\n\(foreign.stdout)")
+        // The running services write as the caller too.
+        let env = try runProgram("runuser", ["-u", Self.user, "--", Binary.path, "env", "--json", "--instance", "mine"], cwd: checkout.root)
+        let url = try #require((try JSONSerialization.jsonObject(with: Data(env.stdout.utf8)) as? [String: String])?["DATABASE_URL"])
+        _ = try Clients.psql(url, "create table written_later (id int); insert into written_later select generate_series(1, 1000); checkpoint")
+        let down = try runProgram("runuser", ["-u", Self.user, "--", Binary.path, "down", "--instance", "mine"], cwd: checkout.root)
+        #expect(down.status == 0, "\(down.stderr)")
+        let removed = try runProgram("runuser", ["-u", Self.user, "--", "rm", "-rf", checkout.root.appendingPathComponent(".sandbox").path])
+        #expect(removed.status == 0, "the caller cannot delete its own .sandbox/: \(removed.stderr)")
+    }
+}
