@@ -161,6 +161,7 @@ public struct ImageBuilder: ImageProviding {
         defer {
             try? FileManager.default.removeItem(at: root)
             try? FileManager.default.removeItem(at: tarball)
+            rmdir(lockDir.path)  // only if empty: another bootstrap may be using it
         }
         let mirror = AptMirror.forSuite(spec.suite)
         var args = ["--variant=\(spec.variant)"]
@@ -212,7 +213,10 @@ public struct ImageBuilder: ImageProviding {
         if out.status == 0, out.stdout.contains("\"\(Label.imageHash)\":\"\(image.hash)\"") { return }
         let context = stateDirectory.appendingPathComponent("build").appendingPathComponent("\(image.recipe.name)-\(getpid())")
         try? FileManager.default.removeItem(at: context)
-        defer { try? FileManager.default.removeItem(at: context) }
+        defer {
+            try? FileManager.default.removeItem(at: context)
+            rmdir(context.deletingLastPathComponent().path)  // only if empty: another build may be using it
+        }
         try DockerfileRenderer.writeContext(image, to: context)
         let labels = [Label.imageHash: image.hash, Label.component: image.recipe.name]
         do {
