@@ -181,3 +181,30 @@ import Testing
         #expect(ContentHash.of(A()) != ContentHash.of(A(x: 2)))
     }
 }
+
+/// Which update steps can be applied once in the golden copy: those whose text is the same for every instance.
+@Suite struct PerInstanceStepTests {
+    @Test func stepsThatNameTheInstanceItsPortsOrTheEnvironmentRunPerInstance() throws {
+        let fixture = try RecipeFixture([
+            "Recipes/shop.yml": """
+            sandbox: shop
+            owner: acme
+            services:
+              db:
+                image: postgresql-15
+                update:
+                  - sql: {database: shop, file: m.sql}
+                  - run: echo {sandbox} {db.user} {db.password}
+                  - run: echo {instance}
+                  - run: echo {db.port}
+                  - run: echo {db.url}
+                  - run: echo {env.HOME:-/root}
+                  - create-database: {name: "shop_{instance}"}
+            """,
+            "Recipes/m.sql": "select 1;\n",
+        ])
+        defer { fixture.remove() }
+        let steps = try #require(try fixture.resolve().service("db")).update
+        #expect(steps.map(\.perInstance) == [false, false, true, true, true, true, true])
+    }
+}

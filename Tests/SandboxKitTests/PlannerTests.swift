@@ -42,6 +42,37 @@ import Testing
         """)
     }
 
+    @Test func copyOfAGoldenThatAppliedTheFirstMigrationRunsOnlyTheSecond() {
+        var observed = fixture.converged()
+        observed.containers = [:]
+        observed.dataDirs = [:]
+        observed.golden = ["db", "analytics"]
+        observed.goldenUpdates = ["db": [fixture.db.update[0].hash]]
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #2 service:db, CreateContainer port=20001, new instance
+        #3 service:db, WaitReady, container created
+        #4 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #5 service:analytics, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #6 service:analytics, CreateContainer port=20002, new instance
+        #7 service:analytics, WaitReady, container created
+        """)
+    }
+
+    @Test func goldenUpdatesDoNotApplyToAnExistingDataDir() {
+        // The golden copy's updates describe copies made from now on, never a data dir that already exists.
+        var observed = fixture.converged()
+        if case var .ready(stamp)? = observed.dataDirs["db"] {
+            stamp.updates[fixture.db.update[1].hash] = nil
+            observed.dataDirs["db"] = .ready(stamp)
+        }
+        observed.goldenUpdates = ["db": Set(fixture.db.update.map(\.hash))]
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #2 service:analytics, Nothing, up to date
+        """)
+    }
+
     @Test func nothingChangedIsANoOp() {
         let plan = fixture.plan(fixture.converged())
         #expect(plan.isNoOp)

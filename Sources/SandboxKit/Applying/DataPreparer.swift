@@ -48,7 +48,16 @@ struct DataPreparer: Sendable {
         }
         defer { withExtendedLifetime(lock) {} }
         if DataStamp.read(from: golden) != nil { return golden }
+        if try await makeGolden(service, at: golden, withUpdates: true) { return golden }
+        // An update step failed in the golden copy: make it without them. Each instance then runs them itself
+        // and reports the failure the usual way (retried on the next `up`).
+        _ = try await makeGolden(service, at: golden, withUpdates: false)
+        return golden
+    }
 
+    /// Init, setup and (with `withUpdates`) the update steps that do not depend on the instance, into staging,
+    /// renamed to `golden` when all succeeded. Returns false, with staging discarded, when an update step failed.
+    func makeGolden(_ service: ResolvedService, at golden: URL, withUpdates: Bool) async throws(SandboxError) -> Bool {
         let staging = layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).staging")
         let name = "sbx-\(sandbox.name)-\(layout.checkout.id)-golden-\(service.name)-\(service.freshHash.prefix(8))"
         try await removeLeftover(name)
@@ -87,8 +96,9 @@ struct DataPreparer: Sendable {
             }
         }
 
-        // 2. setup, against the service running in a private container.
-        if !service.setup.isEmpty {
+        // 2. setup, then the update steps every instance would run alike, against the service running in a private container.
+        let updates = withUpdates ? service.update.filter { !$0.perInstance } : []
+        if !service.setup.isEmpty || !updates.isEmpty {
             var spec = DockerCommand.RunSpec(name: name, image: service.imageTag, labels: labels)
             spec.environment = env
             spec.mounts = [(staging.path, service.spec.data)]
@@ -109,6 +119,20 @@ struct DataPreparer: Sendable {
                     try await StepRunner(docker: docker).run(step, script: script, container: name, service: service,
                                                              recipe: sandbox.recipePath, line: line)
                 }
+                for step in updates {
+                    line("update, once for every copy: \(step.title)")
+                    let script = try rendering.step(step, service: service)
+                    do {
+                        try await StepRunner(docker: docker).run(step, script: script, container: name, service: service,
+                                                                 recipe: sandbox.recipePath, line: line)
+                    } catch where error.code == .stepFailed {
+                        line("update step failed in the golden copy; making it again without update steps")
+                        _ = try? await docker.run(.remove([name], force: true), check: false)
+                        try? FileManager.default.removeItem(at: staging)
+                        return false
+                    }
+                    stamp.updates[step.hash] = step.title
+                }
                 // A clean stop, so the copy is consistent.
                 try await docker.run(.stop([name], timeout: service.spec.stopTimeout))
                 try await docker.run(.remove([name]))
@@ -117,11 +141,10 @@ struct DataPreparer: Sendable {
                 throw error
             }
         }
-        stamp.updates = [:]
         Readiness.clear(staging)
         try stamp.write(to: staging)
         try FileSystem.move(staging, to: golden)
-        return golden
+        return true
     }
 
     /// Removes a container left by an interrupted run, if (and only if) its labels say it is this checkout's.

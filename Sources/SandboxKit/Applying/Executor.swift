@@ -190,6 +190,11 @@ public struct Executor: Sendable {
         guard var stamp = DataStamp.read(from: dataDir) else {
             throw SandboxError(.io, "the data dir of \(service.name) lost its stamp", fix: "run `sandbox up` again")
         }
+        // Made just now from a new golden copy that applied it already: a step recorded as done never runs twice.
+        if stamp.updates[step.hash] != nil {
+            line("already applied in the golden copy")
+            return
+        }
         let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: state.ports, stamps: [service.name: stamp])
         let script = try rendering.step(step, service: service)
         let container = layout.containerName(sandbox: sandbox.name, service: service.name)

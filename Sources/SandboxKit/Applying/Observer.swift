@@ -104,7 +104,10 @@ public struct Observer: Sendable {
         for service in sandbox.services {
             state.dataDirs[service.name] = dataDir(service.name)
             let golden = layout.golden(service: service.name, freshHash: service.freshHash)
-            if DataStamp.read(from: golden) != nil { state.golden.insert(service.name) }
+            if let stamp = DataStamp.read(from: golden) {
+                state.golden.insert(service.name)
+                state.goldenUpdates[service.name] = Set(stamp.updates.keys)
+            }
             let container = state.containers[service.name]
             let previous = saved?.ports[service.name]
             // A running container of ours holds its port: that port stays as long as the container does.

@@ -46,6 +46,8 @@ public struct ObservedState: Sendable, Equatable {
     public var ports: [String: PortChoice]
     /// Services whose golden data dir (for the current fresh hash) is ready to copy.
     public var golden: Set<String>
+    /// Update steps (by hash) already applied in each service's golden copy, so copies of it need not run them.
+    public var goldenUpdates: [String: Set<String>] = [:]
     /// A service's pinned port that something else holds: planning refuses.
     public var portConflicts: [String: Int]
 

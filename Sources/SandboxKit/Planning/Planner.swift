@@ -154,9 +154,11 @@ public struct Planner: Sendable {
                 steps.append(.init(target: target, kind: .waitReady, cause: "container created"))
             }
 
-            let applied: [String: String]
-            if case let .ready(stamp) = data { applied = stamp.updates } else { applied = [:] }
-            for step in service.update where applied[step.hash] == nil {
+            var applied: [String: String] = [:]
+            if case let .ready(stamp) = data { applied = stamp.updates }
+            // A fresh copy of the golden data comes with the update steps the golden copy already applied.
+            let inGolden = freshData && observed.golden.contains(service.name) ? observed.goldenUpdates[service.name] ?? [] : []
+            for step in service.update where applied[step.hash] == nil && !inGolden.contains(step.hash) {
                 let changedBefore = applied.values.contains(step.title)
                 steps.append(.init(target: target, kind: .runUpdate(step),
                                    cause: changedBefore ? "update step changed" : "update step is new"))

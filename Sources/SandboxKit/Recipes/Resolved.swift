@@ -61,4 +61,16 @@ public struct ResolvedStep: Sendable, Equatable, Codable {
     public var stdinFile: String?
     public var hash: String
     public var location: SourceLocation
+    /// True when the step's text depends on the instance (`{instance}`, a service's host port, host or URL,
+    /// or `{env.X}`): it cannot be applied once in the golden copy and must run in each instance.
+    public var perInstance: Bool = false
+
+    /// References a step may use without depending on which instance runs it.
+    static func isPerInstance(_ references: [String]) -> Bool {
+        references.contains { ref in
+            if ref == "instance" || ref.hasPrefix("env.") { return true }
+            let parts = ref.split(separator: ".", maxSplits: 1)
+            return parts.count == 2 && ["port", "host", "url"].contains(String(parts[1]))
+        }
+    }
 }

@@ -142,7 +142,8 @@ public struct Resolver {
             if step.action == "run", let command = step.command {
                 let content = StepContent(action: "run", command: command.raw, params: [:])
                 out.append(ResolvedStep(title: "run \(command.raw.prefix(40))", action: "run", command: command, params: [:],
-                                        stdinFile: nil, hash: ContentHash.of(content), location: step.location))
+                                        stdinFile: nil, hash: ContentHash.of(content), location: step.location,
+                                        perInstance: ResolvedStep.isPerInstance(command.references)))
                 continue
             }
             guard let action = actions[step.action] else {
@@ -216,7 +217,8 @@ public struct Resolver {
                 var stepParams = params
                 if let stdin = action.stdin { stepParams[stdin] = nil }
                 out.append(ResolvedStep(title: ([action.name] + shown).joined(separator: " "), action: action.name, command: action.run,
-                                        params: stepParams, stdinFile: stdinPath, hash: ContentHash.of(content), location: step.location))
+                                        params: stepParams, stdinFile: stdinPath, hash: ContentHash.of(content), location: step.location,
+                                        perInstance: ResolvedStep.isPerInstance(stepParams.values.flatMap(\.references))))
             }
         }
         _ = kind
