@@ -120,11 +120,11 @@ public struct Executor: Sendable {
         case let (.service(name), .createContainer(port)):
             guard let service = sandbox.service(name) else { return }
             let used = try await createContainer(service, port: port, log: line)
-            let current = state.value.withLock { s in
+            // Updated and written under the lock, so a service finishing later never writes an older state.
+            try state.value.withLock { (s: inout InstanceState) throws(SandboxError) in
                 s.ports[name] = used
-                return s
+                try s.write(layout)
             }
-            try current.write(layout)
         case let (.service(name), .waitReady):
             guard let service = sandbox.service(name) else { return }
             try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: sandbox.name, service: name),

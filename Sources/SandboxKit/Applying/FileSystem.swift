@@ -3,7 +3,8 @@ import Foundation
 /// Host file operations that must be atomic or private.
 public enum FileSystem {
     public static func writeAtomically(_ data: Data, to url: URL, mode: Int) throws(SandboxError) {
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        // Unique per call: two threads (services converging side by side) may write the same file at once.
+        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
         do {
             try ensureDirectory(url.deletingLastPathComponent())
             guard FileManager.default.createFile(atPath: temp.path, contents: data, attributes: [.posixPermissions: mode]) else {
