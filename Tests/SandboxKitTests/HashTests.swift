@@ -208,3 +208,31 @@ import Testing
         #expect(steps.map(\.perInstance) == [false, false, true, true, true, true, true])
     }
 }
+
+extension PerInstanceStepTests {
+    @Test func setupThatDependsOnTheInstanceGetsAGoldenCopyPerInstance() throws {
+        let fixture = try RecipeFixture([
+            "Recipes/shop.yml": """
+            sandbox: shop
+            owner: acme
+            services:
+              shared:
+                image: postgresql-15
+                setup:
+                  - create-database: {name: shop}
+              own:
+                image: postgresql-15
+                setup:
+                  - create-database: {name: "shop_{instance}"}
+            """,
+        ])
+        defer { fixture.remove() }
+        let sandbox = try fixture.resolve()
+        let dev = InstanceLayout(checkout: fixture.checkout, instance: "dev")
+        let ci = InstanceLayout(checkout: fixture.checkout, instance: "ci-1")
+        let shared = try #require(sandbox.service("shared")), own = try #require(sandbox.service("own"))
+        #expect(dev.golden(shared) == ci.golden(shared))
+        #expect(dev.golden(own) != ci.golden(own))
+        #expect(dev.golden(own).lastPathComponent.hasSuffix("-dev") && ci.golden(own).lastPathComponent.hasSuffix("-ci-1"))
+    }
+}

@@ -41,7 +41,7 @@ struct DataPreparer: Sendable {
 
     /// The golden data dir for the service's fresh hash, made if missing. Only one process makes it.
     func ensureGolden(_ service: ResolvedService) async throws(SandboxError) -> URL {
-        let golden = layout.golden(service: service.name, freshHash: service.freshHash)
+        let golden = layout.golden(service)
         if DataStamp.read(from: golden) != nil { return golden }
         let lock = try FileLock(layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).lock")) {
             line("waiting for another sandbox process that is initialising \(service.name)")

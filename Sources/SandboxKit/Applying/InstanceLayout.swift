@@ -35,6 +35,13 @@ public struct InstanceLayout: Sendable, Equatable {
         goldenRoot.appendingPathComponent("\(service)-\(freshHash.prefix(16))")
     }
 
+    /// The service's golden data dir. Setup steps that depend on the instance (`{instance}`, its ports,
+    /// `{env.X}`) make the set-up data differ per instance, so then each instance has its own.
+    public func golden(_ service: ResolvedService) -> URL {
+        let shared = golden(service: service.name, freshHash: service.freshHash)
+        return service.setup.contains(where: \.perInstance) ? URL(fileURLWithPath: shared.path + "-" + instance) : shared
+    }
+
     /// `sbx-<sandbox>-<checkout id>-<instance>-<service>`: unique per checkout, readable in `docker ps`.
     public func containerName(sandbox: String, service: String) -> String {
         "sbx-\(sandbox)-\(checkout.id)-\(instance)-\(service)"

@@ -103,7 +103,7 @@ public struct Observer: Sendable {
         var taken: Set<Int> = []
         for service in sandbox.services {
             state.dataDirs[service.name] = dataDir(service.name)
-            let golden = layout.golden(service: service.name, freshHash: service.freshHash)
+            let golden = layout.golden(service)
             if let stamp = DataStamp.read(from: golden) {
                 state.golden.insert(service.name)
                 state.goldenUpdates[service.name] = Set(stamp.updates.keys)

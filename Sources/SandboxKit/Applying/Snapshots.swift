@@ -21,7 +21,7 @@ extension Instance {
         try InstanceLayout.validate(instance: layout.instance)
         var sources: [String: URL] = [:]
         for service in sandbox.services {
-            sources[service.name] = layout.golden(service: service.name, freshHash: service.freshHash)
+            sources[service.name] = layout.golden(service)
         }
         try await replaceData(with: sources, reporter: reporter, prepareMissing: true)
     }

@@ -35,7 +35,7 @@ public struct Resolver {
             let setupHash = ContentHash.of(setup.map(\.hash))
             let fresh = FreshKey(format: Self.formatVersion, image: image.hash, initSteps: spec.initSteps.map(\.raw),
                                  user: spec.user, data: spec.data, setup: setupHash,
-                                 instanceBound: setup.contains { $0.params.values.contains { $0.references.contains("instance") } })
+                                 instanceBound: setup.contains(where: \.perInstance))
             services.append(ResolvedService(name: service.name, imageTag: image.tag, imageHash: image.hash, spec: spec,
                                             actions: actions, hostPort: service.hostPort, publish: service.publish,
                                             setup: setup, update: update, freshHash: ContentHash.of(fresh), setupHash: setupHash))
