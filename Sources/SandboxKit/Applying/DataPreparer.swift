@@ -99,15 +99,9 @@ struct DataPreparer: Sendable {
         // 2. setup, then the update steps every instance would run alike, against the service running in a private container.
         let updates = withUpdates ? service.update.filter { !$0.perInstance } : []
         if !service.setup.isEmpty || !updates.isEmpty {
-            var spec = DockerCommand.RunSpec(name: name, image: service.imageTag, labels: labels)
-            spec.environment = env
-            spec.mounts = [(staging.path, service.spec.data)]
+            var spec = try DockerCommand.RunSpec.service(service, name: name, labels: labels, dataDir: staging, stamp: stamp,
+                                                         uid: planner.uid, gid: planner.gid)
             spec.network = "none"
-            spec.stopSignal = service.spec.stopSignal
-            spec.stopTimeout = service.spec.stopTimeout
-            spec.command = [try Rendering.start(service.spec, stamp: stamp)]
-            spec.environment.merge(try Readiness.environment(service, stamp: stamp)) { $1 }
-            spec.initProcess = true
             try await docker.run(.run(spec))
             do {
                 try await Readiness(docker: docker).wait(container: name, service: service, dataDir: staging)

@@ -148,21 +148,14 @@ public struct Executor: Sendable {
     func createContainer(_ service: ResolvedService, port: Int, log: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> Int {
         let name = layout.containerName(sandbox: sandbox.name, service: service.name)
         let stamp = DataStamp.read(from: layout.dataDir(service.name))
-        let start = try Rendering.start(service.spec, stamp: stamp)
         var port = port
         var attempts = 0
         while true {
             attempts += 1
             let config = planner.config(service, port: port)
-            var spec = DockerCommand.RunSpec(name: name, image: service.imageTag, labels: labels(service, config: config))
-            spec.environment = ["SANDBOX_UID": String(planner.uid), "SANDBOX_GID": String(planner.gid)]
-                .merging(try Readiness.environment(service, stamp: stamp)) { $1 }
-            spec.initProcess = true
-            spec.mounts = [(layout.dataDir(service.name).path, service.spec.data)]
+            var spec = try DockerCommand.RunSpec.service(service, name: name, labels: labels(service, config: config),
+                                                         dataDir: layout.dataDir(service.name), stamp: stamp, uid: planner.uid, gid: planner.gid)
             spec.publish = (service.publish, port, service.spec.port)
-            spec.stopSignal = service.spec.stopSignal
-            spec.stopTimeout = service.spec.stopTimeout
-            spec.command = [start]
             let command = DockerCommand.run(spec)
             Readiness.clear(layout.dataDir(service.name))
             let out = try await docker.run(command, check: false)
@@ -211,6 +204,23 @@ public struct Executor: Sendable {
         if FileManager.default.contents(atPath: layout.envFile.path) != Data(text.utf8) {
             try FileSystem.writeAtomically(Data(text.utf8), to: layout.envFile, mode: 0o600)
         }
+    }
+}
+
+extension DockerCommand.RunSpec {
+    /// A service's container, as both instances and the golden copy run it: as the caller's uid and gid, the data dir
+    /// mounted, the readiness check handed to the entrypoint, a tiny init as PID 1, the recipe's stop settings.
+    static func service(_ service: ResolvedService, name: String, labels: [String: String], dataDir: URL, stamp: DataStamp?,
+                        uid: UInt32, gid: UInt32) throws(SandboxError) -> Self {
+        var spec = Self(name: name, image: service.imageTag, labels: labels)
+        spec.environment = ["SANDBOX_UID": String(uid), "SANDBOX_GID": String(gid)]
+            .merging(try Readiness.environment(service, stamp: stamp)) { $1 }
+        spec.initProcess = true
+        spec.mounts = [(dataDir.path, service.spec.data)]
+        spec.stopSignal = service.spec.stopSignal
+        spec.stopTimeout = service.spec.stopTimeout
+        spec.command = [try Rendering.start(service.spec, stamp: stamp)]
+        return spec
     }
 }
 
