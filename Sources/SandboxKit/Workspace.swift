@@ -17,8 +17,7 @@ public struct Workspace: Sendable {
     public func resolve(_ name: String?) throws -> ResolvedSandbox {
         if !recipes.diagnostics.isEmpty {
             // Only the named sandbox's problems (and its images') block it; report them all, resolver's included.
-            let named = name ?? (recipes.sandboxes.count + recipes.incomplete.count == 1 ? (recipes.sandboxes.first ?? recipes.incomplete.first)?.name : nil)
-            let check = try RecipeCheck(recipes, only: named.flatMap { n in n.isEmpty ? nil : n })
+            let check = try RecipeCheck(recipes, only: name)
             if !check.diagnostics.isEmpty { throw check.errors }
         }
         let recipe = try recipes.sandbox(named: name)

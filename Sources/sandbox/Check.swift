@@ -12,12 +12,11 @@ extension Sandbox {
         @Argument(help: "Check only this sandbox and what it uses.")
         var sandbox: String?
 
-        @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
-        var checkout: String?
+        @OptionGroup var location: CheckoutOption
 
         func run() async throws {
             try await reporting {
-                let workspace = try Workspace.load(path: checkout)
+                let workspace = try location.workspace()
                 let check = try RecipeCheck(workspace.recipes, only: sandbox)
                 if !check.diagnostics.isEmpty { throw check.errors }
                 let names = check.sandboxes.map(\.name)

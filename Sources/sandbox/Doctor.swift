@@ -9,14 +9,13 @@ extension Sandbox {
             discussion: "Example:\n  sandbox doctor || echo 'something needs fixing'"
         )
 
-        @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
-        var checkout: String?
+        @OptionGroup var location: CheckoutOption
 
         @Flag(help: "Print one JSON object.")
         var json = false
 
         func run() async throws {
-            let findings = try await reporting(json: json) { await SandboxKit.Doctor(workspace: try Workspace.load(path: checkout)).run() }
+            let findings = try await reporting(json: json) { await SandboxKit.Doctor(workspace: try location.workspace()).run() }
             if json {
                 JSONOutput.emit(DoctorJSON(findings: findings))
             } else {

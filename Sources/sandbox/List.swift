@@ -10,8 +10,7 @@ extension Sandbox {
             discussion: "Example:\n  sandbox ls --json"
         )
 
-        @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
-        var checkout: String?
+        @OptionGroup var location: CheckoutOption
 
         @Flag(help: "Print one JSON object.")
         var json = false
@@ -21,7 +20,7 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: json) {
-                let workspace = try Workspace.load(path: checkout)
+                let workspace = try location.workspace()
                 var all: [StatusJSON] = []
                 for name in workspace.instanceNames {
                     let layout = InstanceLayout(checkout: workspace.checkout, instance: name)

@@ -20,13 +20,20 @@ struct Sandbox: AsyncParsableCommand {
     )
 }
 
+/// `--checkout`, for every command that reads a checkout.
+struct CheckoutOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
+    var checkout: String?
+
+    func workspace() throws -> Workspace { try Workspace.load(path: checkout) }
+}
+
 /// Flags every instance command shares.
 struct InstanceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The instance to act on (default: $SANDBOX_INSTANCE, else dev).", valueName: "name"))
     var instance: String?
 
-    @Option(name: .long, help: ArgumentHelp("The checkout (default: the nearest folder upwards with Recipes/).", valueName: "path"))
-    var checkout: String?
+    @OptionGroup var location: CheckoutOption
 
     var instanceName: String { instance ?? ProcessInfo.processInfo.environment["SANDBOX_INSTANCE"] ?? "dev" }
 
@@ -34,7 +41,7 @@ struct InstanceOptions: ParsableArguments {
         do { try InstanceLayout.validate(instance: instanceName) } catch { throw ValidationError(error.message + "; " + (error.fix ?? "")) }
     }
 
-    func workspace() throws -> Workspace { try Workspace.load(path: checkout) }
+    func workspace() throws -> Workspace { try location.workspace() }
 
     func instance(_ sandbox: String?) throws -> SandboxKit.Instance {
         try workspace().instance(sandbox: sandbox, instance: instanceName)
