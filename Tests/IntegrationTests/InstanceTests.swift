@@ -88,16 +88,19 @@ import Testing
             #expect(try runProgram("useradd", ["--create-home", "--groups", "docker", Self.user]).status == 0)
         }
         let checkout = try DemoCheckout()
+        // The build folder may be private to root (a clone under mktemp -d): the user runs its own copy of the tool.
+        let tool = checkout.root.appendingPathComponent("sandbox-tool").path
+        try FileManager.default.copyItem(atPath: Binary.path, toPath: tool)
         try runProgram("chown", ["-R", Self.user, checkout.root.path])
-        let up = try runProgram("runuser", ["-u", Self.user, "--", Binary.path, "up", "--instance", "mine"], cwd: checkout.root)
+        let up = try runProgram("runuser", ["-u", Self.user, "--", tool, "up", "--instance", "mine"], cwd: checkout.root)
         #expect(up.status == 0, "\(up.stdout)\(up.stderr)")
         let foreign = try runProgram("find", [checkout.root.appendingPathComponent(".sandbox").path, "!", "-user", Self.user])
         #expect(foreign.stdout.isEmpty, "not owned by \(Self.user):\n\(foreign.stdout)")
         // The running services write as the caller too.
-        let env = try runProgram("runuser", ["-u", Self.user, "--", Binary.path, "env", "--json", "--instance", "mine"], cwd: checkout.root)
+        let env = try runProgram("runuser", ["-u", Self.user, "--", tool, "env", "--json", "--instance", "mine"], cwd: checkout.root)
         let url = try #require((try JSONSerialization.jsonObject(with: Data(env.stdout.utf8)) as? [String: String])?["DATABASE_URL"])
         _ = try Clients.psql(url, "create table written_later (id int); insert into written_later select generate_series(1, 1000); checkpoint")
-        let down = try runProgram("runuser", ["-u", Self.user, "--", Binary.path, "down", "--instance", "mine"], cwd: checkout.root)
+        let down = try runProgram("runuser", ["-u", Self.user, "--", tool, "down", "--instance", "mine"], cwd: checkout.root)
         #expect(down.status == 0, "\(down.stderr)")
         let removed = try runProgram("runuser", ["-u", Self.user, "--", "rm", "-rf", checkout.root.appendingPathComponent(".sandbox").path])
         #expect(removed.status == 0, "the caller cannot delete its own .sandbox/: \(removed.stderr)")
