@@ -25,7 +25,7 @@ public struct Instance: Sendable {
     }
 
     func planWithState() async throws(SandboxError) -> (Plan, ObservedState) {
-        let observed = try await observer.observe(sandbox, planner: planner)
+        let observed = try await observer.observe(sandbox)
         return (planner.plan(observed), observed)
     }
 

@@ -87,7 +87,7 @@ public struct Observer: Sendable {
     }
 
     /// Everything the planner needs.
-    public func observe(_ sandbox: ResolvedSandbox, planner: Planner) async throws(SandboxError) -> ObservedState {
+    public func observe(_ sandbox: ResolvedSandbox) async throws(SandboxError) -> ObservedState {
         var state = ObservedState()
         var tags: [String] = []
         for image in sandbox.images {

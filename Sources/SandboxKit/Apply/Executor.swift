@@ -2,12 +2,6 @@ import Foundation
 import Subprocess
 import Synchronization
 
-/// Makes images present: bases (local, pulled or bootstrapped) and recipe builds.
-public protocol ImageProviding: Sendable {
-    func ensureBase(_ tag: String, recipe: ImageRecipe?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
-    func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
-}
-
 /// Carries out a plan, one action at a time, and makes no decisions of its own.
 /// Each action either completes or leaves nothing a later `up` would mistake for done.
 public struct Executor: Sendable {

@@ -1,110 +1,10 @@
 import Foundation
 import Subprocess
 
-/// Turns a resolved image recipe into a Dockerfile for the classic builder (no BuildKit syntax),
-/// ordered so that Docker's layer cache rebuilds from the first changed step on.
-public enum DockerfileRenderer {
-    public static func render(_ image: ResolvedImage) -> String {
-        var lines: [String] = []
-        switch image.base {
-        case let .recipe(tag)?, let .external(tag)?: lines.append("FROM \(tag)")
-        case nil: lines.append("FROM scratch")
-        }
-        for (index, step) in image.recipe.build.enumerated() {
-            switch step {
-            case let .apt(packages):
-                lines.append("RUN " + json(["/bin/sh", "-c",
-                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \(packages.map(shellQuote).joined(separator: " ")) >/dev/null && rm -rf /var/lib/apt/lists/*"]))
-            case let .run(script):
-                lines.append("RUN " + json(["/bin/sh", "-c", "set -e\n" + script]))
-            case let .copy(_, destination, mode):
-                lines.append("COPY " + json([contextName(index), destination]))
-                if let mode { lines.append("RUN " + json(["chmod", mode, destination])) }
-            case let .env(values):
-                for (key, value) in values.sorted(by: { $0.key < $1.key }) { lines.append("ENV \(key)=\(json(value))") }
-            }
-        }
-        if let service = image.recipe.service {
-            lines.append("COPY sandbox-entry \(EntryScript.path)")
-            var env = ["SANDBOX_RUN_AS": service.runAs, "SANDBOX_DATA": service.data]
-            env.merge(service.env) { $1 }
-            for (key, value) in env.sorted(by: { $0.key < $1.key }) { lines.append("ENV \(key)=\(json(value))") }
-            lines.append("EXPOSE \(service.port)")
-            lines.append("STOPSIGNAL \(service.stopSignal)")
-            lines.append("ENTRYPOINT " + json([EntryScript.path]))
-        }
-        return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// Where a `copy` step's file sits in the build context.
-    static func contextName(_ index: Int) -> String { "files/\(index)" }
-
-    static func json(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? encoder.encode(value)).flatMap { String(data: $0, encoding: .utf8) } ?? "\"\""
-    }
-
-    /// A build context folder: the Dockerfile, the entry script and every copied file.
-    static func writeContext(_ image: ResolvedImage, to directory: URL) throws(SandboxError) {
-        try FileSystem.ensureDirectory(directory.appendingPathComponent("files"))
-        do {
-            try Data(render(image).utf8).write(to: directory.appendingPathComponent("Dockerfile"))
-            let entry = directory.appendingPathComponent("sandbox-entry")
-            try Data(EntryScript.text.utf8).write(to: entry)
-            chmod(entry.path, 0o755)
-            for (index, step) in image.recipe.build.enumerated() {
-                guard case let .copy(source, _, _) = step, let path = image.files[source] else { continue }
-                try FileManager.default.copyItem(atPath: path, toPath: directory.appendingPathComponent(contextName(index)).path)
-            }
-        } catch {
-            throw SandboxError(.io, "cannot write the build context for \(image.tag): \(error.localizedDescription)",
-                               fix: "check free space and permissions in \(directory.deletingLastPathComponent().path)")
-        }
-    }
-}
-
-/// The host's Debian or Ubuntu mirror, read from apt's configuration.
-public enum AptMirror {
-    /// The first `deb` URI in one-line (`sources.list`) or deb822 (`*.sources`) files.
-    public static func parse(_ text: String, deb822: Bool) -> [String] {
-        var uris: [String] = []
-        if deb822 {
-            for stanza in text.components(separatedBy: "\n\n") {
-                var types: [String] = [], stanzaURIs: [String] = []
-                for line in stanza.split(separator: "\n") where !line.hasPrefix("#") {
-                    let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                    guard parts.count == 2 else { continue }
-                    if parts[0] == "Types" { types = parts[1].split(separator: " ").map(String.init) }
-                    if parts[0] == "URIs" { stanzaURIs = parts[1].split(separator: " ").map(String.init) }
-                }
-                if types.contains("deb") { uris += stanzaURIs }
-            }
-        } else {
-            for line in text.split(separator: "\n") {
-                let words = line.split(separator: " ").map(String.init).filter { !$0.hasPrefix("[") && !$0.hasSuffix("]") }
-                if words.first == "deb", words.count >= 2 { uris.append(words[1]) }
-            }
-        }
-        return uris.filter { $0.hasPrefix("http://") || $0.hasPrefix("https://") || $0.hasPrefix("file:") }
-    }
-
-    /// The mirror for `suite`: the host's archive (not its security one), or Debian's default.
-    public static func forSuite(_ suite: String, root: String = "/etc/apt") -> String {
-        var uris: [String] = []
-        if let text = try? String(contentsOfFile: "\(root)/sources.list", encoding: .utf8) { uris += parse(text, deb822: false) }
-        let dir = "\(root)/sources.list.d"
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() {
-            guard let text = try? String(contentsOfFile: "\(dir)/\(name)", encoding: .utf8) else { continue }
-            if name.hasSuffix(".sources") { uris += parse(text, deb822: true) }
-            if name.hasSuffix(".list") { uris += parse(text, deb822: false) }
-        }
-        let ubuntu = ["focal", "jammy", "noble", "oracular", "plucky"].contains(suite)
-        let archive = uris.first { uri in
-            !uri.contains("security") && (ubuntu ? uri.contains("ubuntu") : uri.contains("debian"))
-        }
-        return archive ?? (ubuntu ? "http://archive.ubuntu.com/ubuntu" : "http://deb.debian.org/debian")
-    }
+/// Makes images present: bases (local, pulled or bootstrapped) and recipe builds.
+public protocol ImageProviding: Sendable {
+    func ensureBase(_ tag: String, recipe: ImageRecipe?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
+    func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
 }
 
 /// The engine's images: external bases (local, pulled, or bootstrapped from a Debian mirror) and recipe builds.
@@ -217,7 +117,7 @@ public struct ImageBuilder: ImageProviding {
             try? FileManager.default.removeItem(at: context)
             rmdir(context.deletingLastPathComponent().path)  // only if empty: another build may be using it
         }
-        try DockerfileRenderer.writeContext(image, to: context)
+        try Self.writeContext(image, to: context)
         let labels = [Label.imageHash: image.hash, Label.component: image.recipe.name]
         do {
             _ = try await docker.stream(.build(tag: image.tag, context: context.path, labels: labels), line: line)
@@ -256,6 +156,24 @@ public struct ImageBuilder: ImageProviding {
         case let .run(s): return "run: \(s.prefix(60))"
         case let .copy(src, dest, _): return "copy: \(src) -> \(dest)"
         case let .env(v): return "env: \(v.keys.sorted().joined(separator: ", "))"
+        }
+    }
+
+    /// A build context folder: the Dockerfile, the entry script and every copied file.
+    static func writeContext(_ image: ResolvedImage, to directory: URL) throws(SandboxError) {
+        try FileSystem.ensureDirectory(directory.appendingPathComponent("files"))
+        do {
+            try Data(DockerfileRenderer.render(image).utf8).write(to: directory.appendingPathComponent("Dockerfile"))
+            let entry = directory.appendingPathComponent("sandbox-entry")
+            try Data(EntryScript.text.utf8).write(to: entry)
+            chmod(entry.path, 0o755)
+            for (index, step) in image.recipe.build.enumerated() {
+                guard case let .copy(source, _, _) = step, let path = image.files[source] else { continue }
+                try FileManager.default.copyItem(atPath: path, toPath: directory.appendingPathComponent(DockerfileRenderer.contextName(index)).path)
+            }
+        } catch {
+            throw SandboxError(.io, "cannot write the build context for \(image.tag): \(error.localizedDescription)",
+                               fix: "check free space and permissions in \(directory.deletingLastPathComponent().path)")
         }
     }
 }
