@@ -20,6 +20,9 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case portTaken = "port-taken"
         case dataDirNotWritable = "data-dir-not-writable"
         case dataDirMismatch = "data-dir-mismatch"
+        case dataDirDamaged = "data-dir-damaged"
+        case diskFull = "disk-full"
+        case wrongSandbox = "wrong-sandbox"
         case instanceBusy = "instance-busy"
         case notRunning = "not-running"
         case noSuchSnapshot = "no-such-snapshot"
@@ -32,6 +35,8 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
     public var fix: String?
     /// Last lines of the failing command's output, shown under the message.
     public var detail: String?
+    /// The world changed since the plan was made (a port taken meanwhile): planning again resolves it.
+    public var replan = false
 
     public init(_ code: Code, _ message: String, fix: String? = nil, detail: String? = nil) {
         self.code = code

@@ -9,15 +9,13 @@ extension Sandbox {
             discussion: "Example:\n  sandbox build demo"
         )
 
-        @Argument(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
 
         func run() async throws {
             try await reporting {
-                let instance = try options.instance(sandbox)
-                let progress = Progress(json: false)
+                let instance = try options.instance(sandbox.name)
+                let progress = LiveProgress(json: false)
                 defer { progress.finish() }
                 let built = try await instance.build(reporter: progress.reporter)
                 progress.finish()

@@ -6,24 +6,48 @@ extension Sandbox {
     struct Destroy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove the instance's containers and, with --delete-data, its data. The only way data is deleted.",
-            discussion: "Example:\n  sandbox destroy --instance shard-4 --delete-data"
+            discussion: """
+            Works from the instance's own records, whatever state the recipes are in. Snapshots are kept.
+
+            Example:
+              sandbox destroy --instance shard-4 --delete-data
+            """
         )
 
-        @Argument(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
+        @OptionGroup var format: JSONOption
 
-        @Flag(help: "Also delete the instance's data dirs, env file and state. Cannot be undone.")
+        @Flag(help: "Also delete the instance's data dirs, env file, state and secrets. Cannot be undone.")
         var deleteData = false
 
         func run() async throws {
-            try await reporting {
-                let instance = try options.instance(sandbox)
-                try await instance.destroy(deleteData: deleteData)
-                say(deleteData ? "destroyed instance \(instance.layout.instance) and deleted its data"
-                    : "removed the containers of instance \(instance.layout.instance); data kept (add --delete-data to delete it)")
+            try await reporting(json: format.json) {
+                let workspace = try options.workspace()
+                let name = options.instanceName
+                let plan = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .destroy(deleteData: deleteData),
+                                                      reporter: format.json ? JSONReporter() : SilentReporter())
+                if format.json {
+                    JSONOutput.emit(RemovalResult(instance: name, removed: plan.removedServices, deletedData: deleteData))
+                } else {
+                    say(deleteData ? "destroyed instance \(name) and deleted its data (snapshots kept)"
+                        : "removed the containers of instance \(name); data kept (add --delete-data to delete it)")
+                }
             }
         }
+    }
+}
+
+struct RemovalResult: Encodable {
+    var event = "result"
+    var instance: String
+    var removed: [String]
+    var deletedData: Bool?
+}
+
+extension SandboxKit.Plan {
+    /// The services whose containers the plan removes.
+    var removedServices: [String] {
+        actions.compactMap { if case let .removeContainer(c, _) = $0.kind { return c.service } else { return nil } }
     }
 }

@@ -11,12 +11,11 @@ extension Sandbox {
 
         @OptionGroup var location: CheckoutOption
 
-        @Flag(help: "Print one JSON object.")
-        var json = false
+        @OptionGroup var format: JSONOption
 
         func run() async throws {
-            let findings = try await reporting(json: json) { await SandboxKit.Doctor(workspace: try location.workspace()).run() }
-            if json {
+            let findings = try await reporting(json: format.json) { await SandboxKit.Doctor(workspace: try location.workspace()).run() }
+            if format.json {
                 JSONOutput.emit(DoctorJSON(findings: findings))
             } else {
                 for f in findings {

@@ -6,26 +6,29 @@ extension Sandbox {
     struct Down: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stop and remove the instance's containers. Data stays.",
-            discussion: "Example:\n  sandbox down && sandbox up   # same data, same ports"
+            discussion: """
+            Works from the instance's container labels, whatever state the recipes are in.
+
+            Example:
+              sandbox down && sandbox up   # same data, same ports
+            """
         )
 
-        @Argument(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
-
-        @Flag(help: "Print one JSON result object.")
-        var json = false
+        @OptionGroup var format: JSONOption
 
         func run() async throws {
-            try await reporting(json: json) {
-                let instance = try options.instance(sandbox)
-                let removed = try await instance.down()
-                if json {
-                    JSONOutput.emit(["event": "result", "instance": instance.layout.instance, "removed": removed] as [String: Any])
+            try await reporting(json: format.json) {
+                let workspace = try options.workspace()
+                let name = options.instanceName
+                let removed = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .down, reporter: format.json ? JSONReporter() : SilentReporter())
+                    .removedServices
+                if format.json {
+                    JSONOutput.emit(RemovalResult(instance: name, removed: removed))
                 } else {
-                    say(removed.isEmpty ? "nothing running in instance \(instance.layout.instance)"
-                        : "stopped \(removed.joined(separator: ", ")); data kept in \(instance.layout.checkout.display(instance.layout.root.path))/")
+                    say(removed.isEmpty ? "nothing running in instance \(name)"
+                        : "stopped \(removed.joined(separator: ", ")); data kept in \(workspace.checkout.display(InstanceLayout(checkout: workspace.checkout, instance: name).root.path))/")
                 }
             }
         }

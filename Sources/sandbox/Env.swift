@@ -9,18 +9,14 @@ extension Sandbox {
             discussion: "Example:\n  eval \"$(sandbox env)\" && psql \"$DATABASE_URL\""
         )
 
-        @Argument(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
-
-        @Flag(help: "Print one JSON object of the variables.")
-        var json = false
+        @OptionGroup var format: JSONOption
 
         func run() async throws {
-            try await reporting(json: json) {
-                let pairs = try options.instance(sandbox).environment()
-                if json {
+            try await reporting(json: format.json) {
+                let pairs = try options.instance(sandbox.name).environment()
+                if format.json {
                     JSONOutput.emit(Dictionary(pairs, uniquingKeysWith: { $1 }))
                 } else {
                     for (key, value) in pairs { say("export \(key)=\(shellQuote(value))") }

@@ -15,9 +15,6 @@ extension Sandbox {
         @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
         var command: [String] = []
 
-        @Option(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
         @OptionGroup var options: InstanceOptions
 
         func validate() throws {
@@ -26,7 +23,7 @@ extension Sandbox {
 
         func run() async throws {
             let status = try await reporting { () -> Int32 in
-                let instance = try options.instance(sandbox)
+                let instance = try options.instance()
                 let (resolved, container) = try await instance.runningContainer(service)
                 let tty = isatty(0) == 1 && isatty(1) == 1
                 return try await instance.docker.attached(.execAttached(container.name, user: resolved.spec.runAs, argv: command, tty: tty))

@@ -11,24 +11,19 @@ extension Sandbox {
         )
 
         @OptionGroup var location: CheckoutOption
-
-        @Flag(help: "Print one JSON object.")
-        var json = false
-
-        @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
-        var showSecrets = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting(json: json) {
+            try await reporting(json: output.json) {
                 let workspace = try location.workspace()
                 var all: [StatusJSON] = []
                 for name in workspace.instanceNames {
                     let layout = InstanceLayout(checkout: workspace.checkout, instance: name)
                     let sandboxName = InstanceState.read(layout)?.sandbox
                     guard let instance = try? workspace.instance(sandbox: sandboxName, instance: name) else { continue }
-                    all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status(secrets: showSecrets)))
+                    all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status(secrets: output.showSecrets)))
                 }
-                if json {
+                if output.json {
                     JSONOutput.emit(ListJSON(instances: all))
                 } else if all.isEmpty {
                     say("no instances yet; `sandbox up` makes one")

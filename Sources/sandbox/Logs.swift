@@ -12,9 +12,6 @@ extension Sandbox {
         @Argument(help: "The service.")
         var service: String
 
-        @Option(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
         @OptionGroup var options: InstanceOptions
 
         @Flag(name: .shortAndLong, help: "Keep printing new output.")
@@ -25,7 +22,7 @@ extension Sandbox {
 
         func run() async throws {
             let status = try await reporting { () -> Int32 in
-                let instance = try options.instance(sandbox)
+                let instance = try options.instance()
                 guard instance.sandbox.service(service) != nil else {
                     _ = try await instance.runningContainer(service)
                     return 1

@@ -5,22 +5,44 @@ import SandboxKit
 extension Sandbox {
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print what `sandbox up` would do, and why; change nothing.",
-            discussion: "Example:\n  sandbox plan --instance shard-1"
+            abstract: "Print what a command would do, and why; change nothing. Without a flag: what `sandbox up` would do.",
+            discussion: """
+            Examples:
+              sandbox plan --instance shard-1
+              sandbox plan --reset               # what `sandbox reset` would do
+              sandbox plan --restore before-demo --json
+            """
         )
 
-        @Argument(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
+        @OptionGroup var format: JSONOption
 
-        @Flag(help: "Print the plan as one JSON object.")
-        var json = false
+        @Flag(help: "Plan `sandbox reset`.") var reset = false
+        @Option(help: ArgumentHelp("Plan `sandbox snapshot restore NAME`.", valueName: "snapshot")) var restore: String?
+        @Flag(help: "Plan `sandbox down`.") var down = false
+        @Flag(help: "Plan `sandbox destroy` (with --delete-data: and its data).") var destroy = false
+        @Flag(help: "With --destroy: plan deleting the data too.") var deleteData = false
+
+        func validate() throws {
+            if [reset, restore != nil, down, destroy].filter({ $0 }).count > 1 {
+                throw ValidationError("plan one command at a time: --reset, --restore, --down or --destroy")
+            }
+            if deleteData && !destroy { throw ValidationError("--delete-data goes with --destroy") }
+        }
+
+        var operation: InstanceOperation {
+            if reset { return .reset }
+            if let restore { return .restore(snapshot: restore) }
+            if down { return .down }
+            if destroy { return .destroy(deleteData: deleteData) }
+            return .up
+        }
 
         func run() async throws {
-            try await reporting(json: json) {
-                let plan = try await options.instance(sandbox).plan()
-                if json {
+            try await reporting(json: format.json) {
+                let plan = try await options.instance(sandbox.name).plan(operation)
+                if format.json {
                     JSONOutput.emit(PlanJSON(plan))
                 } else {
                     say(plan.description)

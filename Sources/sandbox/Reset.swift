@@ -8,35 +8,29 @@ extension Sandbox {
             abstract: "Put one instance back to its freshly set-up state. Other instances are never touched.",
             discussion: """
             The instance's data is replaced by a copy of the fresh, set-up data (made once per recipe version),
-            then update steps run as in `sandbox up`. Save what you want to keep first: sandbox snapshot save NAME.
+            for every service at once, then update steps run as in `sandbox up`. Save what you want to keep first:
+            sandbox snapshot save NAME. `sandbox plan --reset` shows what it will do.
 
             Example:
               sandbox reset --instance marketing
             """
         )
 
-        @Argument(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
+        @OptionGroup var output: OutputOptions
 
-        @Flag(help: "One JSON event per line.")
-        var json = false
+        @Flag(help: "Fail with instance-busy instead of waiting when another command holds this instance.")
+        var noWait = false
 
         func run() async throws {
-            try await reporting(json: json) {
-                let instance = try options.instance(sandbox)
-                let progress = Progress(json: json)
+            try await reporting(json: output.json) {
+                let instance = try options.instance(sandbox.name)
+                let progress = LiveProgress(json: output.json)
                 defer { progress.finish() }
-                try await instance.reset(reporter: progress.reporter)
+                try await instance.reset(reporter: progress.reporter, wait: !noWait)
                 progress.finish()
-                let statuses = try await instance.status()
-                if json {
-                    JSONOutput.emit(StatusJSON(event: "result", instance: instance.layout.instance, sandbox: instance.sandbox.name, services: statuses))
-                } else {
-                    say("instance \(instance.layout.instance) is back to its fresh state")
-                    for s in statuses { say(StatusTable.line(s)) }
-                }
+                try await Report.result(instance, changed: true, output: output, headline: "instance \(instance.layout.instance) is back to its fresh state")
             }
         }
     }

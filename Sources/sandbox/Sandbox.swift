@@ -28,8 +28,12 @@ struct CheckoutOption: ParsableArguments {
     func workspace() throws -> Workspace { try Workspace.load(path: checkout) }
 }
 
-/// Flags every instance command shares.
+/// Which sandbox and instance a command acts on: the same flags on every command.
+/// `--sandbox NAME` everywhere; commands whose only argument is the sandbox also take it positionally.
 struct InstanceOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The sandbox (may be left out when Recipes/ holds one, or the instance names it).", valueName: "name"))
+    var sandbox: String?
+
     @Option(name: .long, help: ArgumentHelp("The instance to act on (default: $SANDBOX_INSTANCE, else dev).", valueName: "name"))
     var instance: String?
 
@@ -37,15 +41,37 @@ struct InstanceOptions: ParsableArguments {
 
     var instanceName: String { instance ?? ProcessInfo.processInfo.environment["SANDBOX_INSTANCE"] ?? "dev" }
 
-    func validate() throws {
-        do { try InstanceLayout.validate(instance: instanceName) } catch { throw ValidationError(error.message + "; " + (error.fix ?? "")) }
-    }
-
     func workspace() throws -> Workspace { try location.workspace() }
 
-    func instance(_ sandbox: String?) throws -> SandboxKit.Instance {
-        try workspace().instance(sandbox: sandbox, instance: instanceName)
+    /// The instance; `positional` is the sandbox given as an argument, an alias of `--sandbox`.
+    func instance(_ positional: String? = nil) throws -> SandboxKit.Instance {
+        if let positional, let sandbox, positional != sandbox {
+            throw ValidationError("the sandbox is named twice ('\(positional)' and --sandbox \(sandbox)); name it once")
+        }
+        return try workspace().instance(sandbox: positional ?? sandbox, instance: instanceName)
     }
+}
+
+/// The sandbox as a positional argument, for commands that take no other.
+struct SandboxArgument: ParsableArguments {
+    @Argument(help: "The sandbox (same as --sandbox; may be left out when Recipes/ holds one).")
+    var name: String?
+}
+
+/// `--json`, for commands that print results.
+struct JSONOption: ParsableArguments {
+    @Flag(help: "Print JSON lines: events, then one result object (docs/json.md).")
+    var json = false
+}
+
+/// `--json` and `--show-secrets`, for commands that print connection URLs.
+struct OutputOptions: ParsableArguments {
+    @OptionGroup var format: JSONOption
+
+    @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
+    var showSecrets = false
+
+    var json: Bool { format.json }
 }
 
 /// Prints a failure the way people can act on it, and exits non-zero.
@@ -85,51 +111,10 @@ enum JSONOutput {
 
 func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 
-/// Progress for people on a terminal (live lines), for logs (plain lines), or for programs (JSON lines).
-struct Progress {
-    let reporter: any ProgressReporter
-    private let ticker: Task<Void, Never>?
-    private let terminal: TerminalReporter?
-
-    init(json: Bool) {
-        if json {
-            reporter = JSONReporter()
-            ticker = nil
-            terminal = nil
-        } else if isatty(1) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" {
-            let terminal = TerminalReporter()
-            reporter = terminal
-            self.terminal = terminal
-            ticker = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(150))
-                    terminal.tick()
-                }
-            }
-        } else {
-            reporter = PlainReporter()
-            ticker = nil
-            terminal = nil
-        }
-    }
-
-    /// Stops the live lines; call before printing anything else.
-    func finish() {
-        ticker?.cancel()
-        terminal?.close()
-    }
-}
-
-/// `sandbox psql ...` is `sandbox client psql ...` when a recipe's image offers a client named psql.
 @main
 enum Main {
     static func main() async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if let first = arguments.first, !first.hasPrefix("-"), !Sandbox.configuration.subcommands.contains(where: { $0._commandName == first }),
-           let workspace = try? Workspace.load(path: nil),
-           workspace.recipes.images.values.contains(where: { $0.service?.client?.name == first }) {
-            arguments.insert("client", at: 0)
-        }
-        await Sandbox.main(arguments)
+        await Sandbox.main(Workspace.expandClientShortcut(Array(CommandLine.arguments.dropFirst()),
+                                                          commands: Sandbox.configuration.subcommands.map { $0._commandName }))
     }
 }

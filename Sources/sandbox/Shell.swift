@@ -12,14 +12,11 @@ extension Sandbox {
         @Argument(help: "The service.")
         var service: String
 
-        @Option(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
         @OptionGroup var options: InstanceOptions
 
         func run() async throws {
             let status = try await reporting { () -> Int32 in
-                let instance = try options.instance(sandbox)
+                let instance = try options.instance()
                 let (resolved, container) = try await instance.runningContainer(service)
                 let tty = isatty(0) == 1 && isatty(1) == 1
                 let argv = ["/bin/sh", "-c", "if command -v bash >/dev/null; then exec bash; else exec sh; fi"]
@@ -45,14 +42,11 @@ extension Sandbox {
         @Argument(parsing: .captureForPassthrough, help: "Arguments for the client.")
         var arguments: [String] = []
 
-        @Option(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
         @OptionGroup var options: InstanceOptions
 
         func run() async throws {
             let status = try await reporting { () -> Int32 in
-                let instance = try options.instance(sandbox)
+                let instance = try options.instance()
                 let candidates = instance.sandbox.services.filter { $0.spec.client?.name == name || $0.name == name }
                 guard let service = candidates.first, let client = service.spec.client else {
                     let names = instance.sandbox.services.compactMap { $0.spec.client?.name }

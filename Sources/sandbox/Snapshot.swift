@@ -19,12 +19,11 @@ extension Sandbox {
             static let configuration = CommandConfiguration(abstract: "Copy the instance's data dirs (services stop briefly for a consistent copy).",
                                                             discussion: "Example:\n  sandbox snapshot save before-migration")
             @Argument(help: "The snapshot's name.") var name: String
-            @Option(help: "The sandbox (may be left out when Recipes/ holds one).") var sandbox: String?
             @OptionGroup var options: InstanceOptions
 
             func run() async throws {
                 try await reporting {
-                    let instance = try options.instance(sandbox)
+                    let instance = try options.instance()
                     let info = try await instance.saveSnapshot(name, reporter: PlainReporter())
                     say("saved snapshot \(info.name) of instance \(instance.layout.instance) (\(info.services.keys.sorted().joined(separator: ", ")))")
                 }
@@ -35,14 +34,17 @@ extension Sandbox {
             static let configuration = CommandConfiguration(abstract: "Replace the instance's data with a snapshot's (refused if engines or versions differ).",
                                                             discussion: "Example:\n  sandbox snapshot restore before-migration")
             @Argument(help: "The snapshot's name.") var name: String
-            @Option(help: "The sandbox (may be left out when Recipes/ holds one).") var sandbox: String?
             @OptionGroup var options: InstanceOptions
+            @OptionGroup var output: OutputOptions
 
             func run() async throws {
-                try await reporting {
-                    let instance = try options.instance(sandbox)
-                    try await instance.restoreSnapshot(name, reporter: PlainReporter())
-                    say("restored snapshot \(name) into instance \(instance.layout.instance)")
+                try await reporting(json: output.json) {
+                    let instance = try options.instance()
+                    let progress = LiveProgress(json: output.json)
+                    defer { progress.finish() }
+                    try await instance.restoreSnapshot(name, reporter: progress.reporter)
+                    progress.finish()
+                    try await Report.result(instance, changed: true, output: output, headline: "restored snapshot \(name) into instance \(instance.layout.instance)")
                 }
             }
         }
@@ -50,14 +52,13 @@ extension Sandbox {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the instance's snapshots.",
                                                             discussion: "Example:\n  sandbox snapshot ls --json")
-            @Option(help: "The sandbox (may be left out when Recipes/ holds one).") var sandbox: String?
             @OptionGroup var options: InstanceOptions
-            @Flag(help: "Print one JSON object.") var json = false
+            @OptionGroup var format: JSONOption
 
             func run() async throws {
-                try await reporting(json: json) {
-                    let snapshots = try options.instance(sandbox).snapshots()
-                    if json {
+                try await reporting(json: format.json) {
+                    let snapshots = try options.instance().snapshots()
+                    if format.json {
                         JSONOutput.emit(SnapshotsJSON(snapshots: snapshots))
                     } else if snapshots.isEmpty {
                         say("no snapshots; save one with: sandbox snapshot save NAME")

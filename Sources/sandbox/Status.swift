@@ -9,22 +9,15 @@ extension Sandbox {
             discussion: "Example:\n  sandbox status --instance shard-1 --json | jq '.services[].url'"
         )
 
-        @Argument(help: "The sandbox (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
-
-        @Flag(help: "Print one JSON object.")
-        var json = false
-
-        @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
-        var showSecrets = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting(json: json) {
-                let instance = try options.instance(sandbox)
-                let statuses = try await instance.status(secrets: showSecrets)
-                if json {
+            try await reporting(json: output.json) {
+                let instance = try options.instance(sandbox.name)
+                let statuses = try await instance.status(secrets: output.showSecrets)
+                if output.json {
                     JSONOutput.emit(StatusJSON(instance: instance.layout.instance, sandbox: instance.sandbox.name, services: statuses))
                 } else {
                     say("instance \(instance.layout.instance) of sandbox \(instance.sandbox.name)")

@@ -13,40 +13,42 @@ extension Sandbox {
             """
         )
 
-        @Argument(help: "The sandbox to bring up (may be left out when Recipes/ holds one).")
-        var sandbox: String?
-
+        @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
-
-        @Flag(help: "One JSON event per line, then a result object.")
-        var json = false
+        @OptionGroup var output: OutputOptions
 
         @Flag(help: "Fail with instance-busy instead of waiting when another command holds this instance.")
         var noWait = false
 
-        @Flag(help: "Show passwords in URLs (they are masked as *** otherwise; `sandbox env` always shows them).")
-        var showSecrets = false
-
         func run() async throws {
-            try await reporting(json: json) {
-                let instance = try options.instance(sandbox)
-                let progress = Progress(json: json)
+            try await reporting(json: output.json) {
+                let instance = try options.instance(sandbox.name)
+                let progress = LiveProgress(json: output.json)
                 defer { progress.finish() }
                 let (plan, unchanged) = try await instance.up(reporter: progress.reporter, wait: !noWait)
                 progress.finish()
                 let calls = instance.docker.callCount
-                let statuses = try await instance.status(observed: unchanged, secrets: showSecrets)
-                if json {
-                    JSONOutput.emit(UpResult(event: "result", instance: instance.layout.instance, sandbox: instance.sandbox.name,
-                                             changed: !plan.isNoOp, dockerCalls: calls, services: statuses,
-                                             envFile: instance.layout.checkout.display(instance.layout.envFile.path)))
-                } else {
-                    if plan.isNoOp { say("Everything up to date.") }
-                    for s in statuses { say("\(s.service): \(s.state)  \(s.url ?? "")") }
-                    say("Variables: \(instance.layout.checkout.display(instance.layout.envFile.path))  (eval \"$(sandbox env\(instance.layout.instance == "dev" ? "" : " --instance \(instance.layout.instance)"))\")")
-                }
+                try await Report.result(instance, changed: !plan.isNoOp, dockerCalls: calls, observed: unchanged, output: output,
+                                        headline: plan.isNoOp ? "Everything up to date." : nil)
             }
         }
+    }
+}
+
+/// The result `up`, `reset` and `snapshot restore` print: each service's state and URL, and where the variables are.
+enum Report {
+    static func result(_ instance: SandboxKit.Instance, changed: Bool, dockerCalls: Int? = nil, observed: [String: ObservedContainer]? = nil,
+                       output: OutputOptions, headline: String?) async throws {
+        let statuses = try await instance.status(observed: observed, secrets: output.showSecrets)
+        let envFile = instance.layout.checkout.display(instance.layout.envFile.path)
+        if output.json {
+            JSONOutput.emit(UpResult(event: "result", instance: instance.layout.instance, sandbox: instance.sandbox.name,
+                                     changed: changed, dockerCalls: dockerCalls, services: statuses, envFile: envFile))
+            return
+        }
+        if let headline { say(headline) }
+        for s in statuses { say("\(s.service): \(s.state)  \(s.url ?? "")") }
+        say("Variables: \(envFile)  (eval \"$(sandbox env\(instance.layout.instance == "dev" ? "" : " --instance \(instance.layout.instance)"))\")")
     }
 }
 
@@ -56,7 +58,7 @@ struct UpResult: Encodable {
     var sandbox: String
     var changed: Bool
     /// docker processes `up` started (the no-op path needs at most two).
-    var dockerCalls: Int
+    var dockerCalls: Int?
     var services: [ServiceStatus]
     var envFile: String
 }

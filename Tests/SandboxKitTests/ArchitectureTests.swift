@@ -20,7 +20,9 @@ import Testing
     static func files(in directory: URL) throws -> [URL] {
         let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
         var found: [URL] = []
-        while let url = enumerator?.nextObject() as? URL where url.pathExtension == "swift" { found.append(url) }
+        while let url = enumerator?.nextObject() as? URL {
+            if url.pathExtension == "swift" { found.append(url) }
+        }
         return found.sorted { $0.path < $1.path }
     }
 

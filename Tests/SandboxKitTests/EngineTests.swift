@@ -75,14 +75,48 @@ import Testing
         #expect(argv.contains("type=bind,source=/home/me/my app/.sandbox,target=/data"))
     }
 
-    @Test func execRunsAShellScriptAsTheServiceUserAndFeedsAFile() {
-        #expect(DockerCommand.exec("c1", user: "postgres", script: "pg_isready -q").arguments
-                == ["exec", "--user", "postgres", "c1", "/bin/sh", "-c", "pg_isready -q"])
-        let fed = DockerCommand.exec("c1", user: "postgres", script: "psql -d app", stdinFile: "/r/schema.sql")
-        #expect(fed.arguments == ["exec", "--interactive", "--user", "postgres", "c1", "/bin/sh", "-c", "psql -d app"])
-        #expect(fed.stdinFile == "/r/schema.sql")
-        #expect(DockerCommand.exec("c1", user: "mysql", script: "sh", interactive: true, tty: true).arguments
-                == ["exec", "--interactive", "--tty", "--user", "mysql", "c1", "/bin/sh", "-c", "sh"])
+    @Test func execFeedsTheScriptOnStandardInputNeverInTheArgv() throws {
+        let secret = "printf '%s' 's3cr3t' | psql"
+        let command = DockerCommand.exec("c1", user: "postgres", script: secret)
+        #expect(command.arguments == ["exec", "--interactive", "--user", "postgres", "c1", "/bin/sh", "-c", DockerCommand.scriptReader])
+        #expect(!command.arguments.joined(separator: " ").contains("s3cr3t"))
+        // The first line of standard input is the script, base64-encoded so that it is one line.
+        #expect(try command.input() == Data((Data(secret.utf8).base64EncodedString() + "\n").utf8))
+    }
+
+    @Test func execFeedsTheFileAfterTheScript() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fed-\(UUID().uuidString).sql")
+        try "select 1;\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fed = DockerCommand.exec("c1", user: "postgres", script: "psql -d app", stdinFile: file.path)
+        #expect(fed.stdinFile == file.path)
+        #expect(try fed.input() == Data((Data("psql -d app".utf8).base64EncodedString() + "\nselect 1;\n").utf8))
+    }
+
+    @Test func theScriptReaderRunsTheFirstLineAndLeavesTheRestForTheScript() throws {
+        // The real /bin/sh: a multi-line script with quotes runs, and reads what follows it on the same standard input.
+        let command = DockerCommand.exec("c1", user: "u", script: "set -e\nx='it'\\''s'\nprintf '%s:' \"$x\"; cat")
+        var input = try #require(try command.input())
+        input += Data("the rest\n".utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", DockerCommand.scriptReader]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "it's:the rest\n")
+    }
+
+    @Test func aRunWithAScriptIsInteractiveAndRunsTheReader() {
+        var spec = DockerCommand.RunSpec(name: "init", image: "img", labels: [:])
+        spec.script = "printf '%s' secret > /tmp/pw"
+        let command = DockerCommand.run(spec)
+        #expect(command.arguments == ["run", "--detach", "--interactive", "--name", "init", "img", DockerCommand.scriptReader])
+        #expect(command.script == spec.script)
     }
 
     @Test func execAttachedPassesTheProgramsArgvUntouched() {
@@ -116,8 +150,8 @@ import Testing
     }
 
     @Test func displayQuotesForAShell() {
-        #expect(DockerCommand.exec("c1", user: "postgres", script: "psql -c 'select 1'").display
-                == "docker exec --user postgres c1 /bin/sh -c 'psql -c '\\''select 1'\\'''")
+        #expect(DockerCommand.execAttached("c1", user: "postgres", argv: ["psql", "-c", "select 1"], tty: false).display
+                == "docker exec --interactive --user postgres c1 psql -c 'select 1'")
     }
 }
 

@@ -14,12 +14,12 @@ import Testing
         #1 image:debian:bookworm, EnsureBaseImage, base image missing
         #2 image:acme/postgresql-15:shop, Build, image missing
         #3 image:acme/mariadb-10.11:shop, Build, image missing
-        #4 service:db, InitData, data dir missing; init and 2 setup step(s), kept as the golden copy
-        #5 service:db, CreateContainer port=20001, new instance
-        #6 service:db, WaitReady, container created
-        #7 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
-        #8 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
-        #9 service:analytics, InitData, data dir missing; init and 0 setup step(s), kept as the golden copy
+        #4 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, kept as the golden copy
+        #5 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
+        #6 service:db, CreateContainer port=20001, new instance
+        #7 service:db, WaitReady, container created
+        #8 service:analytics, InitGolden, no set-up data for this recipe yet: init and 0 setup step(s), kept as the golden copy
+        #9 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
         #10 service:analytics, CreateContainer port=20002, new instance
         #11 service:analytics, WaitReady, container created
         """)
@@ -31,12 +31,12 @@ import Testing
         observed.dataDirs = [:]
         observed.golden = ["db", "analytics"]
         #expect(fixture.plan(observed).description == """
-        #1 service:db, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #1 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #2 service:db, CreateContainer port=20001, new instance
         #3 service:db, WaitReady, container created
         #4 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
         #5 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
-        #6 service:analytics, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #6 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
         #7 service:analytics, CreateContainer port=20002, new instance
         #8 service:analytics, WaitReady, container created
         """)
@@ -49,11 +49,11 @@ import Testing
         observed.golden = ["db", "analytics"]
         observed.goldenUpdates = ["db": [fixture.db.update[0].hash]]
         #expect(fixture.plan(observed).description == """
-        #1 service:db, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #1 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #2 service:db, CreateContainer port=20001, new instance
         #3 service:db, WaitReady, container created
         #4 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
-        #5 service:analytics, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #5 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
         #6 service:analytics, CreateContainer port=20002, new instance
         #7 service:analytics, WaitReady, container created
         """)
@@ -186,12 +186,11 @@ import Testing
         observed.dataDirs["db"] = .missing
         #expect(fixture.plan(observed).description == """
         #1 service:db, RemoveContainer, data dir missing
-        #2 service:db, InitData, data dir missing; init and 2 setup step(s), kept as the golden copy
-        #3 service:db, CreateContainer port=20001, data dir missing
-        #4 service:db, WaitReady, container created
-        #5 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
-        #6 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
-        #7 service:analytics, Nothing, up to date
+        #2 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, kept as the golden copy
+        #3 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
+        #4 service:db, CreateContainer port=20001, data dir missing
+        #5 service:db, WaitReady, container created
+        #6 service:analytics, Nothing, up to date
         """)
     }
 
@@ -271,7 +270,7 @@ import Testing
         #expect(fixture.plan(observed).description == """
         #1 service:db, Nothing, up to date
         #2 service:analytics, RemoveContainer, data dir missing
-        #3 service:analytics, CopyGoldenData, data dir missing; fresh copy of the set-up data
+        #3 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
         #4 service:analytics, CreateContainer port=20002, data dir missing
         #5 service:analytics, WaitReady, container created
         """)
@@ -331,7 +330,7 @@ final class PlannerFixture: Sendable {
             let port = ports[service.name]?.port ?? 0
             observed.containers[service.name] = ObservedContainer(
                 id: "id-\(service.name)", name: "sbx-\(service.name)", service: service.name, running: true, state: "running",
-                configHash: planner.config(service, port: port).hash, imageHash: service.imageHash)
+                configHash: try! planner.containerSpec(service, port: port).configHash, imageHash: service.imageHash)
             var updates: [String: String] = [:]
             for step in service.update { updates[step.hash] = step.title }
             observed.dataDirs[service.name] = .ready(DataStamp(

@@ -1,5 +1,4 @@
 import Foundation
-import Subprocess
 
 /// Makes images present: bases (local, pulled or bootstrapped) and recipe builds.
 public protocol ImageProviding: Sendable {
@@ -81,26 +80,8 @@ public struct ImageBuilder: ImageProviding {
 
     static func host(_ path: String, _ args: [String], line: @escaping @Sendable (String) -> Void,
                      failure: (String) -> SandboxError) async throws(SandboxError) {
-        let ok: Bool
-        let tail: String
-        do {
-            let result = try await Subprocess.run(.path(.init(path)), arguments: Arguments(args), input: .none,
-                                                  output: .sequence, error: .combinedWithOutput) { execution in
-                var last: [String] = []
-                for try await text in execution.standardOutput.strings() {
-                    let l = text.hasSuffix("\n") ? String(text.dropLast()) : text
-                    line(l)
-                    last.append(l)
-                    if last.count > 20 { last.removeFirst() }
-                }
-                return last.joined(separator: "\n")
-            }
-            ok = result.terminationStatus.isSuccess
-            tail = result.closureResult
-        } catch {
-            throw failure("\(error)")
-        }
-        if !ok { throw failure(tail) }
+        let result = try await HostCommand.run(path, args, line: line)
+        if result.status != 0 { throw failure(result.tail) }
     }
 
     public func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {

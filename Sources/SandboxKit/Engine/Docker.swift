@@ -44,18 +44,12 @@ public final class Docker: Sendable {
         count(command)
         let output: Output
         do {
-            if let file = command.stdinFile {
-                let data = try Data(contentsOf: URL(fileURLWithPath: file))
-                let result = try await Subprocess.run(executableName, arguments: Arguments(command.arguments),
-                                                      environment: environment(command), input: .data(data),
-                                                      output: .string(limit: 64 << 20), error: .string(limit: 16 << 20))
-                output = Output(status: result.terminationStatus.code, stdout: result.standardOutput, stderr: result.standardError)
-            } else {
-                let result = try await Subprocess.run(executableName, arguments: Arguments(command.arguments),
-                                                      environment: environment(command),
-                                                      output: .string(limit: 64 << 20), error: .string(limit: 16 << 20))
-                output = Output(status: result.terminationStatus.code, stdout: result.standardOutput, stderr: result.standardError)
-            }
+            let input = try command.input()
+            let result = try await Subprocess.run(executableName, arguments: Arguments(command.arguments),
+                                                  environment: environment(command), platformOptions: ChildGuard.shared.options(),
+                                                  input: .data(input ?? Data()),
+                                                  output: .string(limit: 64 << 20), error: .string(limit: 16 << 20))
+            output = Output(status: result.terminationStatus.code, stdout: result.standardOutput, stderr: result.standardError)
         } catch {
             throw launchError(error, command)
         }
@@ -69,8 +63,10 @@ public final class Docker: Sendable {
         let status: TerminationStatus
         let tail = Mutex<[String]>([])
         do {
+            let input = try command.input()
             let result = try await Subprocess.run(executableName, arguments: Arguments(command.arguments),
-                                                  environment: environment(command), input: .none,
+                                                  environment: environment(command), platformOptions: ChildGuard.shared.options(),
+                                                  input: .data(input ?? Data()),
                                                   output: .sequence, error: .combinedWithOutput) { execution in
                 for try await text in execution.standardOutput.strings(bufferingPolicy: .maxLineLength(64 << 10)) {
                     let trimmed = text.hasSuffix("\n") ? String(text.dropLast()) : text
@@ -93,7 +89,8 @@ public final class Docker: Sendable {
         count(command)
         do {
             let result = try await Subprocess.run(executableName, arguments: Arguments(command.arguments),
-                                                  environment: environment(command), input: .currentStandardInput,
+                                                  environment: environment(command), platformOptions: ChildGuard.attached(),
+                                                  input: .currentStandardInput,
                                                   output: .currentStandardOutput, error: .currentStandardError)
             return result.terminationStatus.code
         } catch {

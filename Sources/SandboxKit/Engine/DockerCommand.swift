@@ -5,13 +5,30 @@ public struct DockerCommand: Sendable, Equatable {
     public var arguments: [String]
     /// A host file fed to standard input (SQL for `exec`).
     public var stdinFile: String?
+    /// A script fed to standard input ahead of `stdinFile`, read by `scriptReader`: it never appears in an argv.
+    public var script: String?
     /// Extra environment for the docker CLI itself.
     public var environment: [String: String] = [:]
 
-    public init(_ arguments: [String], stdinFile: String? = nil, environment: [String: String] = [:]) {
+    public init(_ arguments: [String], stdinFile: String? = nil, script: String? = nil, environment: [String: String] = [:]) {
         self.arguments = arguments
         self.stdinFile = stdinFile
+        self.script = script
         self.environment = environment
+    }
+
+    /// The `sh -c` program that reads a script from the first line of standard input (base64, so it is one line)
+    /// and runs it; the rest of standard input is left for the script's commands. Scripts hold passwords, and an
+    /// argv is visible to every user of the host (`ps`), a pipe is not.
+    public static let scriptReader = #"IFS= read -r s && eval "$(printf %s "$s" | base64 -d)""#
+
+    /// What goes to standard input: the encoded script line, then the file.
+    public func input() throws -> Data? {
+        guard script != nil || stdinFile != nil else { return nil }
+        var data = Data()
+        if let script { data += Data((Data(script.utf8).base64EncodedString() + "\n").utf8) }
+        if let stdinFile { data += try Data(contentsOf: URL(fileURLWithPath: stdinFile)) }
+        return data
     }
 
     /// How the command is shown in errors and logs.
@@ -75,6 +92,8 @@ extension DockerCommand {
         public var stopSignal: String?
         public var stopTimeout: Int?
         public var network: String?
+        /// A script the container's command runs from standard input (`--interactive`, command `scriptReader`).
+        public var script: String?
         /// `--init`: a tiny init as PID 1 that forwards signals to the service and reaps orphans.
         public var initProcess = false
         public var detached = true
@@ -94,6 +113,7 @@ extension DockerCommand {
         var args = ["run"]
         if spec.detached { args.append("--detach") }
         if spec.remove { args.append("--rm") }
+        if spec.script != nil { args.append("--interactive") }
         if spec.initProcess { args.append("--init") }
         args += ["--name", spec.name]
         for (key, value) in spec.labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
@@ -103,16 +123,14 @@ extension DockerCommand {
         if let signal = spec.stopSignal { args += ["--stop-signal", signal] }
         if let timeout = spec.stopTimeout { args += ["--stop-timeout", String(timeout)] }
         if let network = spec.network { args += ["--network", network] }
+        if let script = spec.script { return DockerCommand(args + [spec.image, scriptReader], script: script) }
         return DockerCommand(args + [spec.image] + spec.command)
     }
 
-    /// A command in a running container as `user`, through `sh -c`, optionally fed a file.
-    public static func exec(_ container: String, user: String, script: String, stdinFile: String? = nil,
-                            interactive: Bool = false, tty: Bool = false) -> DockerCommand {
-        var args = ["exec"]
-        if interactive || stdinFile != nil { args.append("--interactive") }
-        if tty { args.append("--tty") }
-        return DockerCommand(args + ["--user", user, container, "/bin/sh", "-c", script], stdinFile: stdinFile)
+    /// A script in a running container as `user`, delivered on standard input (then `stdinFile`, if any).
+    public static func exec(_ container: String, user: String, script: String, stdinFile: String? = nil) -> DockerCommand {
+        DockerCommand(["exec", "--interactive", "--user", user, container, "/bin/sh", "-c", scriptReader],
+                      stdinFile: stdinFile, script: script)
     }
 
     /// A program in a running container as `user`, attached to this process's standard input (and terminal, with `tty`).

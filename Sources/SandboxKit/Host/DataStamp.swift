@@ -21,6 +21,18 @@ public struct DataStamp: Sendable, Equatable, Codable {
         return try? JSONDecoder().decode(DataStamp.self, from: data)
     }
 
+    /// What the folder holds: nothing, a stamped data dir, a damaged one, or something sandbox did not make.
+    public static func inspect(_ dataDir: URL) -> DataDirState {
+        guard FileSystem.exists(dataDir) else { return .missing }
+        let file = dataDir.appendingPathComponent(fileName)
+        if let data = FileManager.default.contents(atPath: file.path) {
+            if let stamp = try? JSONDecoder().decode(DataStamp.self, from: data) { return .ready(stamp) }
+            return .damaged("its stamp \(fileName) cannot be read")
+        }
+        if FileSystem.exists(file) { return .damaged("its stamp \(fileName) cannot be read (permissions?)") }
+        return FileSystem.isEmptyDirectory(dataDir) ? .missing : .foreign
+    }
+
     /// Written to a temporary file and renamed, so a crash never leaves half a stamp.
     public func write(to dataDir: URL) throws(SandboxError) {
         let encoder = JSONEncoder()
@@ -41,5 +53,7 @@ public enum DataDirState: Sendable, Equatable {
     case missing
     /// A folder that exists but was not made by sandbox (no stamp).
     case foreign
+    /// Made by sandbox, but its stamp or content is damaged (the reason says what).
+    case damaged(String)
     case ready(DataStamp)
 }

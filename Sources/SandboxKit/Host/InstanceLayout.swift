@@ -26,7 +26,12 @@ public struct InstanceLayout: Sendable, Equatable {
     public var stateFile: URL { root.appendingPathComponent("instance.json") }
     public var envFile: URL { root.appendingPathComponent("env") }
     public var logs: URL { root.appendingPathComponent("logs") }
-    public var lockFile: URL { root.appendingPathComponent(".lock") }
+    public var secretsFile: URL { root.appendingPathComponent("secrets.json") }
+    /// Outside the instance's folder, so deleting the instance never deletes the lock someone holds.
+    public var lockFile: URL { checkout.stateDirectory.appendingPathComponent(".locks").appendingPathComponent("\(instance).lock") }
+    /// Written when staged data is about to replace the current data: its presence means "finish the switch".
+    public var switchJournal: URL { root.appendingPathComponent(".switch.json") }
+    public func replaced(_ service: String) -> URL { root.appendingPathComponent(".\(service).replaced") }
     public var snapshots: URL { root.appendingPathComponent("snapshots") }
 
     /// Golden data dirs, shared by every instance of the checkout, keyed by what a fresh data dir depends on.

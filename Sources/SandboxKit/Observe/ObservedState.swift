@@ -50,6 +50,11 @@ public struct ObservedState: Sendable, Equatable {
     public var goldenUpdates: [String: Set<String>] = [:]
     /// A service's pinned port that something else holds: planning refuses.
     public var portConflicts: [String: Int]
+    /// Services whose data dir still has a password other copies share (not this instance's own).
+    public var sharedCredentials: Set<String> = []
+    /// The snapshot a restore names, when the instance has it, and the names it has.
+    public var snapshot: ObservedSnapshot?
+    public var snapshotNames: [String] = []
 
     public init(images: [String: String?] = [:], containers: [String: ObservedContainer] = [:], dataDirs: [String: DataDirState] = [:],
                 ports: [String: PortChoice] = [:], golden: Set<String> = [], portConflicts: [String: Int] = [:]) {
@@ -59,5 +64,21 @@ public struct ObservedState: Sendable, Equatable {
         self.ports = ports
         self.golden = golden
         self.portConflicts = portConflicts
+    }
+}
+
+/// A saved snapshot as a restore sees it: what made each service's data.
+public struct ObservedSnapshot: Sendable, Equatable {
+    public var name: String
+    public var sandbox: String
+    public var stamps: [String: DataStamp]
+    /// Services whose saved data has a password other than the instance's own.
+    public var sharedCredentials: Set<String>
+
+    public init(name: String, sandbox: String, stamps: [String: DataStamp], sharedCredentials: Set<String> = []) {
+        self.name = name
+        self.sandbox = sandbox
+        self.stamps = stamps
+        self.sharedCredentials = sharedCredentials
     }
 }

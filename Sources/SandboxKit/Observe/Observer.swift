@@ -79,53 +79,79 @@ public struct Observer: Sendable {
         return result
     }
 
-    public func dataDir(_ service: String) -> DataDirState {
-        let dir = layout.dataDir(service)
-        guard FileSystem.exists(dir) else { return .missing }
-        if let stamp = DataStamp.read(from: dir) { return .ready(stamp) }
-        return FileSystem.isEmptyDirectory(dir) ? .missing : .foreign
-    }
-
-    /// Everything the planner needs.
-    public func observe(_ sandbox: ResolvedSandbox) async throws(SandboxError) -> ObservedState {
+    /// Everything the planner needs for `operation`: for `up`, `reset` and `restore` one `docker ps` and one
+    /// `docker image inspect`, asked at once; for `down` and `destroy` (which need no recipe) only the `docker ps`.
+    public func observe(_ sandbox: ResolvedSandbox?, for operation: InstanceOperation = .up) async throws(SandboxError) -> ObservedState {
         var state = ObservedState()
+        let needsRecipes: Bool
+        switch operation {
+        case .up, .reset, .restore: needsRecipes = true
+        case .down, .destroy: needsRecipes = false
+        }
+        guard let sandbox, needsRecipes else {
+            state.containers = try await containers()
+            return state
+        }
         var tags: [String] = []
         for image in sandbox.images {
             tags.append(image.tag)
             if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
         }
-        // The two engine questions are independent: ask them at once.
         async let containerList = Self.capture { () async throws(SandboxError) in try await containers() }
         async let imageList = Self.capture { () async throws(SandboxError) in try await images(tags) }
         state.containers = try await containerList.get()
         state.images = try await imageList.get()
         let saved = InstanceState.read(layout)
+        let secrets = InstanceSecrets.read(layout)
         var taken: Set<Int> = []
         for service in sandbox.services {
-            state.dataDirs[service.name] = dataDir(service.name)
-            let golden = layout.golden(service)
-            if let stamp = DataStamp.read(from: golden) {
+            let data = DataStamp.inspect(layout.dataDir(service.name))
+            state.dataDirs[service.name] = data
+            if case let .ready(stamp) = data, stamp.password != secrets.passwords[service.name] { state.sharedCredentials.insert(service.name) }
+            if let stamp = DataStamp.read(from: layout.golden(service)) {
                 state.golden.insert(service.name)
                 state.goldenUpdates[service.name] = Set(stamp.updates.keys)
             }
-            let container = state.containers[service.name]
-            let previous = saved?.ports[service.name]
-            // A running container of ours holds its port: that port stays as long as the container does.
-            let held = container.flatMap { c in c.running ? Self.hostPort(c.ports) : nil }
-            if let pinned = service.hostPort {
-                if held == pinned || Ports.isFree(pinned, address: service.publish) {
-                    state.ports[service.name] = PortChoice(port: pinned, change: previous.map { $0 != pinned ? "port pinned to \(pinned)" : nil } ?? nil)
-                } else {
-                    state.portConflicts[service.name] = pinned
-                }
-            } else if let previous, held == previous || Ports.isFree(previous, address: service.publish) {
-                state.ports[service.name] = PortChoice(port: previous)
-            } else if let port = Ports.pick(seed: "\(layout.checkout.id)/\(layout.instance)/\(service.name)", address: service.publish, avoid: taken) {
-                state.ports[service.name] = PortChoice(port: port, change: previous.map { "port \($0) is taken by another program; moving to \(port)" })
+            let choice = Self.port(for: service, container: state.containers[service.name], previous: saved?.ports[service.name],
+                                   seed: "\(layout.checkout.id)/\(layout.instance)/\(service.name)", avoid: taken)
+            switch choice {
+            case let .success(port)?: state.ports[service.name] = port; taken.insert(port.port)
+            case let .failure(conflict)?: state.portConflicts[service.name] = conflict.port
+            case nil: break
             }
-            if let p = state.ports[service.name]?.port { taken.insert(p) }
         }
+        if case let .restore(name) = operation { observeSnapshot(name, secrets: secrets, into: &state) }
         return state
+    }
+
+    func observeSnapshot(_ name: String, secrets: InstanceSecrets, into state: inout ObservedState) {
+        let store = SnapshotStore(layout: layout)
+        state.snapshotNames = store.list().map(\.name)
+        guard let info = store.info(name) else { return }
+        var stamps: [String: DataStamp] = [:]
+        var shared: Set<String> = []
+        for service in info.services.keys {
+            guard let stamp = DataStamp.read(from: store.folder(name).appendingPathComponent(service)) else { continue }
+            stamps[service] = stamp
+            if stamp.password != secrets.passwords[service] { shared.insert(service) }
+        }
+        state.snapshot = ObservedSnapshot(name: name, sandbox: info.sandbox, stamps: stamps, sharedCredentials: shared)
+    }
+
+    struct PinnedPortTaken: Error { var port: Int }
+
+    /// The one port policy: a running container of ours keeps its port; a pinned port is used or is a conflict;
+    /// else the port the instance had, while free; else a free one picked from a stable seed.
+    static func port(for service: ResolvedService, container: ObservedContainer?, previous: Int?, seed: String,
+                     avoid: Set<Int>) -> Result<PortChoice, PinnedPortTaken>? {
+        let held = container.flatMap { c in c.running ? hostPort(c.ports) : nil }
+        if let pinned = service.hostPort {
+            guard held == pinned || Ports.isFree(pinned, address: service.publish) else { return .failure(PinnedPortTaken(port: pinned)) }
+            return .success(PortChoice(port: pinned, change: previous.flatMap { $0 != pinned ? "port pinned to \(pinned)" : nil }))
+        }
+        if let previous, held == previous || Ports.isFree(previous, address: service.publish) { return .success(PortChoice(port: previous)) }
+        guard let port = Ports.pick(seed: seed, address: service.publish, avoid: avoid) else { return nil }
+        return .success(PortChoice(port: port, change: previous.map { "port \($0) is taken by another program; moving to \(port)" }))
     }
 
     static func capture<T>(_ body: () async throws(SandboxError) -> T) async -> Result<T, SandboxError> {

@@ -19,46 +19,48 @@ public struct Instance: Sendable {
 
     public var observer: Observer { Observer(docker: docker, layout: layout) }
 
-    /// What `up` would do now.
-    public func plan() async throws(SandboxError) -> Plan {
-        try await planWithState().0
+    func executor(_ reporter: any ProgressReporter) -> Executor {
+        Executor(docker: docker, layout: layout, sandbox: sandbox, images: images, reporter: reporter, uid: planner.uid, gid: planner.gid)
     }
 
-    func planWithState() async throws(SandboxError) -> (Plan, ObservedState) {
-        let observed = try await observer.observe(sandbox)
-        return (planner.plan(observed), observed)
+    /// What `operation` would do now; changes nothing.
+    public func plan(_ operation: InstanceOperation = .up) async throws(SandboxError) -> Plan {
+        planner.plan(operation, try await observer.observe(sandbox, for: operation))
     }
 
-    /// Install or update: converge to the recipes, keeping data. Holds the instance lock throughout.
-    /// Returns the plan it carried out and, when that changed nothing, the containers it observed
-    /// (so callers can report status without asking the engine again).
+    /// Carries out `operation` under the instance lock, from the first step to the last: observe, plan, apply.
+    /// When the world changed between planning and applying (a picked port taken meanwhile), it plans again.
+    /// Returns the plan carried out and, when that changed nothing, the containers observed (for status without
+    /// asking the engine again). With `wait` false, another command holding the instance is `instance-busy`.
     @discardableResult
-    /// With `wait` false, another command holding the instance is an `instance-busy` error instead of a wait.
-    public func up(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
-        try InstanceLayout.validate(instance: layout.instance)
-        let lock: FileLock
-        if wait {
-            lock = try FileLock(layout.lockFile) {
-                reporter.report(.message("waiting for another `sandbox` command on instance '\(layout.instance)' to finish"))
-            }
-        } else {
-            guard let taken = try FileLock.attempt(layout.lockFile) else {
-                throw SandboxError(.instanceBusy, "another `sandbox` command is working on instance '\(layout.instance)'",
-                                   fix: "wait for it to finish, drop --no-wait to queue behind it, or use another --instance")
-            }
-            lock = taken
-        }
+    public func perform(_ operation: InstanceOperation, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError)
+        -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
+        let lock = try layout.lock(wait: wait, reporter: reporter)
         defer { withExtendedLifetime(lock) {} }
-        let (plan, observed) = try await planWithState()
-        if !plan.problems.isEmpty {
-            let problems = plan.problems
-            throw SandboxError(problems[0].code, problems.count == 1 ? problems[0].message
-                               : "cannot bring the instance up:\n" + problems.map { "  - \($0.message)" }.joined(separator: "\n"),
-                               fix: problems.count == 1 ? problems[0].fix : problems.map(\.fix).joined(separator: "; "))
+        try FileSystem.ensureDirectory(layout.root)
+        try FileSystem.checkWritable(layout.root)
+        // Recorded first, so the instance is known as this sandbox's even if this first command fails.
+        if InstanceState.read(layout) == nil { try InstanceState(sandbox: sandbox.name).write(layout) }
+        let executor = executor(reporter)
+        var attempts = 0
+        while true {
+            let observed = try await observer.observe(sandbox, for: operation)
+            let plan = planner.plan(operation, observed)
+            do {
+                try await executor.apply(plan)
+                try executor.writeEnv()
+                return (plan, plan.isNoOp ? observed.containers : nil)
+            } catch where error.replan && attempts < 3 {
+                attempts += 1
+                reporter.report(.message("\(error.message); planning again"))
+            }
         }
-        let executor = Executor(docker: docker, layout: layout, sandbox: sandbox, planner: planner, images: images, reporter: reporter)
-        try await executor.apply(plan)
-        return (plan, plan.isNoOp ? observed.containers : nil)
+    }
+
+    /// Install or update: converge to the recipes, keeping data.
+    @discardableResult
+    public func up(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
+        try await perform(.up, reporter: reporter, wait: wait)
     }
 
     /// Builds (or confirms) every image the sandbox needs; returns the tags built.
@@ -69,46 +71,8 @@ public struct Instance: Sendable {
             if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
         }
         let actions = planner.imageActions(try await observer.images(tags))
-        let executor = Executor(docker: docker, layout: layout, sandbox: sandbox, planner: planner, images: images, reporter: reporter)
-        try await executor.run(actions)
-        return actions.compactMap { if case let .image(tag) = $0.target { return tag } else { return nil } }
-    }
-
-    /// Stops and removes this instance's containers; data stays.
-    public func down() async throws(SandboxError) -> [String] {
-        let lock = try FileLock(layout.lockFile)
-        defer { withExtendedLifetime(lock) {} }
-        let containers = try await observer.containers()
-        guard !containers.isEmpty else { return [] }
-        let ids = containers.values.map(\.id)
-        let timeout = sandbox.services.map(\.spec.stopTimeout).max() ?? 30
-        try await docker.run(.stop(ids, timeout: timeout))
-        try await docker.run(.remove(ids))
-        return containers.keys.sorted()
-    }
-
-    /// Removes containers and, only when asked, the instance's data dirs, env and state.
-    public func destroy(deleteData: Bool) async throws(SandboxError) {
-        _ = try await down()
-        guard deleteData else { return }
-        let lock = try FileLock(layout.lockFile)
-        defer { withExtendedLifetime(lock) {} }
-        for service in sandbox.services {
-            try Self.remove(layout.dataDir(service.name))
-            try Self.remove(layout.staging(service.name))
-        }
-        for file in [layout.envFile, layout.stateFile, layout.logs] { try Self.remove(file) }
-        // Nothing of the instance is left but its lock (snapshots are kept): remove the folder too.
-        let left = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
-        if left.allSatisfy({ $0 == layout.lockFile.lastPathComponent }) { try? FileManager.default.removeItem(at: layout.root) }
-    }
-
-    static func remove(_ url: URL) throws(SandboxError) {
-        guard FileSystem.exists(url) else { return }
-        do { try FileManager.default.removeItem(at: url) } catch {
-            throw SandboxError(.dataDirNotWritable, "cannot delete \(url.path): \(error.localizedDescription)",
-                               fix: "files there belong to another user; remove them with `sudo rm -rf \(url.path)`")
-        }
+        try await executor(reporter).apply(Plan(actions: actions))
+        return actions.compactMap { if case let .build(image) = $0.kind { return image.tag } else { return nil } }
     }
 
     /// Each service's state and connection URL.
@@ -140,7 +104,7 @@ public struct Instance: Sendable {
         var stamps: [String: DataStamp] = [:]
         for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }
         guard let state = InstanceState.read(layout) else {
-            throw SandboxError(.notRunning, "instance '\(layout.instance)' has not been brought up yet", fix: "run `sandbox up --instance \(layout.instance)`")
+            throw SandboxError(.notRunning, "instance '\(layout.instance)' has not been brought up yet", fix: "run `\(Messages.up(layout.instance))`")
         }
         return try Rendering(sandbox: sandbox, instance: layout.instance, ports: state.ports, stamps: stamps).env()
     }
@@ -154,7 +118,7 @@ public struct Instance: Sendable {
         }
         guard let container = try await observer.containers()[service], container.running else {
             throw SandboxError(.notRunning, "service \(service) of instance '\(layout.instance)' is not running",
-                               fix: "run `sandbox up\(layout.instance == "dev" ? "" : " --instance \(layout.instance)")` first")
+                               fix: "run `\(Messages.up(layout.instance))` first")
         }
         return (resolved, container)
     }

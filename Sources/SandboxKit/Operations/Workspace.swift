@@ -24,11 +24,35 @@ public struct Workspace: Sendable {
         return try Resolver(recipes).resolve(recipe)
     }
 
+    /// The instance `instance` of sandbox `name`. Left out, the sandbox is the one the instance was made from (or the
+    /// only one); an instance made from another sandbox is refused, never mixed.
     public func instance(sandbox name: String?, instance: String) throws -> Instance {
         try InstanceLayout.validate(instance: instance)
-        let resolved = try resolve(name)
         let layout = InstanceLayout(checkout: checkout, instance: instance)
+        let owner = InstanceState.read(layout)?.sandbox
+        let resolved = try resolve(name ?? (recipes.sandboxes.count > 1 ? owner : nil))
+        if let owner, !owner.isEmpty, owner != resolved.name {
+            throw Messages.wrongSandbox(instance: instance, owner: owner, asked: resolved.name)
+        }
         return Instance(docker: docker, layout: layout, sandbox: resolved, images: imageProvider)
+    }
+
+    /// `down` and `destroy` from the instance's labels and folder alone, so they work whatever state the recipes
+    /// are in (after a pull that broke one, a person can still stop and remove their instance). Under the lock.
+    @discardableResult
+    public func remove(instance: String, sandbox: String? = nil, _ operation: InstanceOperation, reporter: any ProgressReporter,
+                       wait: Bool = true) async throws(SandboxError) -> Plan {
+        try InstanceLayout.validate(instance: instance)
+        let layout = InstanceLayout(checkout: checkout, instance: instance)
+        if let sandbox, let owner = InstanceState.read(layout)?.sandbox, !owner.isEmpty, owner != sandbox {
+            throw Messages.wrongSandbox(instance: instance, owner: owner, asked: sandbox)
+        }
+        let lock = try layout.lock(wait: wait, reporter: reporter)
+        defer { withExtendedLifetime(lock) {} }
+        let observed = try await Observer(docker: docker, layout: layout).observe(nil, for: operation)
+        let plan = Planner.removal(operation, instance: instance, containers: observed.containers)
+        try await Executor(docker: docker, layout: layout, sandbox: nil, images: imageProvider, reporter: reporter).apply(plan)
+        return plan
     }
 
     /// Instance names found under `.sandbox/`.
@@ -37,5 +61,19 @@ public struct Workspace: Sendable {
         return names.filter { name in
             name != "golden" && !name.hasPrefix(".") && FileSystem.exists(checkout.stateDirectory.appendingPathComponent(name).appendingPathComponent("instance.json"))
         }.sorted()
+    }
+
+    /// The images part of `up`: bases and recipe builds on the real engine.
+    public var imageProvider: any ImageProviding { ImageBuilder(docker: docker, stateDirectory: checkout.stateDirectory) }
+}
+
+extension Workspace {
+    /// `sandbox psql ...` means `sandbox client psql ...` when an image recipe offers a client named psql.
+    /// Returns the arguments to parse; unchanged when the first word is a command or names no client.
+    public static func expandClientShortcut(_ arguments: [String], commands: [String]) -> [String] {
+        guard let first = arguments.first, !first.hasPrefix("-"), !commands.contains(first),
+              let workspace = try? Workspace.load(path: nil),
+              workspace.recipes.images.values.contains(where: { $0.service?.client?.name == first }) else { return arguments }
+        return ["client"] + arguments
     }
 }

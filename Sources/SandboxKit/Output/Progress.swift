@@ -46,3 +46,39 @@ public struct PlainReporter: ProgressReporter {
         }
     }
 }
+
+/// Progress for people on a terminal (live lines, redrawn a few times a second), for logs (plain lines),
+/// or for programs (JSON lines), chosen from where standard output goes.
+public final class LiveProgress: Sendable {
+    public let reporter: any ProgressReporter
+    private let ticker: Task<Void, Never>?
+    private let terminal: TerminalReporter?
+
+    public init(json: Bool, terminal isTerminal: Bool = isatty(1) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb") {
+        if json {
+            reporter = JSONReporter()
+            ticker = nil
+            terminal = nil
+        } else if isTerminal {
+            let live = TerminalReporter()
+            reporter = live
+            terminal = live
+            ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(150))
+                    live.tick()
+                }
+            }
+        } else {
+            reporter = PlainReporter()
+            ticker = nil
+            terminal = nil
+        }
+    }
+
+    /// Stops the live lines; call before printing anything else.
+    public func finish() {
+        ticker?.cancel()
+        terminal?.close()
+    }
+}

@@ -1,10 +1,16 @@
 import Foundation
 
-/// What `up` will do, in order, each step with the reason for it.
+/// What a command will do to an instance, in order, each step with the reason for it.
+/// `sandbox plan` prints it; the executor carries out exactly these actions and nothing else.
 public struct Plan: Sendable, Equatable, CustomStringConvertible {
     public var actions: [Action]
-    /// Reasons `up` must not proceed at all; each names the fix.
+    /// Reasons the command must not proceed at all; each names the fix.
     public var problems: [Problem]
+
+    public init(actions: [Action], problems: [Problem] = []) {
+        self.actions = actions
+        self.problems = problems
+    }
 
     public struct Problem: Sendable, Equatable, CustomStringConvertible {
         public var code: SandboxError.Code
@@ -23,19 +29,37 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
         public enum Target: Sendable, Equatable {
             case image(String)
             case service(String)
+            /// The whole instance: data switches and deletions that must happen for every service at once.
+            case instance(String)
         }
 
+        /// Each kind carries everything the executor needs to perform it.
         public enum Kind: Sendable, Equatable {
-            /// Make an external base image present: local, pulled, or bootstrapped.
-            case ensureBase
-            case build
-            case removeContainer(id: String)
-            /// Give the service a data dir: copied from the golden one, or made by init and setup first.
-            case prepareData(golden: Bool)
-            case startContainer(id: String)
-            case createContainer(port: Int)
-            case waitReady
-            case runUpdate(ResolvedStep)
+            /// Make an external base image present: local, pulled, or bootstrapped from `bootstrap`.
+            case ensureBase(tag: String, bootstrap: ImageRecipe?)
+            case build(ResolvedImage)
+            /// Stop (unless `force`, which kills) and remove a container.
+            case removeContainer(ObservedContainer, force: Bool)
+            /// Kill and remove several containers at once: their data is being replaced.
+            case removeContainers([ObservedContainer])
+            /// Init, setup and the update steps every copy shares, into a golden data dir kept for later copies.
+            case initGolden(ResolvedService, updates: [ResolvedStep])
+            /// A fresh data dir for a service that has none: a copy of the golden one, staged and renamed into place.
+            case copyGolden(ResolvedService)
+            /// A copy of `source` staged beside the service's data dir, switched in later by `switchData`.
+            case stageData(service: String, source: URL)
+            /// Staged data dirs replace the current ones, for every named service in one atomic step.
+            case switchData(services: [String])
+            /// The data dirs `switchData` replaced are deleted.
+            case deleteReplacedData
+            /// The instance's data dirs, env file, state and secrets are deleted (snapshots are kept).
+            case deleteData
+            case startContainer(ObservedContainer)
+            case createContainer(ContainerSpec)
+            case waitReady(ResolvedService)
+            /// The login user gets the instance's own password (the recipe's `set-password` action).
+            case setCredentials(ResolvedService)
+            case runUpdate(ResolvedStep, service: ResolvedService)
             case notice(String)
             case nothing
         }
@@ -44,16 +68,29 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
         public var kind: Kind
         public var cause: String
 
+        public init(target: Target, kind: Kind, cause: String) {
+            self.target = target
+            self.kind = kind
+            self.cause = cause
+        }
+
         public var name: String {
             switch kind {
             case .ensureBase: return "EnsureBaseImage"
             case .build: return "Build"
-            case .removeContainer: return "RemoveContainer"
-            case let .prepareData(golden): return golden ? "CopyGoldenData" : "InitData"
+            case let .removeContainer(_, force): return force ? "RemoveContainer force" : "RemoveContainer"
+            case let .removeContainers(containers): return "RemoveContainers " + containers.map(\.service).joined(separator: ",")
+            case let .initGolden(_, updates): return updates.isEmpty ? "InitGolden" : "InitGolden updates=\(updates.count)"
+            case .copyGolden: return "CopyGoldenData"
+            case .stageData: return "StageData"
+            case let .switchData(services): return "SwitchData " + services.joined(separator: ",")
+            case .deleteReplacedData: return "DeleteReplacedData"
+            case .deleteData: return "DeleteData"
             case .startContainer: return "StartContainer"
-            case let .createContainer(port): return "CreateContainer port=\(port)"
+            case let .createContainer(spec): return "CreateContainer port=\(spec.port)"
             case .waitReady: return "WaitReady"
-            case let .runUpdate(step): return "RunUpdate \(step.title)"
+            case .setCredentials: return "SetCredentials"
+            case let .runUpdate(step, _): return "RunUpdate \(step.title)"
             case .notice: return "Notice"
             case .nothing: return "Nothing"
             }
@@ -63,6 +100,7 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             switch target {
             case let .image(tag): return "image:\(tag)"
             case let .service(name): return "service:\(name)"
+            case let .instance(name): return "instance:\(name)"
             }
         }
 
@@ -84,5 +122,13 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
         var lines = problems.map { "problem: \($0)" }
         lines += actions.enumerated().map { "#\($0.offset + 1) \($0.element)" }
         return lines.joined(separator: "\n")
+    }
+
+    /// The problems as one error, each with its fix.
+    public var refusal: SandboxError? {
+        guard let first = problems.first else { return nil }
+        if problems.count == 1 { return SandboxError(first.code, first.message, fix: first.fix) }
+        return SandboxError(first.code, "cannot proceed:\n" + problems.map { "  - \($0.message)" }.joined(separator: "\n"),
+                            fix: problems.map(\.fix).joined(separator: "; "))
     }
 }

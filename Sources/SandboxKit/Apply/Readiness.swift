@@ -1,0 +1,53 @@
+import Foundation
+
+/// Waits until a service answers its readiness check: a condition with a deadline.
+///
+/// The check itself runs inside the container, in a loop the entry script starts (see `EntryScript`),
+/// which creates `.sandbox-ready` in the data dir when it passes. Waiting is then a cheap look at the
+/// host folder; the engine is asked only every half second whether the container is still running.
+struct Readiness: Sendable {
+    var docker: Docker
+
+    static let markerName = ".sandbox-ready"
+
+    static func marker(_ dataDir: URL) -> URL { dataDir.appendingPathComponent(markerName) }
+
+    /// Call before every start of the container, so an old marker is never taken for this start's.
+    static func clear(_ dataDir: URL) {
+        unlink(marker(dataDir).path)
+    }
+
+    /// `timeout` defaults to the recipe's `ready-timeout`.
+    func wait(container: String, service: ResolvedService, dataDir: URL, timeout: Duration? = nil) async throws(SandboxError) {
+        let timeout = timeout ?? .seconds(service.spec.readyTimeout)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let deadline = started + timeout
+        let marker = Self.marker(dataDir).path
+        var nextStateCheck = started + .milliseconds(500)
+        while true {
+            let marked = access(marker, F_OK) == 0
+            let now = clock.now
+            // Once marked, one look at the container confirms the service did not stop right after its check passed.
+            if marked || now >= nextStateCheck || now >= deadline {
+                let command = DockerCommand.containerState(container)
+                let out = try await docker.run(command, check: false)
+                if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
+                let state = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                let stopped = out.status != 0 || (state != "running" && state != "created" && state != "restarting")
+                if marked && !stopped { return }
+                if stopped || now >= deadline {
+                    let logs = try? await docker.run(.logs(container, tail: 30), check: false)
+                    let tail = Docker.tail(((logs?.stdout ?? "") + (logs?.stderr ?? "")), lines: 30)
+                    throw SandboxError(.notReady, stopped
+                                       ? "service \(service.name) stopped while starting"
+                                       : "service \(service.name) did not become ready within \(timeout.components.seconds)s",
+                                       fix: "read the log above (`sandbox logs \(service.name)` shows all of it); fix the image recipe's 'start' or 'ready' (or raise its 'ready-timeout'), then `sandbox up` again",
+                                       detail: tail)
+                }
+                nextStateCheck = now + .milliseconds(500)
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

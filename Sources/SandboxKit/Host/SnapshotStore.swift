@@ -1,0 +1,62 @@
+import Foundation
+
+/// What a saved snapshot holds: a copy of every data dir, and this record of it.
+public struct SnapshotInfo: Sendable, Equatable, Codable {
+    public struct Service: Sendable, Equatable, Codable {
+        public var engine: String
+        public var version: String
+    }
+
+    public var name: String
+    public var sandbox: String
+    public var services: [String: Service]
+    public var created: Date
+
+    static let fileName = "snapshot.json"
+}
+
+/// An instance's snapshots under `.sandbox/<instance>/snapshots/`.
+public struct SnapshotStore: Sendable {
+    public var layout: InstanceLayout
+
+    public init(layout: InstanceLayout) { self.layout = layout }
+
+    public func folder(_ name: String) -> URL { layout.snapshots.appendingPathComponent(name) }
+    public func staging(_ name: String) -> URL { layout.snapshots.appendingPathComponent(".\(name).staging") }
+
+    public func list() -> [SnapshotInfo] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().compactMap(info)
+    }
+
+    public func info(_ name: String) -> SnapshotInfo? {
+        guard let data = FileManager.default.contents(atPath: folder(name).appendingPathComponent(SnapshotInfo.fileName).path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(SnapshotInfo.self, from: data)
+    }
+
+    /// Records the snapshot in its staging folder, then renames the folder into place: a snapshot is complete or absent.
+    public func commit(_ info: SnapshotInfo) throws(SandboxError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        FileSystem.syncFilesystem(layout.snapshots)
+        try FileSystem.writeAtomically((try? encoder.encode(info)) ?? Data(), to: staging(info.name).appendingPathComponent(SnapshotInfo.fileName), mode: 0o600)
+        try FileSystem.move(staging(info.name), to: folder(info.name))
+    }
+
+    /// Staging folders of killed saves; deleted under the instance lock.
+    public func recover() throws(SandboxError) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots.path)) ?? []
+        for name in names where name.hasPrefix(".") { try FileSystem.remove(layout.snapshots.appendingPathComponent(name)) }
+    }
+
+    public static func validate(_ name: String) throws(SandboxError) {
+        let ok = !name.isEmpty && name.count <= 60 && !name.hasPrefix(".") && !name.hasPrefix("-")
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        if !ok {
+            throw SandboxError(.invalidName, "'\(name)' is not a usable snapshot name", fix: "use letters, digits, '-', '_' and '.', like 'before-migration'")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Texts for people that more than one place shows: each cause and its fix read the same wherever they appear.
+public enum Messages {
+    // Ports
+    public static func pinnedPortTaken(_ service: String, port: Int, address: String) -> String {
+        "service \(service): port \(port) on \(address) is already in use"
+    }
+
+    public static func pinnedPortFix(_ service: String, port: Int, recipe: String) -> String {
+        "free it (`ss -ltnp 'sport = :\(port)'` shows what holds it), or change 'port' for \(service) in \(recipe) (or remove it to pick a free port)"
+    }
+
+    public static let freePorts = "free some ports in 20000-39999 and run `sandbox up` again"
+
+    // Instances
+    public static func up(_ instance: String) -> String {
+        instance == "dev" ? "sandbox up" : "sandbox up --instance \(instance)"
+    }
+
+    public static func waiting(_ instance: String) -> String {
+        "waiting for another `sandbox` command on instance '\(instance)' to finish"
+    }
+
+    public static func busy(_ instance: String) -> SandboxError {
+        SandboxError(.instanceBusy, "another `sandbox` command is working on instance '\(instance)'",
+                     fix: "wait for it to finish, drop --no-wait to queue behind it, or use another --instance")
+    }
+
+    public static func wrongSandbox(instance: String, owner: String, asked: String) -> SandboxError {
+        SandboxError(.wrongSandbox, "instance '\(instance)' belongs to sandbox \(owner), not \(asked)",
+                     fix: "use another name (`sandbox up \(asked) --instance \(instance)-\(asked)`), act on it as `sandbox ... \(owner) --instance \(instance)`, or remove it first: `sandbox destroy \(owner) --instance \(instance) --delete-data`")
+    }
+
+    // Data
+    public static func damagedDataFix(instance: String) -> String {
+        "`sandbox reset\(instance == "dev" ? "" : " --instance \(instance)")` replaces it with fresh data, `sandbox snapshot restore NAME` with a saved copy; or move it away and `sandbox up`"
+    }
+
+    public static let diskFullFix = "free disk space (`df -h .sandbox`: old snapshots, `docker system prune`), then run the command again; nothing was changed"
+
+    public static func notWritable(_ path: String) -> String {
+        "make it writable by you: chmod u+w \(path) (or chown it back to your user; `chattr -i` if it is immutable)"
+    }
+
+    // Engine
+    public static let startEngine = "start it: sudo Scripts/engine-up (or `sudo systemctl start docker`); check with `docker info`"
+}
