@@ -66,9 +66,9 @@ import Testing
         #expect(try Clients.psql(url, "select count(*) from bookmarks") == "4")
         let missing = try checkout.sandbox(["snapshot", "restore", "befor"])
         #expect(missing.stderr == "error: instance 'dev' has no snapshot 'befor' (did you mean 'before'?)\nfix: use one of: before\n")
-        // A snapshot of another engine version is refused.
-        let meta = checkout.root.appendingPathComponent(".sandbox/dev/snapshots/before/snapshot.json")
-        let text = try String(contentsOf: meta, encoding: .utf8).replacingOccurrences(of: "\"15\"", with: "\"14\"")
+        // A snapshot of another engine version is refused (its data's stamp says what made it).
+        let meta = checkout.root.appendingPathComponent(".sandbox/dev/snapshots/before/pg/.sandbox-data.json")
+        let text = try String(contentsOf: meta, encoding: .utf8).replacingOccurrences(of: "\"version\" : \"15\"", with: "\"version\" : \"14\"")
         try text.write(to: meta, atomically: true, encoding: .utf8)
         let refused = try checkout.sandbox(["snapshot", "restore", "before"])
         #expect(refused.status == 1)

@@ -15,7 +15,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(!r.stdout.contains("\u{1B}") && !r.stderr.contains("\u{1B}"), "escape codes in: \(r.stdout.debugDescription)")
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("service:svc: InitData (data dir missing") }, "\(r.stdout)")
+        #expect(lines.contains { $0.hasPrefix("service:svc: InitGolden updates=1 (no set-up data for this recipe yet") }, "\(r.stdout)")
         #expect(lines.contains { $0.hasPrefix("service:svc: WaitReady done in ") })
         #expect(lines.contains("svc: running  "))
         #expect(lines.last == "Variables: .sandbox/dev/env  (eval \"$(sandbox env)\")")
@@ -34,7 +34,7 @@ import Testing
         #expect(out.contains("\u{1B}[2K"), "no line clearing: \(out.debugDescription)")
         #expect(out.contains("\u{1B}[2A") || out.contains("\u{1B}[1A"), "lines are never redrawn: \(out.debugDescription)")
         // While working, the service's line names its current step.
-        #expect(out.contains("service:svc") && (out.contains("InitData") || out.contains("WaitReady") || out.contains("CreateContainer")))
+        #expect(out.contains("service:svc") && (out.contains("InitGolden") || out.contains("WaitReady") || out.contains("CreateContainer")))
         // The last frame: every line collapsed to a result, no spinner left.
         let lastFrame = out.ranges(of: /\x{1B}\[\d+A/).last.map { String(out[$0.upperBound...]) } ?? out
         #expect(lastFrame.contains("✔ service:svc") && lastFrame.contains("Running"), "last frame: \(lastFrame.debugDescription)")

@@ -26,8 +26,12 @@ import Testing
         #5 service:maria, WaitReady, container created
 
         """)
-        let up = try checkout.sandbox(["up"])
+        let up = try checkout.sandbox(["up", "--json"])
         #expect(up.status == 0, "\(up.stderr)")
+        let planJSON = try checkout.sandbox(["plan", "--json"])
+        #expect(PlanTruthTests.planned(planJSON) == ["service:maria Nothing", "service:pg Nothing"])
+        #expect(PlanTruthTests.done(up) == ["image:acme/mariadb-10.11:demo Build", "service:maria CreateContainer port=\(URLComponents(string: maria)?.port ?? 0)",
+                                             "service:maria RemoveContainer", "service:maria WaitReady", "service:pg Nothing"])
         let after = try checkout.containerIDs()
         #expect(after["pg"] == before["pg"])
         #expect(after["maria"] != before["maria"])

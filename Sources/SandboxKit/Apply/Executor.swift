@@ -106,9 +106,9 @@ public struct Executor: Sendable {
         case let .build(image):
             try await images.build(image, line: line)
         case let .removeContainer(container, force):
-            try await removeContainer(container, force: force)
+            try await removeContainers([container], force: force)
         case let .removeContainers(containers):
-            try await docker.run(.remove(containers.map(\.id), force: true))
+            try await removeContainers(containers, force: true)
         case let .initGolden(service, updates):
             try await golden(line).make(service, updates: updates)
         case let .copyGolden(service):
@@ -147,11 +147,18 @@ public struct Executor: Sendable {
         GoldenData(docker: docker, layout: layout, sandbox: try recipe(), uid: uid, gid: gid, line: line)
     }
 
-    func removeContainer(_ container: ObservedContainer, force: Bool) async throws(SandboxError) {
-        if !force { try await docker.run(.stop([container.id]), check: false) }
-        let out = try await docker.run(.remove([container.id], force: true), check: false)
+    /// Removes the containers (stopping each cleanly first unless `force`), then waits until the engine has released
+    /// the ports they published, so the next container of the instance gets the same port and its URL stays valid.
+    func removeContainers(_ containers: [ObservedContainer], force: Bool) async throws(SandboxError) {
+        let ids = containers.map(\.id)
+        if !force { try await docker.run(.stop(ids), check: false) }
+        let command = DockerCommand.remove(ids, force: true)
+        let out = try await docker.run(command, check: false)
         // Gone already (removed by hand, or by the engine) is what we wanted.
-        if out.status != 0 && !out.stderr.contains("No such container") { throw docker.failure(.remove([container.id], force: true), out) }
+        if out.status != 0 && !out.stderr.contains("No such container") { throw docker.failure(command, out) }
+        for container in containers {
+            if let (address, port) = ObservedContainer.published(container.ports) { _ = await Ports.waitUntilFree(port, address: address) }
+        }
     }
 
     /// Creates and starts the container exactly as planned. A picked port taken since planning is not decided here:

@@ -9,6 +9,9 @@ public enum Ports {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
+        // As the engine's proxy binds: connections of the port's last owner in TIME_WAIT do not make it busy.
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -17,6 +20,18 @@ public enum Ports {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         return result == 0
+    }
+
+    /// Waits, up to `timeout`, until the engine has released a port a removed container published
+    /// (it does so shortly after `docker rm` returns): a condition with a deadline.
+    public static func waitUntilFree(_ port: Int, address: String, timeout: Duration = .seconds(5)) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while !isFree(port, address: address) {
+            if clock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
     }
 
     /// A free port, trying a stable preferred one first (derived from `seed`), then the ones after it.

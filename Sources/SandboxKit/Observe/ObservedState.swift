@@ -2,6 +2,14 @@ import Foundation
 
 /// A container of this instance, as one `docker ps` call saw it.
 public struct ObservedContainer: Sendable, Equatable, Codable {
+    /// The host address and port from docker ps's `127.0.0.1:20001->5432/tcp`.
+    public static func published(_ ports: String) -> (address: String, port: Int)? {
+        guard let arrow = ports.range(of: "->") else { return nil }
+        let left = ports[..<arrow.lowerBound]
+        guard let colon = left.lastIndex(of: ":"), let port = Int(left[left.index(after: colon)...]) else { return nil }
+        return (String(left[..<colon]), port)
+    }
+
     public var id: String
     public var name: String
     public var service: String

@@ -112,7 +112,13 @@ public struct Observer: Sendable {
                 state.golden.insert(service.name)
                 state.goldenUpdates[service.name] = Set(stamp.updates.keys)
             }
-            let choice = Self.port(for: service, container: state.containers[service.name], previous: saved?.ports[service.name],
+            let container = state.containers[service.name], previous = saved?.ports[service.name]
+            // A port the engine is still releasing (its container was removed a moment ago) is waited for, briefly,
+            // so the instance keeps its URL.
+            if let previous, container?.running != true, !Ports.isFree(previous, address: service.publish) {
+                _ = await Ports.waitUntilFree(previous, address: service.publish, timeout: .seconds(2))
+            }
+            let choice = Self.port(for: service, container: container, previous: previous,
                                    seed: "\(layout.checkout.id)/\(layout.instance)/\(service.name)", avoid: taken)
             switch choice {
             case let .success(port)?: state.ports[service.name] = port; taken.insert(port.port)
@@ -159,10 +165,5 @@ public struct Observer: Sendable {
     }
 
     /// The host port from docker ps's `127.0.0.1:20001->5432/tcp`.
-    static func hostPort(_ ports: String) -> Int? {
-        guard let arrow = ports.range(of: "->") else { return nil }
-        let left = ports[..<arrow.lowerBound]
-        guard let colon = left.lastIndex(of: ":") else { return nil }
-        return Int(left[left.index(after: colon)...])
-    }
+    static func hostPort(_ ports: String) -> Int? { ObservedContainer.published(ports)?.port }
 }

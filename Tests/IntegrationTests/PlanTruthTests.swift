@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+import SandboxKit
+
+/// The plan is the whole truth: what `sandbox plan --json` lists is exactly what the command then reports as done.
+@Suite(.serialized) struct PlanTruthTests {
+    /// `target action` of every action in a `plan --json` object, sorted (services converge side by side).
+    static func planned(_ r: RunResult) -> [String] {
+        let plan = r.events.last { $0["event"] as? String == "plan" }
+        let actions = plan?["actions"] as? [[String: Any]] ?? []
+        return actions.map { "\($0["target"] as? String ?? "?") \($0["action"] as? String ?? "?")" }.sorted()
+    }
+
+    /// `target action` of every `done` event of a command run with --json, sorted.
+    static func done(_ r: RunResult) -> [String] {
+        r.events.filter { $0["event"] as? String == "done" }
+            .map { "\($0["target"] as? String ?? "?") \($0["action"] as? String ?? "?")" }.sorted()
+    }
+
+    /// Plans `command` (with `planFlags`), runs it, and expects the two to list the same actions.
+    func expectPlanIsWhatRuns(_ checkout: DemoCheckout, _ command: [String], planFlags: [String] = [], instance: String = "dev",
+                              expecting: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+        let plan = try checkout.sandbox(["plan", "--json"] + planFlags, instance: instance)
+        #expect(plan.status == 0, "\(plan.stderr)", sourceLocation: sourceLocation)
+        let run = try checkout.sandbox(command + ["--json"], instance: instance)
+        #expect(run.status == 0, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(Self.planned(plan) == Self.done(run), "\(expecting): planned vs done", sourceLocation: sourceLocation)
+        #expect(Self.planned(plan).contains { $0.contains(expecting) }, "\(expecting) not in \(Self.planned(plan))", sourceLocation: sourceLocation)
+    }
+
+    @Test func everyCommandDoesExactlyWhatItsPlanSays() throws {
+        let checkout = try DemoCheckout()
+        // The first instance: images, the golden copy's init and setup, the copy, the containers.
+        try expectPlanIsWhatRuns(checkout, ["up"], expecting: "service:pg InitGolden")
+        // A second instance starts from the golden copy.
+        try expectPlanIsWhatRuns(checkout, ["up"], instance: "second", expecting: "service:pg CopyGoldenData")
+        // A new migration.
+        try checkout.write("Recipes/demo/postgres/migrations/0002-note.sql", "ALTER TABLE bookmarks ADD COLUMN note text;\n")
+        try expectPlanIsWhatRuns(checkout, ["up"], expecting: "RunUpdate sql database=bookmarker demo/postgres/migrations/0002-note.sql")
+        // A port another program took while the instance was down: the plan moves it, and up does.
+        #expect(try checkout.sandbox(["down"]).status == 0)
+        let url = try #require(try checkout.env()["DATABASE_URL"])
+        let port = try #require(URLComponents(string: url)?.port)
+        let listener = try Listener(port: port)
+        try expectPlanIsWhatRuns(checkout, ["up"], expecting: "service:pg CreateContainer port=")
+        let moved = try #require(try checkout.env()["DATABASE_URL"])
+        #expect(URLComponents(string: moved)?.port != port)
+        _ = listener
+        // Reset.
+        try expectPlanIsWhatRuns(checkout, ["reset"], planFlags: ["--reset"], expecting: "instance:dev SwitchData pg,maria")
+        #expect(try Clients.psql(try #require(try checkout.env()["DATABASE_URL"]), "select count(*) from bookmarks") == "3")
+        // Restore.
+        #expect(try checkout.sandbox(["snapshot", "save", "s1"]).status == 0)
+        try expectPlanIsWhatRuns(checkout, ["snapshot", "restore", "s1"], planFlags: ["--restore", "s1"], expecting: "instance:dev SwitchData")
+    }
+
+    @Test func whileResetOrRestoreRunsEveryUpIsRefusedAsBusy() throws {
+        let checkout = try DemoCheckout()
+        #expect(try checkout.sandbox(["up"]).status == 0)
+        #expect(try checkout.sandbox(["snapshot", "save", "s1"]).status == 0)
+        for command in [["reset"], ["snapshot", "restore", "s1"]] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Binary.path)
+            process.arguments = command + ["--instance", "dev"]
+            process.currentDirectoryURL = checkout.root
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait until it holds the instance (a condition with a deadline), then try to `up` while it works.
+            let lockFile = checkout.root.appendingPathComponent(".sandbox/.locks/dev.lock")
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning, Date() < deadline, (try? FileLock.attempt(lockFile)).flatMap({ $0 }) != nil { usleep(5_000) }
+            var refused = 0
+            for _ in 0..<20 where process.isRunning {
+                let up = try checkout.sandbox(["up", "--no-wait", "--json"])
+                guard process.isRunning else { break }  // finished meanwhile: this up may legitimately have run
+                #expect(up.status == 1 && up.events.contains { $0["code"] as? String == "instance-busy" },
+                        "\(command): up ran while it worked: \(up.stdout) \(up.stderr)")
+                refused += 1
+            }
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(command) failed")
+            #expect(refused > 0, "\(command) finished before any up could be tried")
+        }
+        #expect(try Clients.psql(try #require(try checkout.env()["DATABASE_URL"]), "select count(*) from bookmarks") == "3")
+    }
+}
