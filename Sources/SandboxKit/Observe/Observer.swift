@@ -92,11 +92,7 @@ public struct Observer: Sendable {
             state.containers = try await containers()
             return state
         }
-        var tags: [String] = []
-        for image in sandbox.images {
-            tags.append(image.tag)
-            if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
-        }
+        let tags = sandbox.imageTags
         async let containerList = Self.capture { () async throws(SandboxError) in try await containers() }
         async let imageList = Self.capture { () async throws(SandboxError) in try await images(tags) }
         state.containers = try await containerList.get()

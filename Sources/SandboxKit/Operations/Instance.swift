@@ -65,12 +65,7 @@ public struct Instance: Sendable {
 
     /// Builds (or confirms) every image the sandbox needs; returns the tags built.
     public func build(reporter: any ProgressReporter) async throws(SandboxError) -> [String] {
-        var tags: [String] = []
-        for image in sandbox.images {
-            tags.append(image.tag)
-            if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
-        }
-        let actions = planner.imageActions(try await observer.images(tags))
+        let actions = planner.imageActions(try await observer.images(sandbox.imageTags))
         try await executor(reporter).apply(Plan(actions: actions))
         return actions.compactMap { if case let .build(image) = $0.kind { return image.tag } else { return nil } }
     }

@@ -10,7 +10,7 @@ public final class TerminalReporter: ProgressReporter, Sendable {
         var done = 0
         var step = "waiting"
         var detail = ""
-        var started: ContinuousClock.Instant?
+        var started: Duration?
         var elapsed: Duration = .zero
         var failed = false
     }
@@ -26,11 +26,21 @@ public final class TerminalReporter: ProgressReporter, Sendable {
     private let state = Mutex(State())
     private let write: @Sendable (String) -> Void
     private let width: Int
-    private let clock = ContinuousClock()
+    /// Time since some fixed origin; injected so tests need no clock.
+    private let now: @Sendable () -> Duration
 
-    public init(width: Int = TerminalReporter.terminalWidth(), write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+    public init(width: Int = TerminalReporter.terminalWidth(), write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
+                now: @escaping @Sendable () -> Duration = TerminalReporter.sinceStart()) {
         self.width = max(40, width)
         self.write = write
+        self.now = now
+    }
+
+    /// The real clock: time since the reporter was made.
+    public static func sinceStart() -> @Sendable () -> Duration {
+        let clock = ContinuousClock()
+        let origin = clock.now
+        return { clock.now - origin }
     }
 
     public static func terminalWidth() -> Int {
@@ -54,21 +64,21 @@ public final class TerminalReporter: ProgressReporter, Sendable {
                 update(&s, action.targetText) { line in
                     line.step = action.name
                     line.detail = ""
-                    if line.started == nil { line.started = clock.now }
+                    if line.started == nil { line.started = now() }
                 }
             case let .output(action, text):
                 update(&s, action.targetText) { $0.detail = text.trimmingCharacters(in: .whitespaces) }
             case let .finished(action, _) where action.changes:
                 update(&s, action.targetText) { line in
                     line.done += 1
-                    if let started = line.started { line.elapsed = clock.now - started }
+                    if let started = line.started { line.elapsed = now() - started }
                     line.detail = ""
                 }
             case let .failed(action, error):
                 update(&s, action.targetText) { line in
                     line.failed = true
                     line.detail = error.message
-                    if let started = line.started { line.elapsed = clock.now - started }
+                    if let started = line.started { line.elapsed = now() - started }
                 }
             case let .message(text):
                 s.messages.append(text)
@@ -111,7 +121,7 @@ public final class TerminalReporter: ProgressReporter, Sendable {
         for line in s.lines {
             let finished = line.done >= line.total
             let running = line.started != nil && !finished && !line.failed
-            let elapsed = running ? (line.started.map { clock.now - $0 } ?? .zero) : line.elapsed
+            let elapsed = running ? (line.started.map { now() - $0 } ?? .zero) : line.elapsed
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let mark = line.failed ? "✘" : finished ? "✔" : running ? spinner[s.frame % spinner.count] : " "
             let status = line.failed ? "Failed: \(line.step)" : finished ? Self.result(line.step) : line.step

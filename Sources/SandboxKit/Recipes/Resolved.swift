@@ -12,6 +12,16 @@ public struct ResolvedSandbox: Sendable, Equatable {
     public var env: [SandboxRecipe.EnvEntry]
 
     public func image(_ tag: String) -> ResolvedImage? { images.first { $0.tag == tag } }
+
+    /// Every image tag the sandbox needs, external bases included, in build order: what one `docker image inspect` asks.
+    public var imageTags: [String] {
+        var tags: [String] = []
+        for image in images {
+            if !tags.contains(image.tag) { tags.append(image.tag) }
+            if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
+        }
+        return tags
+    }
     public func service(_ name: String) -> ResolvedService? { services.first { $0.name == name } }
 }
 

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+@testable import SandboxKit
+
+/// Host state: the data switch a crash cannot split, ports, secrets, stamps and file errors. Temporary folders only.
+@Suite struct HostStateTests {
+    final class Folder {
+        let layout: InstanceLayout
+        init() throws {
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("Recipes"), withIntermediateDirectories: true)
+            layout = InstanceLayout(checkout: Checkout(root: root), instance: "dev")
+            try FileManager.default.createDirectory(at: layout.root, withIntermediateDirectories: true)
+        }
+        deinit { try? FileManager.default.removeItem(at: layout.checkout.root) }
+
+        func make(_ url: URL, holding text: String) throws {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try text.write(to: url.appendingPathComponent("content"), atomically: true, encoding: .utf8)
+        }
+
+        func content(_ url: URL) -> String? { try? String(contentsOf: url.appendingPathComponent("content"), encoding: .utf8) }
+
+        var leftovers: [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []).filter { $0.hasPrefix(".") }.sorted()
+        }
+    }
+
+    @Test func aCommittedSwitchReplacesEveryServiceAndKeepsTheOldUntilDeleted() throws {
+        let f = try Folder()
+        for s in ["pg", "maria"] {
+            try f.make(f.layout.dataDir(s), holding: "old \(s)")
+            try f.make(f.layout.staging(s), holding: "new \(s)")
+        }
+        try DataSwitch(layout: f.layout).commit(["pg", "maria"])
+        #expect(f.content(f.layout.dataDir("pg")) == "new pg" && f.content(f.layout.dataDir("maria")) == "new maria")
+        #expect(f.leftovers == [".maria.replaced", ".pg.replaced"])
+        try DataSwitch(layout: f.layout).deleteReplaced(["pg", "maria"])
+        #expect(f.leftovers == [])
+    }
+
+    /// Killed at each point of a switch of two services: the next command's recovery ends with every service old
+    /// (not committed) or every service new (committed), never a mix, and no leftovers.
+    @Test func recoveryFinishesACommittedSwitchAndRollsBackAnUncommittedOneFromEveryPoint() throws {
+        // The steps a switch takes, in order; a crash after `done` of them.
+        for done in 0...5 {
+            let f = try Folder()
+            for s in ["pg", "maria"] {
+                try f.make(f.layout.dataDir(s), holding: "old \(s)")
+                try f.make(f.layout.staging(s), holding: "new \(s)")
+            }
+            let committed = done >= 1
+            if committed { try FileSystem.writeAtomically(Data(#"{"services":["pg","maria"]}"#.utf8), to: f.layout.switchJournal, mode: 0o600) }
+            let renames: [(URL, URL)] = [(f.layout.dataDir("pg"), f.layout.replaced("pg")), (f.layout.staging("pg"), f.layout.dataDir("pg")),
+                                         (f.layout.dataDir("maria"), f.layout.replaced("maria")), (f.layout.staging("maria"), f.layout.dataDir("maria"))]
+            for (from, to) in renames.prefix(max(0, done - 1)) { try FileSystem.move(from, to: to) }
+            // A temporary file of a killed atomic write, too.
+            try Data().write(to: f.layout.root.appendingPathComponent(".instance.json.tmp-123-abcd"))
+            try DataSwitch(layout: f.layout).recover()
+            let want = committed ? "new" : "old"
+            #expect(f.content(f.layout.dataDir("pg")) == "\(want) pg", "crash after \(done) steps")
+            #expect(f.content(f.layout.dataDir("maria")) == "\(want) maria", "crash after \(done) steps")
+            #expect(f.leftovers == [], "crash after \(done) steps left \(f.leftovers)")
+        }
+    }
+
+    @Test func aSwitchWithAMissingStagedDirIsRefusedBeforeAnythingMoves() throws {
+        let f = try Folder()
+        try f.make(f.layout.dataDir("pg"), holding: "old pg")
+        try f.make(f.layout.staging("pg"), holding: "new pg")
+        #expect(throws: SandboxError.self) { try DataSwitch(layout: f.layout).commit(["pg", "maria"]) }
+        #expect(f.content(f.layout.dataDir("pg")) == "old pg")
+        #expect(!FileSystem.exists(f.layout.switchJournal))
+    }
+
+    @Test func stampsAreReadyMissingForeignOrDamaged() throws {
+        let f = try Folder()
+        let dir = f.layout.dataDir("pg")
+        #expect(DataStamp.inspect(dir) == .missing)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        #expect(DataStamp.inspect(dir) == .missing)
+        try Data("x".utf8).write(to: dir.appendingPathComponent("PG_VERSION"))
+        #expect(DataStamp.inspect(dir) == .foreign)
+        try Data("{not json".utf8).write(to: dir.appendingPathComponent(DataStamp.fileName))
+        #expect(DataStamp.inspect(dir) == .damaged("its stamp .sandbox-data.json cannot be read"))
+        let stamp = DataStamp(engine: "postgresql", version: "15", imageHash: "i", freshHash: "f", setupHash: "s", user: "u", password: "p", updates: [:])
+        try stamp.write(to: dir)
+        #expect(DataStamp.inspect(dir) == .ready(stamp))
+    }
+
+    @Test func secretsAreMadeOnceKeptPrivateAndDifferPerService() throws {
+        let f = try Folder()
+        let pg = try InstanceSecrets.password(for: "pg", f.layout)
+        #expect(pg.count == 24 && pg.allSatisfy { $0.isLetter || $0.isNumber })
+        #expect(try InstanceSecrets.password(for: "pg", f.layout) == pg)
+        #expect(try InstanceSecrets.password(for: "maria", f.layout) != pg)
+        let mode = try FileManager.default.attributesOfItem(atPath: f.layout.secretsFile.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func fileErrorsNameTheCause() {
+        let folder = URL(fileURLWithPath: "/data/x")
+        #expect(FileSystem.error(ENOSPC, folder, doing: "copy data into").code == .diskFull)
+        #expect(FileSystem.error(ENOSPC, folder, doing: "copy data into").message == "cannot copy data into /data/x: the disk is full (No space left on device)")
+        #expect(FileSystem.error(EROFS, folder, doing: "write in").code == .dataDirNotWritable)
+        #expect(FileSystem.error(EPERM, folder, doing: "write in").fix == Messages.notWritable("/data/x"))
+        #expect(FileSystem.error(EIO, folder, doing: "write in").code == .io)
+        #expect(DataCopy.failure("cp: error writing '/x/y': No space left on device", folder).code == .diskFull)
+        #expect(DataCopy.failure("cp: cannot create directory '/x': Read-only file system", folder).code == .dataDirNotWritable)
+    }
+
+    @Test func portPicksAreStableAndAvoidWhatTheRunTook() throws {
+        let a = try #require(Ports.pick(seed: "checkout/dev/pg"))
+        #expect(Ports.pick(seed: "checkout/dev/pg") == a)
+        #expect((20000..<40000).contains(a))
+        let b = try #require(Ports.pick(seed: "checkout/dev/pg", avoid: [a]))
+        #expect(b != a && (b - a + 20000) % 7 == 0 || b != a)
+        #expect(Ports.pick(seed: "checkout/dev/maria") != a)
+    }
+
+    @Test func aPortWhoseLastOwnerLeftConnectionsInTimeWaitIsFree() throws {
+        let port: Int
+        do {
+            let listener = try TCPListener()
+            port = listener.port
+            #expect(!Ports.isFree(port))
+            // A connection the server side closes first: its socket on the listener's port goes to TIME_WAIT.
+            let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            #expect(connected == 0)
+            let server = accept(listener.fd, nil, nil)
+            close(server)
+            var byte: UInt8 = 0
+            _ = read(client, &byte, 1)
+            close(client)
+        }
+        #expect(Ports.isFree(port), "a port in TIME_WAIT only is free for a new listener")
+    }
+}
