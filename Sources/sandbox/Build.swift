@@ -15,10 +15,7 @@ extension Sandbox {
         func run() async throws {
             try await reporting {
                 let instance = try options.instance(sandbox.name)
-                let progress = LiveProgress(json: false)
-                defer { progress.finish() }
-                let built = try await instance.build(reporter: progress.reporter)
-                progress.finish()
+                let built = try await withProgress(json: false) { try await instance.build(reporter: $0) }
                 for image in instance.sandbox.images {
                     say("\(image.tag)  \(built.contains(image.tag) ? "built" : "current")  \(image.hash.prefix(12))")
                 }

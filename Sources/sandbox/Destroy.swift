@@ -17,6 +17,7 @@ extension Sandbox {
         @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
         @OptionGroup var format: JSONOption
+        @OptionGroup var lock: WaitOption
 
         @Flag(help: "Also delete the instance's data dirs, env file, state and secrets. Cannot be undone.")
         var deleteData = false
@@ -26,7 +27,7 @@ extension Sandbox {
                 let workspace = try options.workspace()
                 let name = options.instanceName
                 let plan = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .destroy(deleteData: deleteData),
-                                                      reporter: format.json ? JSONReporter() : SilentReporter())
+                                                      reporter: format.json ? JSONReporter() : SilentReporter(), wait: lock.wait)
                 if format.json {
                     JSONOutput.emit(RemovalResult(instance: name, removed: plan.removedServices, deletedData: deleteData))
                 } else {

@@ -17,12 +17,13 @@ extension Sandbox {
         @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
         @OptionGroup var format: JSONOption
+        @OptionGroup var lock: WaitOption
 
         func run() async throws {
             try await reporting(json: format.json) {
                 let workspace = try options.workspace()
                 let name = options.instanceName
-                let removed = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .down, reporter: format.json ? JSONReporter() : SilentReporter())
+                let removed = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .down, reporter: format.json ? JSONReporter() : SilentReporter(), wait: lock.wait)
                     .removedServices
                 if format.json {
                     JSONOutput.emit(RemovalResult(instance: name, removed: removed))

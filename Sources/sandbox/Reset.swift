@@ -20,16 +20,12 @@ extension Sandbox {
         @OptionGroup var options: InstanceOptions
         @OptionGroup var output: OutputOptions
 
-        @Flag(help: "Fail with instance-busy instead of waiting when another command holds this instance.")
-        var noWait = false
+        @OptionGroup var lock: WaitOption
 
         func run() async throws {
             try await reporting(json: output.json) {
                 let instance = try options.instance(sandbox.name)
-                let progress = LiveProgress(json: output.json)
-                defer { progress.finish() }
-                try await instance.reset(reporter: progress.reporter, wait: !noWait)
-                progress.finish()
+                try await withProgress(json: output.json) { try await instance.reset(reporter: $0, wait: lock.wait) }
                 try await Report.result(instance, changed: true, output: output, headline: "instance \(instance.layout.instance) is back to its fresh state")
             }
         }

@@ -52,6 +52,21 @@ struct InstanceOptions: ParsableArguments {
     }
 }
 
+/// `--no-wait`, for every command that changes an instance (and so holds its lock).
+struct WaitOption: ParsableArguments {
+    @Flag(help: "Fail with instance-busy instead of waiting when another command holds this instance.")
+    var noWait = false
+
+    var wait: Bool { !noWait }
+}
+
+/// Runs `body` with live progress (terminal lines, plain lines or JSON events), stopped before results are printed.
+func withProgress<T>(json: Bool, _ body: (any ProgressReporter) async throws -> T) async throws -> T {
+    let progress = LiveProgress(json: json)
+    defer { progress.finish() }
+    return try await body(progress.reporter)
+}
+
 /// The sandbox as a positional argument, for commands that take no other.
 struct SandboxArgument: ParsableArguments {
     @Argument(help: "The sandbox (same as --sandbox; may be left out when Recipes/ holds one).")

@@ -20,11 +20,12 @@ extension Sandbox {
                                                             discussion: "Example:\n  sandbox snapshot save before-migration")
             @Argument(help: "The snapshot's name.") var name: String
             @OptionGroup var options: InstanceOptions
+            @OptionGroup var lock: WaitOption
 
             func run() async throws {
                 try await reporting {
                     let instance = try options.instance()
-                    let info = try await instance.saveSnapshot(name, reporter: PlainReporter())
+                    let info = try await instance.saveSnapshot(name, reporter: PlainReporter(), wait: lock.wait)
                     say("saved snapshot \(info.name) of instance \(instance.layout.instance) (\(info.services.keys.sorted().joined(separator: ", ")))")
                 }
             }
@@ -36,14 +37,12 @@ extension Sandbox {
             @Argument(help: "The snapshot's name.") var name: String
             @OptionGroup var options: InstanceOptions
             @OptionGroup var output: OutputOptions
+            @OptionGroup var lock: WaitOption
 
             func run() async throws {
                 try await reporting(json: output.json) {
                     let instance = try options.instance()
-                    let progress = LiveProgress(json: output.json)
-                    defer { progress.finish() }
-                    try await instance.restoreSnapshot(name, reporter: progress.reporter)
-                    progress.finish()
+                    try await withProgress(json: output.json) { try await instance.restoreSnapshot(name, reporter: $0, wait: lock.wait) }
                     try await Report.result(instance, changed: true, output: output, headline: "restored snapshot \(name) into instance \(instance.layout.instance)")
                 }
             }

@@ -17,16 +17,12 @@ extension Sandbox {
         @OptionGroup var options: InstanceOptions
         @OptionGroup var output: OutputOptions
 
-        @Flag(help: "Fail with instance-busy instead of waiting when another command holds this instance.")
-        var noWait = false
+        @OptionGroup var lock: WaitOption
 
         func run() async throws {
             try await reporting(json: output.json) {
                 let instance = try options.instance(sandbox.name)
-                let progress = LiveProgress(json: output.json)
-                defer { progress.finish() }
-                let (plan, unchanged) = try await instance.up(reporter: progress.reporter, wait: !noWait)
-                progress.finish()
+                let (plan, unchanged) = try await withProgress(json: output.json) { try await instance.up(reporter: $0, wait: lock.wait) }
                 let calls = instance.docker.callCount
                 try await Report.result(instance, changed: !plan.isNoOp, dockerCalls: calls, observed: unchanged, output: output,
                                         headline: plan.isNoOp ? "Everything up to date." : nil)
