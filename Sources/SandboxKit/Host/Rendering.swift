@@ -55,10 +55,11 @@ public struct Rendering: Sendable {
         }
     }
 
-    /// Image-recipe references inside the container, shell-quoted.
+    /// Image-recipe references inside the container, shell-quoted; `{x|ident}` and `{x|literal}` quoted
+    /// for the service's SQL dialect first, so a value is safe for both the shell and SQL.
     public static func command(_ template: Template, spec: ServiceSpec, stamp: DataStamp?, params: [String: String] = [:]) throws(SandboxError) -> String {
         do {
-            return try template.render(quote: true) { name in
+            return try template.render(quote: true, dialect: spec.dialect) { name in
                 switch name {
                 case "user": return stamp?.user ?? spec.user
                 case "password": return stamp?.password
@@ -69,8 +70,17 @@ public struct Rendering: Sendable {
                 }
             }
         } catch {
-            throw SandboxError(.stepFailed, "'{\(error.name)}' has no value in: \(error.template)",
-                               fix: "give it a value (for {env.X}: export X, or write {env.X:-default})")
+            switch error.reason {
+            case .noValue:
+                throw SandboxError(.stepFailed, "'{\(error.name)}' has no value in: \(error.template)",
+                                   fix: "give it a value (for {env.X}: export X, or write {env.X:-default})")
+            case .noDialect:
+                throw SandboxError(.stepFailed, "'\(error.reference.text)' quotes for SQL, but engine '\(spec.engine)' has no SQL dialect, in: \(error.template)",
+                                   fix: "run `sandbox check`: it reports where, and which engines have one")
+            case .nul:
+                throw SandboxError(.stepFailed, "the value of '{\(error.name)}' holds a NUL character, which no shell command can carry, in: \(error.template)",
+                                   fix: "remove the NUL character from the value")
+            }
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Yams
 
 extension ImageRecipe {
+    /// Something a service can do, named by sandbox recipes' steps: `create-database`, `sql`.
     public struct Action: Sendable, Equatable, Codable {
         public var name: String
         public var params: [Param]
@@ -9,6 +10,13 @@ extension ImageRecipe {
         /// Name of the file parameter whose content is fed to the command's standard input.
         public var stdin: String?
         public var location: SourceLocation
+        /// Where `run` first uses an SQL filter: the engine the action runs under must have a dialect.
+        public var filterLocation: SourceLocation?
+
+        var firstFilter: (Template.Reference, SourceLocation)? {
+            guard let filterLocation, let reference = run.referenceParts.first(where: { $0.filter != nil }) else { return nil }
+            return (reference, filterLocation)
+        }
     }
 
     public struct Param: Sendable, Equatable, Codable {
@@ -50,7 +58,8 @@ extension ImageRecipe {
                 }
                 params.append(Param(name: ref, kind: .string, defaultValue: nil))
             }
-            return Action(name: name, params: params, run: t, stdin: nil, location: location)
+            return Action(name: name, params: params, run: t, stdin: nil, location: location,
+                          filterLocation: firstFilter(reader, node, t)?.1)
         }
         guard let map = reader.mapping(node, what: "action '\(name)'", allowed: ["params", "run", "stdin"], required: ["run"]) else { return nil }
         var params: [Param] = []
@@ -86,7 +95,7 @@ extension ImageRecipe {
                 reader.error(at: node, "'stdin' must name a parameter of type file or files; '\(s)' is not one")
             }
         }
-        guard let run else { return nil }
+        guard let run, let runNode = map["run"] else { return nil }
         for p in params where p.kind != .string && p.name != stdin {
             reader.error(at: location, "parameter '\(p.name)' of action '\(name)' is a \(p.kind.rawValue) parameter; files reach the command on its standard input, so add 'stdin: \(p.name)'")
             return nil
@@ -95,6 +104,7 @@ extension ImageRecipe {
             reader.error(at: location, "parameter '\(p.name)' of action '\(name)' is never used in 'run'")
             return nil
         }
-        return Action(name: name, params: params, run: run, stdin: stdin, location: location)
+        return Action(name: name, params: params, run: run, stdin: stdin, location: location,
+                      filterLocation: firstFilter(reader, runNode, run)?.1)
     }
 }

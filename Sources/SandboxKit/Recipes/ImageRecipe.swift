@@ -73,6 +73,13 @@ extension ImageRecipe {
         }
         if let node = top["service"] { recipe.service = parseService(reader, node) }
         if let node = top["actions"] { recipe.actions = parseActions(reader, node) }
+        // The engine as written, even when the rest of 'service' has errors: every problem is reported at once.
+        // Actions a recipe without a service inherits or passes on are checked against its engine when resolved.
+        if let engine = recipe.service?.engine ?? top["service"]?.mapping?["engine"]?.string, SQLDialect(engine: engine) == nil {
+            for action in recipe.actions.values.sorted(by: { $0.location < $1.location }) {
+                if let (reference, location) = action.firstFilter { reader.error(at: location, RecipeMessages.noDialect(reference, engine: engine)) }
+            }
+        }
         if recipe.bootstrap != nil, let node = top.keyNode("service") ?? top.keyNode("actions") {
             reader.error(at: node, "a bootstrapped base image has no service or actions; write a recipe with 'from: \(recipe.bootstrap?.provides ?? "it")' for them")
         } else if top["service"] == nil, recipe.from == nil, let node = top.keyNode("actions") {
@@ -157,27 +164,41 @@ extension ImageRecipe {
         }
     }
 
-    static func template(_ reader: YAMLReader, _ node: Node, what: String, allowed: [String]) -> Template? {
+    /// A command or URL template whose references must be among `allowed`; SQL filters only where `filters` is true.
+    static func template(_ reader: YAMLReader, _ node: Node, what: String, allowed: [String], filters: Bool = true) -> Template? {
         guard let raw = reader.nonEmptyString(node, what: what) else { return nil }
-        return checkedTemplate(reader, node, raw: raw, allowed: { allowed.contains($0) ? nil : "unknown reference '{\($0)}' in \(what)\(didYouMean($0, among: allowed)); known here: \(allowed.map { "{\($0)}" }.joined(separator: ", "))" })
+        return checkedTemplate(reader, node, raw: raw) { ref in
+            if !allowed.contains(ref.name) {
+                return "unknown reference '{\(ref.name)}' in \(what)\(didYouMean(ref.name, among: allowed)); known here: \(allowed.map { "{\($0)}" }.joined(separator: ", "))"
+            }
+            if !filters, ref.filter != nil {
+                return "'\(ref.text)' quotes for SQL, which has no place in \(what); write {\(ref.name)}"
+            }
+            return nil
+        }
     }
 
     /// Parses a template and checks each reference; `allowed` returns an error message for a bad one.
-    static func checkedTemplate(_ reader: YAMLReader, _ node: Node, raw: String, allowed: (String) -> String?) -> Template? {
+    static func checkedTemplate(_ reader: YAMLReader, _ node: Node, raw: String, allowed: (Template.Reference) -> String?) -> Template? {
         switch Template.parse(raw) {
         case let .failure(error):
             reader.error(at: templateLocation(reader, node, offset: error.offset), error.message)
             return nil
         case let .success(template):
             var ok = true
-            for part in template.parts {
-                guard case let .reference(name, _) = part, let message = allowed(name) else { continue }
-                let offset = raw.range(of: "{\(name)").map { raw.distance(from: raw.startIndex, to: $0.lowerBound) } ?? 0
-                reader.error(at: templateLocation(reader, node, offset: offset), message)
+            for reference in template.referenceParts {
+                guard let message = allowed(reference) else { continue }
+                reader.error(at: templateLocation(reader, node, offset: reference.offset), message)
                 ok = false
             }
             return ok ? template : nil
         }
+    }
+
+    /// Where a template's first SQL filter stands, for "this engine has no dialect".
+    static func firstFilter(_ reader: YAMLReader, _ node: Node, _ template: Template) -> (Template.Reference, SourceLocation)? {
+        guard let reference = template.referenceParts.first(where: { $0.filter != nil }) else { return nil }
+        return (reference, templateLocation(reader, node, offset: reference.offset))
     }
 
     /// Points into a plain or quoted one-line scalar; falls back to the scalar's start.

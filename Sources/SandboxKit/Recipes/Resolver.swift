@@ -29,6 +29,14 @@ public struct Resolver {
                 continue
             }
             let actions = chain.reduce(into: [String: ImageRecipe.Action]()) { all, recipe in all.merge(recipe.actions) { $1 } }
+            if spec.dialect == nil {
+                // An action that quotes for SQL, inherited by (or from) a recipe whose engine has no dialect.
+                for action in actions.values.sorted(by: { $0.location < $1.location }) {
+                    if let (reference, location) = action.firstFilter {
+                        diagnostics.append(Diagnostic(location, RecipeMessages.noDialect(reference, engine: spec.engine)))
+                    }
+                }
+            }
             let recipeDir = (set.checkout.recipesDirectory.path)
             let setup = resolveSteps(service.setup, kind: "setup", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)
             let update = resolveSteps(service.update, kind: "update", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)

@@ -24,6 +24,9 @@ public struct ServiceSpec: Sendable, Equatable, Codable {
     public var url: Template?
     public var client: Client?
 
+    /// How SQL filters quote in this service's commands; nil for an engine with no dialect known.
+    public var dialect: SQLDialect? { SQLDialect(engine: engine) }
+
     public struct Client: Sendable, Equatable, Codable {
         public var name: String
         public var run: Template
@@ -55,14 +58,18 @@ extension ImageRecipe {
         if let node = map["env"], let pairs = reader.stringMap(node, what: "'env'") {
             for p in pairs { env[p.key] = p.value }
         }
-        var initSteps: [Template] = []
+        // Every command, with its node: filters need a dialect.
+        var commands: [(key: String, node: Node, template: Template)] = []
         if let node = map["init"], let items = reader.sequence(node, what: "'init'") {
             for item in items {
-                if let t = template(reader, item, what: "an 'init' command", allowed: cmd) { initSteps.append(t) }
+                if let t = template(reader, item, what: "an 'init' command", allowed: cmd) { commands.append(("init", item, t)) }
             }
         }
+        let initSteps = commands.map(\.template)
         let start = map["start"].flatMap { template(reader, $0, what: "'start'", allowed: cmd) }
         let ready = map["ready"].flatMap { template(reader, $0, what: "'ready'", allowed: cmd) }
+        if let start, let node = map["start"] { commands.append(("start", node, start)) }
+        if let ready, let node = map["ready"] { commands.append(("ready", node, ready)) }
         var stopSignal = "SIGTERM"
         if let node = map["stop-signal"], let s = reader.string(node, what: "'stop-signal'") {
             let known = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"]
@@ -74,7 +81,7 @@ extension ImageRecipe {
         if let node = map["stop-timeout"], let t = reader.int(node, what: "'stop-timeout'", range: 1...3600) { stopTimeout = t }
         var readyTimeout = 120
         if let node = map["ready-timeout"], let t = reader.int(node, what: "'ready-timeout'", range: 1...3600) { readyTimeout = t }
-        let url = map["url"].flatMap { template(reader, $0, what: "'url'", allowed: ImageReferences.url) }
+        let url = map["url"].flatMap { template(reader, $0, what: "'url'", allowed: ImageReferences.url, filters: false) }
         var client: ServiceSpec.Client?
         if let node = map["client"], let c = reader.mapping(node, what: "'client'", allowed: ["name", "run"], required: ["name", "run"]) {
             let name = c["name"].flatMap { reader.nonEmptyString($0, what: "'name'") }
@@ -83,6 +90,12 @@ extension ImageRecipe {
             }
             let run = c["run"].flatMap { template(reader, $0, what: "the client's 'run'", allowed: cmd) }
             if let name, let run { client = .init(name: name, run: run) }
+            if let run, let node = c["run"] { commands.append(("client", node, run)) }
+        }
+        if let engine, SQLDialect(engine: engine) == nil {
+            for (_, node, t) in commands {
+                if let (reference, location) = firstFilter(reader, node, t) { reader.error(at: location, RecipeMessages.noDialect(reference, engine: engine)) }
+            }
         }
         guard reader.diagnostics.count == before, let runAs, let port, let engine, let version, let start, let ready else { return nil }
         for t in [start, ready] + initSteps where t.references.contains("password") || t.references.contains("user") {

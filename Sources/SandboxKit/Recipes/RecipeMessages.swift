@@ -1,0 +1,12 @@
+import Foundation
+
+/// Texts for people about recipes that more than one place prints (check time and run time), kept together
+/// so the same problem always reads the same way.
+enum RecipeMessages {
+    static func noDialect(_ reference: Template.Reference, engine: String) -> String {
+        let known = SQLDialect.allCases.map(\.rawValue).sorted()
+        return "'\(reference.text)' quotes for SQL, but engine '\(engine)' has no SQL dialect (known: \(known.joined(separator: ", "))); drop the filter, or use one of those engines"
+    }
+
+    static let sqlFilterInSandboxRecipe = "SQL filters belong in image recipes, whose actions quote their parameters for their engine; pass the plain value"
+}

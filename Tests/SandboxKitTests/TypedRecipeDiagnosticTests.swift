@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import SandboxKit
+
+/// Golden diagnostics for SQL filters: an engine with a dialect, and only in image recipes' commands.
+@Suite struct TypedRecipeDiagnosticTests {
+    static let app = "service: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n"
+    static let shop = "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n"
+
+    @Test func aFilterNeedsAnEngineWithADialect() throws {
+        #expect(try diagnose([
+            "Images/app.yml": """
+            image: app
+            from: debian:bookworm
+            service:
+              run-as: app
+              port: 6379
+              engine: redis
+              version: "7"
+              init:
+                - "redis-cli config set requirepass {password|literal}"
+              start: redis-server --port {port}
+              ready: redis-cli ping
+            actions:
+              flush: printf 'FLUSHDB %s\\n' {name|literal} | redis-cli
+              count: "redis-cli dbsize {db|quoted}"
+            """,
+            "Recipes/shop.yml": Self.shop,
+        ]) == #"""
+        Images/app.yml:9:41: error: '{password|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+            - "redis-cli config set requirepass {password|literal}"
+                                                ^
+        Images/app.yml:13:32: error: '{name|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+          flush: printf 'FLUSHDB %s\n' {name|literal} | redis-cli
+                                       ^
+        Images/app.yml:14:28: error: '{db|quoted}' has an unknown filter 'quoted'; filters are |ident and |literal
+          count: "redis-cli dbsize {db|quoted}"
+                                   ^
+        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
+            image: app
+                   ^
+        """#)
+    }
+
+    @Test func anInheritedFilterIsCheckedAgainstTheEngineItRunsUnder() throws {
+        #expect(try diagnose([
+            "Images/base.yml": "image: base\nfrom: debian:bookworm\nservice: {run-as: app, port: 5432, engine: postgresql, version: \"1\", start: app, ready: \"true\"}\nactions:\n  drop: printf 'DROP DATABASE %s;\\n' {name|ident} | psql\n",
+            "Images/app.yml": "image: app\nfrom: base\n" + Self.app,
+            "Recipes/shop.yml": Self.shop,
+        ]) == #"""
+        Images/base.yml:5:38: error: '{name|ident}' quotes for SQL, but engine 'app' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+          drop: printf 'DROP DATABASE %s;\n' {name|ident} | psql
+                                             ^
+        """#)
+    }
+
+    @Test func filtersBelongInImageRecipeCommandsOnly() throws {
+        #expect(try diagnose([
+            "Images/app.yml": "image: app\nfrom: postgresql-15\nservice:\n  run-as: app\n  port: 5432\n  engine: postgresql\n  version: \"1\"\n  user: app\n  start: app\n  ready: \"true\"\n  url: \"postgres://{user|ident}@{host}:{port}/\"\n",
+            "Recipes/shop.yml": Self.shop + "    setup:\n      - create-database: {name: \"{env.DB|ident}\"}\nenv:\n  URL: \"{db.user|literal}\"\n",
+        ]) == #"""
+        Images/app.yml:11:20: error: '{user|ident}' quotes for SQL, which has no place in 'url'; write {user}
+          url: "postgres://{user|ident}@{host}:{port}/"
+                           ^
+        Recipes/shop.yml:7:34: error: '{env.DB|ident}': SQL filters belong in image recipes, whose actions quote their parameters for their engine; pass the plain value
+              - create-database: {name: "{env.DB|ident}"}
+                                         ^
+        Recipes/shop.yml:9:9: error: '{db.user|literal}': SQL filters belong in image recipes, whose actions quote their parameters for their engine; pass the plain value
+          URL: "{db.user|literal}"
+                ^
+        """#)
+    }
+}
