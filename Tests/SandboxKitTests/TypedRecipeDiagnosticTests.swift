@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import SandboxKit
 
-/// Golden diagnostics for SQL filters: an engine with a dialect, and only in image recipes' commands.
+/// Golden diagnostics for SQL filters (an engine with a dialect, only in image recipes' commands) and secrets kept
+/// out of the container's configuration.
 @Suite struct TypedRecipeDiagnosticTests {
     static let app = "service: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n"
     static let shop = "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n"
@@ -68,6 +69,34 @@ import Testing
         Recipes/shop.yml:9:9: error: '{db.user|literal}': SQL filters belong in image recipes, whose actions quote their parameters for their engine; pass the plain value
           URL: "{db.user|literal}"
                 ^
+        """#)
+    }
+
+    @Test func startAndReadyMustNotHoldThePassword() throws {
+        #expect(try diagnose([
+            "Images/app.yml": """
+            image: app
+            from: debian:bookworm
+            service:
+              run-as: app
+              port: 8080
+              engine: app
+              version: "1"
+              user: admin
+              start: app --admin-password {password} --port {port}
+              ready: curl -fsu {user}:{password} localhost:{port}/health
+            """,
+            "Recipes/shop.yml": Self.shop,
+        ]) == #"""
+        Images/app.yml:9:31: error: 'start' must not use {password}: it becomes part of the container's configuration, which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, as the stock recipes do
+          start: app --admin-password {password} --port {port}
+                                      ^
+        Images/app.yml:10:27: error: 'ready' must not use {password}: it becomes part of the container's configuration, which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, as the stock recipes do
+          ready: curl -fsu {user}:{password} localhost:{port}/health
+                                  ^
+        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
+            image: app
+                   ^
         """#)
     }
 }

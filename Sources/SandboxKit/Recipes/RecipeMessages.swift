@@ -3,6 +3,10 @@ import Foundation
 /// Texts for people about recipes that more than one place prints (check time and run time), kept together
 /// so the same problem always reads the same way.
 enum RecipeMessages {
+    static func passwordInContainerConfig(_ key: String) -> String {
+        "'\(key)' must not use {password}: it becomes part of the container's configuration, which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, as the stock recipes do"
+    }
+
     static func noDialect(_ reference: Template.Reference, engine: String) -> String {
         let known = SQLDialect.allCases.map(\.rawValue).sorted()
         return "'\(reference.text)' quotes for SQL, but engine '\(engine)' has no SQL dialect (known: \(known.joined(separator: ", "))); drop the filter, or use one of those engines"

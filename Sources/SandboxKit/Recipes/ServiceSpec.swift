@@ -58,7 +58,7 @@ extension ImageRecipe {
         if let node = map["env"], let pairs = reader.stringMap(node, what: "'env'") {
             for p in pairs { env[p.key] = p.value }
         }
-        // Every command, with its node: filters need a dialect.
+        // Every command, with its node: filters need a dialect, and start and ready must not hold the password.
         var commands: [(key: String, node: Node, template: Template)] = []
         if let node = map["init"], let items = reader.sequence(node, what: "'init'") {
             for item in items {
@@ -91,6 +91,12 @@ extension ImageRecipe {
             let run = c["run"].flatMap { template(reader, $0, what: "the client's 'run'", allowed: cmd) }
             if let name, let run { client = .init(name: name, run: run) }
             if let run, let node = c["run"] { commands.append(("client", node, run)) }
+        }
+        // start and ready end up in the container's configuration (its command, SANDBOX_READY in its environment).
+        for (key, node, t) in commands where key == "start" || key == "ready" {
+            for reference in t.referenceParts where reference.name == "password" {
+                reader.error(at: templateLocation(reader, node, offset: reference.offset), RecipeMessages.passwordInContainerConfig(key))
+            }
         }
         if let engine, SQLDialect(engine: engine) == nil {
             for (_, node, t) in commands {
