@@ -112,7 +112,7 @@ import Testing
         #expect(try diagnose([
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    setup:\n      - create-db: {name: shop}\n",
         ]) == #"""
-        Recipes/shop.yml:7:9: error: unknown action 'create-db' (did you mean 'create-database'?); this image offers: create-database, create-user, sql, run
+        Recipes/shop.yml:7:9: error: unknown action 'create-db' (did you mean 'create-database'?); this image offers: create-database, create-user, set-password, sql, run
               - create-db: {name: shop}
                 ^
         """#)
@@ -301,7 +301,7 @@ import Testing
         Recipes/shop.yml:2:1: error: unknown key 'ownr' in a sandbox recipe (did you mean 'owner'?)
         ownr: acme
         ^
-        Recipes/shop.yml:7:9: error: unknown action 'create-databse' (did you mean 'create-database'?); this image offers: create-database, create-user, sql, run
+        Recipes/shop.yml:7:9: error: unknown action 'create-databse' (did you mean 'create-database'?); this image offers: create-database, create-user, set-password, sql, run
               - create-databse: {name: shop}
                 ^
         Recipes/shop.yml:8:31: error: file 'Recipes/nope.sql' does not exist

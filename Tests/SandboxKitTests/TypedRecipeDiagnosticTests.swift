@@ -2,11 +2,61 @@ import Foundation
 import Testing
 @testable import SandboxKit
 
-/// Golden diagnostics for SQL filters (an engine with a dialect, only in image recipes' commands) and secrets kept
-/// out of the container's configuration.
+/// Golden diagnostics for typed parameters, SQL filters and secrets kept out of the container's configuration.
 @Suite struct TypedRecipeDiagnosticTests {
     static let app = "service: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n"
     static let shop = "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n"
+
+    @Test func aLiteralIdentifierIsCheckedWhereItIsWritten() throws {
+        #expect(try diagnose([
+            "Recipes/shop.yml": """
+            sandbox: shop
+            owner: acme
+            services:
+              db:
+                image: postgresql-15
+                setup:
+                  - create-database: {name: 'my db'}
+                  - create-database: {name: ok_name, owner: 9lives}
+                  - create-user: {name: "{env.USER_NAME}", secret: "any 'thing', even {{braces}}"}
+                  - create-user: {name: app_user, secret: ""}
+            """,
+        ]) == #"""
+        Recipes/shop.yml:7:33: error: 'my db' is not a valid identifier for parameter 'name' of action 'create-database': use letters, digits and '_' (up to 63), starting with a letter or '_'
+              - create-database: {name: 'my db'}
+                                        ^
+        Recipes/shop.yml:8:49: error: '9lives' is not a valid identifier for parameter 'owner' of action 'create-database': use letters, digits and '_' (up to 63), starting with a letter or '_'
+              - create-database: {name: ok_name, owner: 9lives}
+                                                        ^
+        """#)
+    }
+
+    @Test func parameterTypesAndIdentifierDefaults() throws {
+        #expect(try diagnose([
+            "Images/app.yml": """
+            image: app
+            from: postgresql-15
+            actions:
+              grant:
+                params: {role: {type: identifier, default: "read only"}, db: identifer}
+                run: printf 'GRANT %s ON %s;\\n' {role|ident} {db|ident} | psql
+            """,
+            "Recipes/shop.yml": Self.shop,
+        ]) == #"""
+        Images/app.yml:5:48: error: the default 'read only' is not a valid identifier for parameter 'role' of action 'grant': use letters, digits and '_' (up to 63), starting with a letter or '_'
+            params: {role: {type: identifier, default: "read only"}, db: identifer}
+                                                       ^
+        Images/app.yml:5:66: error: parameter type must be string, identifier, secret, file or files, not 'identifer' (did you mean 'identifier'?)
+            params: {role: {type: identifier, default: "read only"}, db: identifer}
+                                                                         ^
+        Images/app.yml:6:50: error: unknown reference '{db}' in action 'grant'; known here: {user}, {password}, {port}, {data}, {run-as}, {role}
+            run: printf 'GRANT %s ON %s;\n' {role|ident} {db|ident} | psql
+                                                         ^
+        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
+            image: app
+                   ^
+        """#)
+    }
 
     @Test func aFilterNeedsAnEngineWithADialect() throws {
         #expect(try diagnose([

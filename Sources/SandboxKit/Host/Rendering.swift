@@ -90,7 +90,8 @@ public struct Rendering: Sendable {
         "exec " + (try command(spec.start, spec: spec, stamp: stamp))
     }
 
-    /// A step's full command: its parameters rendered first, then substituted (quoted) into the action.
+    /// A step's full command: its parameters rendered first, checked against their types, then substituted
+    /// (quoted) into the action.
     public func step(_ step: ResolvedStep, service: ResolvedService) throws(SandboxError) -> String {
         var values: [String: String] = [:]
         for (name, template) in step.params {
@@ -105,7 +106,39 @@ public struct Rendering: Sendable {
                                    fix: "export it, or give a default: {\(error.name):-value}")
             }
         }
+        if let action = service.actions[step.action] {
+            try Self.check(values, of: action, templates: step.params, what: "step '\(step.title)' of \(service.name)")
+        }
         return try Self.command(step.command, spec: service.spec, stamp: stamps[service.name], params: values)
+    }
+
+    /// An action of the service's image run with the given values rather than from a recipe step — e.g.
+    /// `set-password` with `secret` after a data dir is copied. Values are checked against their types;
+    /// defaults without references fill in the rest.
+    public static func action(_ name: String, of service: ResolvedService, stamp: DataStamp?, params: [String: String]) throws(SandboxError) -> String {
+        guard let action = service.actions[name] else {
+            throw SandboxError(.stepFailed, "image \(service.imageTag) of \(service.name) has no action '\(name)'",
+                               fix: "add '\(name)' to its image recipe's actions (see docs/recipes.md)")
+        }
+        var values = params
+        for param in action.params where values[param.name] == nil {
+            guard let value = param.defaultValue, case let .success(t) = Template.parse(value), let text = try? t.render({ _ in nil }) else {
+                throw SandboxError(.stepFailed, "action '\(name)' of \(service.name) needs parameter '\(param.name)'",
+                                   fix: "pass a value for '\(param.name)'")
+            }
+            values[param.name] = text
+        }
+        try check(values, of: action, templates: [:], what: "action '\(name)' of \(service.name)")
+        return try command(action.run, spec: service.spec, stamp: stamp, params: values)
+    }
+
+    /// Each value against its parameter's type (an identifier from `{env.X}` is known only now).
+    static func check(_ values: [String: String], of action: ImageRecipe.Action, templates: [String: Template], what: String) throws(SandboxError) {
+        for param in action.params.sorted(by: { $0.name < $1.name }) {
+            guard let value = values[param.name], let problem = param.problem(with: value, action: action.name) else { continue }
+            let source = templates[param.name].map { " (it comes from \($0.raw))" } ?? ""
+            throw SandboxError(.stepFailed, "\(what): \(problem)\(source)", fix: RecipeMessages.identifierRule)
+        }
     }
 
     /// The exported variables, in recipe order.

@@ -36,7 +36,10 @@ public struct SandboxRecipe: Sendable, Equatable {
         public struct Param: Sendable, Equatable {
             public var name: String
             public var value: Template
+            /// Where the parameter's name stands.
             public var location: SourceLocation
+            /// Where its value stands: a value of the wrong type is reported there.
+            public var valueLocation: SourceLocation
         }
     }
 
@@ -159,7 +162,8 @@ extension SandboxRecipe {
                 for (pname, pkey, pvalue) in pmap {
                     guard let raw = reader.string(pvalue, what: "parameter '\(pname)'"),
                           let t = checkedReference(reader, pvalue, raw: raw, services: services) else { continue }
-                    params.append(Step.Param(name: pname, value: t, location: reader.location(pkey.mark)))
+                    params.append(Step.Param(name: pname, value: t, location: reader.location(pkey.mark),
+                                             valueLocation: reader.location(pvalue.mark)))
                 }
             }
             steps.append(Step(action: action, location: location, params: params, command: nil))
