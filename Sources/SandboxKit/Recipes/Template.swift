@@ -99,7 +99,7 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
             head = head[..<bar]
         }
         let name = trimmed(head)
-        let written = String(inner)
+        var written: String { String(inner) }
         guard isReferenceName(name) else {
             return .failure(TemplateError(offset: offset, message: "'{\(written)}' is not a valid reference; references look like {name} or {service.port}; write '{{' for a literal brace"))
         }
@@ -118,7 +118,10 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     static func trimmed(_ chars: ArraySlice<Character>) -> String {
-        String(chars.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        var start = chars.startIndex, end = chars.endIndex
+        while start < end, chars[start] == " " || chars[start] == "\t" { start += 1 }
+        while end > start, chars[end - 1] == " " || chars[end - 1] == "\t" { end -= 1 }
+        return String(chars[start..<end])
     }
 
     static func isReferenceName(_ name: String) -> Bool {
