@@ -103,15 +103,15 @@ import Testing
     }
 
     @Test func renderRefusesAFilterWithoutDialectAndANulInACommand() throws {
-        #expect(throws: TemplateRenderError(reference: .init(name: "a", filter: .ident, offset: 2), template: "x {a|ident}", reason: .noDialect)) {
+        #expect(throws: UnresolvedReference(name: "a", template: "x {a|ident}", reason: .noDialect, text: "{a|ident}")) {
             try parsed("x {a|ident}").render(quote: true) { _ in "v" }
         }
-        #expect(throws: TemplateRenderError(reference: .init(name: "a", filter: .literal, offset: 0), template: "{a|literal}", reason: .nul)) {
+        #expect(throws: UnresolvedReference(name: "a", template: "{a|literal}", reason: .nul, text: "{a|literal}")) {
             try parsed("{a|literal}").render(quote: true, dialect: .postgresql) { _ in "a\0b" }
         }
         // MariaDB escapes NUL as \0, so nothing is left to refuse.
         #expect(try parsed("{a|literal}").render(quote: true, dialect: .mariadb) { _ in "a\0b" } == #"''\''a\0b'\'''"#)
-        #expect(throws: TemplateRenderError(reference: .init(name: "a", offset: 0), template: "{a}", reason: .noValue)) {
+        #expect(throws: UnresolvedReference(name: "a", template: "{a}")) {
             try parsed("{a}").render { _ in nil }
         }
     }

@@ -75,7 +75,7 @@ public struct Rendering: Sendable {
                 throw SandboxError(.stepFailed, "'{\(error.name)}' has no value in: \(error.template)",
                                    fix: "give it a value (for {env.X}: export X, or write {env.X:-default})")
             case .noDialect:
-                throw SandboxError(.stepFailed, "'\(error.reference.text)' quotes for SQL, but engine '\(spec.engine)' has no SQL dialect, in: \(error.template)",
+                throw SandboxError(.stepFailed, "'\(error.text)' quotes for SQL, but engine '\(spec.engine)' has no SQL dialect, in: \(error.template)",
                                    fix: "run `sandbox check`: it reports where, and which engines have one")
             case .nul:
                 throw SandboxError(.stepFailed, "the value of '{\(error.name)}' holds a NUL character, which no shell command can carry, in: \(error.template)",

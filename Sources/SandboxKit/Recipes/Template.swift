@@ -137,23 +137,23 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
     /// unset reference without one is an error. A filter quotes the value for SQL in `dialect`; with `quote`,
     /// the result is then quoted for `sh`, so it is safe for both.
     public func render(quote: Bool = false, dialect: SQLDialect? = nil,
-                       _ lookup: (String) -> String?) throws(TemplateRenderError) -> String {
+                       _ lookup: (String) -> String?) throws(UnresolvedReference) -> String {
         var out = ""
         for part in parts {
             switch part {
             case let .text(text): out += text
             case let .reference(reference):
                 guard var value = lookup(reference.name) ?? reference.defaultValue else {
-                    throw TemplateRenderError(reference: reference, template: raw, reason: .noValue)
+                    throw UnresolvedReference(reference, template: raw, reason: .noValue)
                 }
                 if let filter = reference.filter {
-                    guard let dialect else { throw TemplateRenderError(reference: reference, template: raw, reason: .noDialect) }
+                    guard let dialect else { throw UnresolvedReference(reference, template: raw, reason: .noDialect) }
                     value = dialect.apply(filter, to: value)
                 }
                 if quote {
                     // A shell command is a C string: a NUL would cut it short wherever it stood.
                     if value.unicodeScalars.contains("\0") {
-                        throw TemplateRenderError(reference: reference, template: raw, reason: .nul)
+                        throw UnresolvedReference(reference, template: raw, reason: .nul)
                     }
                     value = shellQuote(value)
                 }
@@ -169,23 +169,32 @@ public struct TemplateError: Error, Sendable, Equatable {
     public var message: String
 }
 
-/// Why a template could not be filled in.
-public struct TemplateRenderError: Error, Sendable, Equatable {
+/// A reference that could not be filled in: it has no value and no default, its SQL filter has no dialect
+/// to quote in, or (in a shell command) its value holds a NUL character.
+public struct UnresolvedReference: Error, Sendable, Equatable {
     public enum Reason: Sendable, Equatable {
-        /// The reference has no value and no default.
         case noValue
-        /// A filter, but no SQL dialect to apply it in.
         case noDialect
-        /// The value holds a NUL character, which a shell command cannot carry.
+        /// A shell command cannot carry a NUL.
         case nul
     }
 
-    public var reference: Template.Reference
+    public var name: String
     public var template: String
     public var reason: Reason
+    /// The reference as written, normalised, for messages: `{name|literal}`.
+    public var text: String
 
-    /// The referenced name.
-    public var name: String { reference.name }
+    public init(name: String, template: String, reason: Reason = .noValue, text: String? = nil) {
+        self.name = name
+        self.template = template
+        self.reason = reason
+        self.text = text ?? "{\(name)}"
+    }
+
+    init(_ reference: Template.Reference, template: String, reason: Reason) {
+        self.init(name: reference.name, template: template, reason: reason, text: reference.text)
+    }
 }
 
 /// Quotes a value for `sh`, so parameter values can never inject commands.
