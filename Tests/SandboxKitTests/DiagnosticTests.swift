@@ -112,7 +112,7 @@ import Testing
         #expect(try diagnose([
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    setup:\n      - create-db: {name: shop}\n",
         ]) == #"""
-        Recipes/shop.yml:7:9: error: unknown action 'create-db' (did you mean 'create-database'?); this image offers: create-database, create-user, sql, run
+        Recipes/shop.yml:7:9: error: unknown action 'create-db' (did you mean 'create-database'?); this image offers: create-database, create-user, set-password, sql, run
               - create-db: {name: shop}
                 ^
         """#)
@@ -301,7 +301,7 @@ import Testing
         Recipes/shop.yml:2:1: error: unknown key 'ownr' in a sandbox recipe (did you mean 'owner'?)
         ownr: acme
         ^
-        Recipes/shop.yml:7:9: error: unknown action 'create-databse' (did you mean 'create-database'?); this image offers: create-database, create-user, sql, run
+        Recipes/shop.yml:7:9: error: unknown action 'create-databse' (did you mean 'create-database'?); this image offers: create-database, create-user, set-password, sql, run
               - create-databse: {name: shop}
                 ^
         Recipes/shop.yml:8:31: error: file 'Recipes/nope.sql' does not exist
@@ -310,129 +310,6 @@ import Testing
         Recipes/shop.yml:10:9: error: unknown field 'prot' of service 'db' (did you mean 'port'?); known: host, port, user, password, url
           URL: "{db.prot}"
                 ^
-        """#)
-    }
-
-    @Test func imageRecipeUnknownBuildStepKind() throws {
-        #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nbuild:\n  - aptt: [curl]\n  - apt: [curl, \"bad package\"]\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
-        ]) == #"""
-        Images/app.yml:4:5: error: unknown key 'aptt' in a build step (did you mean 'apt'?)
-          - aptt: [curl]
-            ^
-        Images/app.yml:5:10: error: 'bad package' is not a Debian package name
-          - apt: [curl, "bad package"]
-                 ^
-        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
-            image: app
-                   ^
-        """#)
-    }
-
-    @Test func imageRecipeWithoutFromOrBootstrap() throws {
-        #expect(try diagnose([
-            "Images/app.yml": "image: app\nbuild:\n  - run: make install\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
-        ]) == #"""
-        Images/app.yml:1:1: error: an image recipe needs 'from' (the image it starts from) or 'bootstrap' (how to make a base image)
-        image: app
-        ^
-        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
-            image: app
-                   ^
-        """#)
-    }
-
-    @Test func imageRecipeServiceMissingStartAndRunningAsRoot() throws {
-        #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice:\n  run-as: root\n  port: 8080\n  engine: app\n  version: \"1\"\n  ready: curl -f localhost:{port}\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
-        ]) == #"""
-        Images/app.yml:4:3: error: 'service' is missing required key 'start'
-          run-as: root
-          ^
-        Images/app.yml:4:11: error: services must not run as root; name the service's own user, like 'postgres'
-          run-as: root
-                  ^
-        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
-            image: app
-                   ^
-        """#)
-    }
-
-    @Test func imageRecipeFileParameterWithoutStdin() throws {
-        #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\nactions:\n  load:\n    params: {file: file}\n    run: app-load\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
-        ]) == #"""
-        Images/app.yml:5:3: error: parameter 'file' of action 'load' is a file parameter; files reach the command on its standard input, so add 'stdin: file'
-          load:
-          ^
-        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
-            image: app
-                   ^
-        """#)
-    }
-
-    @Test func imageRecipeUnknownReferenceInCommand() throws {
-        #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice:\n  run-as: app\n  port: 8080\n  engine: app\n  version: \"1\"\n  start: app --port {prot} --data {data}\n  ready: \"true\"\n  stop-signal: SIGTREM\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
-        ]) == #"""
-        Images/app.yml:8:21: error: unknown reference '{prot}' in 'start' (did you mean 'port'?); known here: {user}, {password}, {port}, {data}, {run-as}
-          start: app --port {prot} --data {data}
-                            ^
-        Images/app.yml:10:16: error: 'stop-signal' must be one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGKILL, not 'SIGTREM' (did you mean 'SIGTERM'?)
-          stop-signal: SIGTREM
-                       ^
-        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
-            image: app
-                   ^
-        """#)
-    }
-
-    @Test func imageRecipeCopyOfAMissingFile() throws {
-        #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nbuild:\n  - copy: {src: app.conf, dest: /etc/app.conf}\n  - copy: {src: ../secrets, dest: etc}\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
-        ]) == #"""
-        Images/app.yml:4:17: error: file 'app.conf' does not exist next to Images/app.yml
-          - copy: {src: app.conf, dest: /etc/app.conf}
-                        ^
-        Images/app.yml:5:17: error: 'src' must be a path inside the recipe's folder, not '../secrets'
-          - copy: {src: ../secrets, dest: etc}
-                        ^
-        Images/app.yml:5:35: error: 'dest' must be an absolute path in the image
-          - copy: {src: ../secrets, dest: etc}
-                                          ^
-        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
-            image: app
-                   ^
-        """#)
-    }
-
-    @Test func imageRecipeNameDiffersFromFileName() throws {
-        #expect(try diagnose([
-            "Images/app.yml": "image: web\nfrom: debian:bookworm\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
-        ]) == #"""
-        Images/app.yml:1:1: error: image recipe 'web' is in app.yml; rename the file to Images/web.yml or set 'image: app' (sandbox recipes find images by file name)
-        image: web
-        ^
-        Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
-            image: app
-                   ^
-        """#)
-    }
-
-    @Test func imageWithoutServiceSection() throws {
-        #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: debian-bookworm\n",
-        ]) == #"""
-        Recipes/shop.yml:5:12: error: image recipe 'debian-bookworm' has no 'service' section, so it cannot run as a service
-            image: debian-bookworm
-                   ^
         """#)
     }
 

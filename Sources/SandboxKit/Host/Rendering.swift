@@ -55,10 +55,11 @@ public struct Rendering: Sendable {
         }
     }
 
-    /// Image-recipe references inside the container, shell-quoted.
+    /// Image-recipe references inside the container, shell-quoted; `{x|ident}` and `{x|literal}` quoted
+    /// for the service's SQL dialect first, so a value is safe for both the shell and SQL.
     public static func command(_ template: Template, spec: ServiceSpec, stamp: DataStamp?, params: [String: String] = [:]) throws(SandboxError) -> String {
         do {
-            return try template.render(quote: true) { name in
+            return try template.render(quote: true, dialect: spec.dialect) { name in
                 switch name {
                 case "user": return stamp?.user ?? spec.user
                 case "password": return stamp?.password
@@ -69,8 +70,17 @@ public struct Rendering: Sendable {
                 }
             }
         } catch {
-            throw SandboxError(.stepFailed, "'{\(error.name)}' has no value in: \(error.template)",
-                               fix: "give it a value (for {env.X}: export X, or write {env.X:-default})")
+            switch error.reason {
+            case .noValue:
+                throw SandboxError(.stepFailed, "'{\(error.name)}' has no value in: \(error.template)",
+                                   fix: "give it a value (for {env.X}: export X, or write {env.X:-default})")
+            case .noDialect:
+                throw SandboxError(.stepFailed, "'\(error.text)' quotes for SQL, but engine '\(spec.engine)' has no SQL dialect, in: \(error.template)",
+                                   fix: "run `sandbox check`: it reports where, and which engines have one")
+            case .nul:
+                throw SandboxError(.stepFailed, "the value of '{\(error.name)}' holds a NUL character, which no shell command can carry, in: \(error.template)",
+                                   fix: "remove the NUL character from the value")
+            }
         }
     }
 
@@ -80,7 +90,8 @@ public struct Rendering: Sendable {
         "exec " + (try command(spec.start, spec: spec, stamp: stamp))
     }
 
-    /// A step's full command: its parameters rendered first, then substituted (quoted) into the action.
+    /// A step's full command: its parameters rendered first, checked against their types, then substituted
+    /// (quoted) into the action.
     public func step(_ step: ResolvedStep, service: ResolvedService) throws(SandboxError) -> String {
         var values: [String: String] = [:]
         for (name, template) in step.params {
@@ -95,7 +106,39 @@ public struct Rendering: Sendable {
                                    fix: "export it, or give a default: {\(error.name):-value}")
             }
         }
+        if let action = service.actions[step.action] {
+            try Self.check(values, of: action, templates: step.params, what: "step '\(step.title)' of \(service.name)")
+        }
         return try Self.command(step.command, spec: service.spec, stamp: stamps[service.name], params: values)
+    }
+
+    /// An action of the service's image run with the given values rather than from a recipe step — e.g.
+    /// `set-password` with `secret` after a data dir is copied. Values are checked against their types;
+    /// defaults without references fill in the rest.
+    public static func action(_ name: String, of service: ResolvedService, stamp: DataStamp?, params: [String: String]) throws(SandboxError) -> String {
+        guard let action = service.actions[name] else {
+            throw SandboxError(.stepFailed, "image \(service.imageTag) of \(service.name) has no action '\(name)'",
+                               fix: "add '\(name)' to its image recipe's actions (see docs/recipes.md)")
+        }
+        var values = params
+        for param in action.params where values[param.name] == nil {
+            guard let value = param.defaultValue, case let .success(t) = Template.parse(value), let text = try? t.render({ _ in nil }) else {
+                throw SandboxError(.stepFailed, "action '\(name)' of \(service.name) needs parameter '\(param.name)'",
+                                   fix: "pass a value for '\(param.name)'")
+            }
+            values[param.name] = text
+        }
+        try check(values, of: action, templates: [:], what: "action '\(name)' of \(service.name)")
+        return try command(action.run, spec: service.spec, stamp: stamp, params: values)
+    }
+
+    /// Each value against its parameter's type (an identifier from `{env.X}` is known only now).
+    static func check(_ values: [String: String], of action: ImageRecipe.Action, templates: [String: Template], what: String) throws(SandboxError) {
+        for param in action.params.sorted(by: { $0.name < $1.name }) {
+            guard let value = values[param.name], let problem = param.problem(with: value, action: action.name) else { continue }
+            let source = templates[param.name].map { " (it comes from \($0.raw))" } ?? ""
+            throw SandboxError(.stepFailed, "\(what): \(problem)\(source)", fix: RecipeMessages.identifierRule)
+        }
     }
 
     /// The exported variables, in recipe order.

@@ -33,20 +33,26 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// `path:line:col: error: message`, then the source line, then a caret under the column.
     public func rendered(source: String?) -> String {
-        guard let source, let line = Self.line(location.line, of: source) else { return description }
+        rendered(line: source.flatMap { Self.line(location.line, of: Self.lines(of: $0)) })
+    }
+
+    /// The same, given the offending line.
+    func rendered(line: String?) -> String {
+        guard let line else { return description }
         let prefix = line.unicodeScalars.prefix(max(0, location.column - 1))
         // Keep tabs so the caret lines up under tab-indented text.
         let pad = String(String.UnicodeScalarView(prefix.map { $0 == "\t" ? "\t" : " " }))
         return "\(description)\n\(line)\n\(pad)^"
     }
 
-    static func line(_ number: Int, of source: String) -> String? {
-        var current = 1
-        for line in source.split(separator: "\n", omittingEmptySubsequences: false) {
-            if current == number { return String(line.hasSuffix("\r") ? line.dropLast() : line) }
-            current += 1
-        }
-        return nil
+    static func lines(of source: String) -> [Substring] {
+        source.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    static func line(_ number: Int, of lines: [Substring]) -> String? {
+        guard number >= 1, number <= lines.count else { return nil }
+        let line = lines[number - 1]
+        return String(line.hasSuffix("\r") ? line.dropLast() : line)
     }
 }
 
@@ -62,7 +68,13 @@ public struct RecipeErrors: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        diagnostics.map { $0.rendered(source: sources[$0.location.path]) }.joined(separator: "\n")
+        // Each file split once, however many of its lines are shown.
+        var lines: [String: [Substring]] = [:]
+        return diagnostics.map { diagnostic in
+            let path = diagnostic.location.path
+            if lines[path] == nil, let source = sources[path] { lines[path] = Diagnostic.lines(of: source) }
+            return diagnostic.rendered(line: lines[path].flatMap { Diagnostic.line(diagnostic.location.line, of: $0) })
+        }.joined(separator: "\n")
     }
 }
 

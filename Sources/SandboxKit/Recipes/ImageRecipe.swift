@@ -34,52 +34,6 @@ public struct ImageRecipe: Sendable, Equatable {
         case copy(source: String, destination: String, mode: String?)
         case env([String: String])
     }
-
-    public struct Action: Sendable, Equatable, Codable {
-        public var name: String
-        public var params: [Param]
-        public var run: Template
-        /// Name of the file parameter whose content is fed to the command's standard input.
-        public var stdin: String?
-        public var location: SourceLocation
-    }
-
-    public struct Param: Sendable, Equatable, Codable {
-        public enum Kind: String, Sendable, Codable, CaseIterable { case string, file, files }
-        public var name: String
-        public var kind: Kind
-        public var defaultValue: String?
-        public var required: Bool { defaultValue == nil }
-    }
-}
-
-/// The running side of an image recipe.
-public struct ServiceSpec: Sendable, Equatable, Codable {
-    /// The OS user the service runs as, inside the container.
-    public var runAs: String
-    public var data: String
-    public var port: Int
-    /// Engine and major version stamped into every data dir this image makes.
-    public var engine: String
-    public var version: String
-    /// The login user; its password is generated per data dir.
-    public var user: String?
-    public var env: [String: String]
-    public var initSteps: [Template]
-    public var start: Template
-    public var ready: Template
-    public var stopSignal: String
-    public var stopTimeout: Int
-    /// Seconds `ready` may take to pass after the container starts.
-    public var readyTimeout: Int
-    /// Connection URL as seen from the host: `{host}`, `{port}` (the published one), `{user}`, `{password}`.
-    public var url: Template?
-    public var client: Client?
-
-    public struct Client: Sendable, Equatable, Codable {
-        public var name: String
-        public var run: Template
-    }
 }
 
 /// Names every image recipe may use in its commands, besides action parameters.
@@ -90,8 +44,6 @@ enum ImageReferences {
 
 extension ImageRecipe {
     static let topKeys = ["image", "from", "bootstrap", "build", "service", "actions"]
-    static let serviceKeys = ["run-as", "data", "port", "engine", "version", "user", "env", "init", "start", "ready",
-                              "stop-signal", "stop-timeout", "ready-timeout", "url", "client"]
 
     /// Reads one image recipe, appending every problem to `reader`.
     static func parse(_ reader: YAMLReader, directory: String?) -> ImageRecipe? {
@@ -121,6 +73,13 @@ extension ImageRecipe {
         }
         if let node = top["service"] { recipe.service = parseService(reader, node) }
         if let node = top["actions"] { recipe.actions = parseActions(reader, node) }
+        // The engine as written, even when the rest of 'service' has errors: every problem is reported at once.
+        // Actions a recipe without a service inherits or passes on are checked against its engine when resolved.
+        if let engine = recipe.service?.engine ?? top["service"]?.mapping?["engine"]?.string, SQLDialect(engine: engine) == nil {
+            for action in recipe.actions.values.sorted(by: { $0.location < $1.location }) {
+                if let (reference, location) = action.firstFilter { reader.error(at: location, RecipeMessages.noDialect(reference, engine: engine)) }
+            }
+        }
         if recipe.bootstrap != nil, let node = top.keyNode("service") ?? top.keyNode("actions") {
             reader.error(at: node, "a bootstrapped base image has no service or actions; write a recipe with 'from: \(recipe.bootstrap?.provides ?? "it")' for them")
         } else if top["service"] == nil, recipe.from == nil, let node = top.keyNode("actions") {
@@ -205,27 +164,41 @@ extension ImageRecipe {
         }
     }
 
-    static func template(_ reader: YAMLReader, _ node: Node, what: String, allowed: [String]) -> Template? {
+    /// A command or URL template whose references must be among `allowed`; SQL filters only where `filters` is true.
+    static func template(_ reader: YAMLReader, _ node: Node, what: String, allowed: [String], filters: Bool = true) -> Template? {
         guard let raw = reader.nonEmptyString(node, what: what) else { return nil }
-        return checkedTemplate(reader, node, raw: raw, allowed: { allowed.contains($0) ? nil : "unknown reference '{\($0)}' in \(what)\(didYouMean($0, among: allowed)); known here: \(allowed.map { "{\($0)}" }.joined(separator: ", "))" })
+        return checkedTemplate(reader, node, raw: raw) { ref in
+            if !allowed.contains(ref.name) {
+                return "unknown reference '{\(ref.name)}' in \(what)\(didYouMean(ref.name, among: allowed)); known here: \(allowed.map { "{\($0)}" }.joined(separator: ", "))"
+            }
+            if !filters, ref.filter != nil {
+                return "'\(ref.text)' quotes for SQL, which has no place in \(what); write {\(ref.name)}"
+            }
+            return nil
+        }
     }
 
     /// Parses a template and checks each reference; `allowed` returns an error message for a bad one.
-    static func checkedTemplate(_ reader: YAMLReader, _ node: Node, raw: String, allowed: (String) -> String?) -> Template? {
+    static func checkedTemplate(_ reader: YAMLReader, _ node: Node, raw: String, allowed: (Template.Reference) -> String?) -> Template? {
         switch Template.parse(raw) {
         case let .failure(error):
             reader.error(at: templateLocation(reader, node, offset: error.offset), error.message)
             return nil
         case let .success(template):
             var ok = true
-            for part in template.parts {
-                guard case let .reference(name, _) = part, let message = allowed(name) else { continue }
-                let offset = raw.range(of: "{\(name)").map { raw.distance(from: raw.startIndex, to: $0.lowerBound) } ?? 0
-                reader.error(at: templateLocation(reader, node, offset: offset), message)
+            for reference in template.referenceParts {
+                guard let message = allowed(reference) else { continue }
+                reader.error(at: templateLocation(reader, node, offset: reference.offset), message)
                 ok = false
             }
             return ok ? template : nil
         }
+    }
+
+    /// Where a template's first SQL filter stands, for "this engine has no dialect".
+    static func firstFilter(_ reader: YAMLReader, _ node: Node, _ template: Template) -> (Template.Reference, SourceLocation)? {
+        guard let reference = template.referenceParts.first(where: { $0.filter != nil }) else { return nil }
+        return (reference, templateLocation(reader, node, offset: reference.offset))
     }
 
     /// Points into a plain or quoted one-line scalar; falls back to the scalar's start.
@@ -242,144 +215,5 @@ extension ImageRecipe {
             }
         }
         return location
-    }
-
-    static func parseService(_ reader: YAMLReader, _ node: Node) -> ServiceSpec? {
-        guard let map = reader.mapping(node, what: "'service'", allowed: serviceKeys,
-                                       required: ["run-as", "port", "engine", "version", "start", "ready"]) else { return nil }
-        let before = reader.diagnostics.count
-        let cmd = ImageReferences.command
-        let runAs = map["run-as"].flatMap { reader.nonEmptyString($0, what: "'run-as'") }
-        if let node = map["run-as"], runAs == "root" {
-            reader.error(at: node, "services must not run as root; name the service's own user, like 'postgres'")
-        }
-        var data = "/data"
-        if let node = map["data"], let d = reader.nonEmptyString(node, what: "'data'") {
-            if d.hasPrefix("/") && d != "/" { data = d } else { reader.error(at: node, "'data' must be an absolute path other than '/'") }
-        }
-        let port = map["port"].flatMap { reader.int($0, what: "'port'", range: 1...65535) }
-        let engine = map["engine"].flatMap { reader.nonEmptyString($0, what: "'engine'") }
-        let version = map["version"].flatMap { reader.nonEmptyString($0, what: "'version'") }
-        let user = map["user"].flatMap { reader.nonEmptyString($0, what: "'user'") }
-        var env: [String: String] = [:]
-        if let node = map["env"], let pairs = reader.stringMap(node, what: "'env'") {
-            for p in pairs { env[p.key] = p.value }
-        }
-        var initSteps: [Template] = []
-        if let node = map["init"], let items = reader.sequence(node, what: "'init'") {
-            for item in items {
-                if let t = template(reader, item, what: "an 'init' command", allowed: cmd) { initSteps.append(t) }
-            }
-        }
-        let start = map["start"].flatMap { template(reader, $0, what: "'start'", allowed: cmd) }
-        let ready = map["ready"].flatMap { template(reader, $0, what: "'ready'", allowed: cmd) }
-        var stopSignal = "SIGTERM"
-        if let node = map["stop-signal"], let s = reader.string(node, what: "'stop-signal'") {
-            let known = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"]
-            if known.contains(s) { stopSignal = s } else {
-                reader.error(at: node, "'stop-signal' must be one of \(known.joined(separator: ", ")), not '\(s)'\(didYouMean(s, among: known))")
-            }
-        }
-        var stopTimeout = 30
-        if let node = map["stop-timeout"], let t = reader.int(node, what: "'stop-timeout'", range: 1...3600) { stopTimeout = t }
-        var readyTimeout = 120
-        if let node = map["ready-timeout"], let t = reader.int(node, what: "'ready-timeout'", range: 1...3600) { readyTimeout = t }
-        let url = map["url"].flatMap { template(reader, $0, what: "'url'", allowed: ImageReferences.url) }
-        var client: ServiceSpec.Client?
-        if let node = map["client"], let c = reader.mapping(node, what: "'client'", allowed: ["name", "run"], required: ["name", "run"]) {
-            let name = c["name"].flatMap { reader.nonEmptyString($0, what: "'name'") }
-            if let n = name, let nameNode = c["name"], !isComponentName(n) {
-                reader.error(at: nameNode, "a client's 'name' becomes a command, like 'psql'; got '\(n)'")
-            }
-            let run = c["run"].flatMap { template(reader, $0, what: "the client's 'run'", allowed: cmd) }
-            if let name, let run { client = .init(name: name, run: run) }
-        }
-        guard reader.diagnostics.count == before, let runAs, let port, let engine, let version, let start, let ready else { return nil }
-        for t in [start, ready] + initSteps where t.references.contains("password") || t.references.contains("user") {
-            if user == nil, let node = map["start"] {
-                reader.error(at: node, "commands use {user} or {password}, but 'service' has no 'user' to log in as")
-                return nil
-            }
-        }
-        return ServiceSpec(runAs: runAs, data: data, port: port, engine: engine, version: version, user: user, env: env,
-                           initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout, readyTimeout: readyTimeout,
-                           url: url, client: client)
-    }
-
-    static func parseActions(_ reader: YAMLReader, _ node: Node) -> [String: Action] {
-        guard let pairs = reader.namedMapping(node, what: "'actions'") else { return [:] }
-        var actions: [String: Action] = [:]
-        for (name, keyNode, value) in pairs {
-            if !isComponentName(name) || name == "run" {
-                reader.error(at: keyNode, name == "run"
-                    ? "'run' is a built-in step and cannot be redefined as an action"
-                    : "action names are lower-case words joined by '-', like 'create-database'; got '\(name)'")
-                continue
-            }
-            if let action = parseAction(reader, name: name, keyNode: keyNode, value) { actions[name] = action }
-        }
-        return actions
-    }
-
-    static func parseAction(_ reader: YAMLReader, name: String, keyNode: Node, _ node: Node) -> Action? {
-        let location = reader.location(keyNode.mark)
-        // Short form: `create-database: createdb {name}`; every unknown reference is a required string parameter.
-        if case .scalar = node {
-            guard let raw = reader.nonEmptyString(node, what: "action '\(name)'") else { return nil }
-            guard let t = checkedTemplate(reader, node, raw: raw, allowed: { _ in nil }) else { return nil }
-            var params: [Param] = []
-            for ref in t.references where !ImageReferences.command.contains(ref) && !params.contains(where: { $0.name == ref }) {
-                if ref.contains(".") {
-                    reader.error(at: node, "'{\(ref)}' is not a parameter name; parameters are single words like {name}")
-                    return nil
-                }
-                params.append(Param(name: ref, kind: .string, defaultValue: nil))
-            }
-            return Action(name: name, params: params, run: t, stdin: nil, location: location)
-        }
-        guard let map = reader.mapping(node, what: "action '\(name)'", allowed: ["params", "run", "stdin"], required: ["run"]) else { return nil }
-        var params: [Param] = []
-        if let node = map["params"], let pairs = reader.namedMapping(node, what: "'params'") {
-            for (pname, pkey, pvalue) in pairs {
-                if ImageReferences.command.contains(pname) {
-                    reader.error(at: pkey, "'\(pname)' is a built-in reference and cannot be a parameter name")
-                    continue
-                }
-                if case .scalar = pvalue, let kindText = reader.string(pvalue, what: "parameter '\(pname)'") {
-                    guard let kind = Param.Kind(rawValue: kindText) else {
-                        reader.error(at: pvalue, "parameter type must be string, file or files, not '\(kindText)'\(didYouMean(kindText, among: Param.Kind.allCases.map(\.rawValue)))")
-                        continue
-                    }
-                    params.append(Param(name: pname, kind: kind, defaultValue: nil))
-                } else if let pm = reader.mapping(pvalue, what: "parameter '\(pname)'", allowed: ["type", "default"]) {
-                    var kind = Param.Kind.string
-                    if let t = pm["type"], let k = reader.string(t, what: "'type'") {
-                        if let parsed = Param.Kind(rawValue: k) { kind = parsed } else {
-                            reader.error(at: t, "parameter type must be string, file or files, not '\(k)'\(didYouMean(k, among: Param.Kind.allCases.map(\.rawValue)))")
-                        }
-                    }
-                    let def = pm["default"].flatMap { reader.string($0, what: "'default'") }
-                    params.append(Param(name: pname, kind: kind, defaultValue: def))
-                }
-            }
-        }
-        let known = ImageReferences.command + params.map(\.name)
-        let run = map["run"].flatMap { template(reader, $0, what: "action '\(name)'", allowed: known) }
-        var stdin: String?
-        if let node = map["stdin"], let s = reader.string(node, what: "'stdin'") {
-            if let p = params.first(where: { $0.name == s }), p.kind != .string { stdin = s } else {
-                reader.error(at: node, "'stdin' must name a parameter of type file or files; '\(s)' is not one")
-            }
-        }
-        guard let run else { return nil }
-        for p in params where p.kind != .string && p.name != stdin {
-            reader.error(at: location, "parameter '\(p.name)' of action '\(name)' is a \(p.kind.rawValue) parameter; files reach the command on its standard input, so add 'stdin: \(p.name)'")
-            return nil
-        }
-        for p in params where p.kind == .string && !run.references.contains(p.name) {
-            reader.error(at: location, "parameter '\(p.name)' of action '\(name)' is never used in 'run'")
-            return nil
-        }
-        return Action(name: name, params: params, run: run, stdin: stdin, location: location)
     }
 }

@@ -39,10 +39,12 @@ public struct RecipeSet: Sendable {
             guard let text = read(file, display: display, into: &set) else { continue }
             set.fileCount += 1
             let reader = YAMLReader(path: display, source: text)
-            if let recipe = SandboxRecipe.parse(reader), !recipe.complete {
-                set.incomplete.append(recipe)
-            } else if let recipe = SandboxRecipe.parse(reader) {
-                if let other = set.sandboxes.first(where: { $0.name == recipe.name }) {
+            // Parsed once: a second pass over the same reader doubled the work and, when the root did not
+            // parse, reported its errors twice.
+            if let recipe = SandboxRecipe.parse(reader) {
+                if !recipe.complete {
+                    set.incomplete.append(recipe)
+                } else if let other = set.sandboxes.first(where: { $0.name == recipe.name }) {
                     set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1),
                                                       "sandbox '\(recipe.name)' is also defined in \(other.path); sandbox names must be unique"))
                 } else {

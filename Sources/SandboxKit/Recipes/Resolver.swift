@@ -29,6 +29,14 @@ public struct Resolver {
                 continue
             }
             let actions = chain.reduce(into: [String: ImageRecipe.Action]()) { all, recipe in all.merge(recipe.actions) { $1 } }
+            if spec.dialect == nil {
+                // An action that quotes for SQL, inherited by (or from) a recipe whose engine has no dialect.
+                for action in actions.values.sorted(by: { $0.location < $1.location }) {
+                    if let (reference, location) = action.firstFilter {
+                        diagnostics.append(Diagnostic(location, RecipeMessages.noDialect(reference, engine: spec.engine)))
+                    }
+                }
+            }
             let recipeDir = (set.checkout.recipesDirectory.path)
             let setup = resolveSteps(service.setup, kind: "setup", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)
             let update = resolveSteps(service.update, kind: "update", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)
@@ -161,6 +169,12 @@ public struct Resolver {
                     continue
                 }
                 params[p.name] = p.value
+                // A literal value is checked now; one with references when the step renders it.
+                if p.value.referenceParts.isEmpty, let text = try? p.value.render({ _ in nil }),
+                   let problem = action.param(p.name)?.problem(with: text, action: action.name) {
+                    diagnostics.append(Diagnostic(p.valueLocation, "\(problem): \(RecipeMessages.identifierRule)"))
+                    ok = false
+                }
             }
             for p in action.params where params[p.name] == nil {
                 if let d = p.defaultValue, case let .success(t) = Template.parse(d) { params[p.name] = t; continue }
@@ -210,7 +224,10 @@ public struct Resolver {
                         continue
                     }
                 }
-                var shown = params.filter { $0.key != action.stdin }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.raw)" }
+                // Titles are printed in plans and logs: a secret shows as `***`.
+                var shown = params.filter { $0.key != action.stdin }.sorted { $0.key < $1.key }.map { name, value in
+                    "\(name)=\(action.param(name)?.kind == .secret ? "***" : value.raw)"
+                }
                 if let file { shown.append(file) }
                 let content = StepContent(action: action.name, command: "", params: params.mapValues(\.raw),
                                           stdin: action.stdin, file: file, fileHash: fileHash)

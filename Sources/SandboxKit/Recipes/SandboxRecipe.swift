@@ -36,7 +36,10 @@ public struct SandboxRecipe: Sendable, Equatable {
         public struct Param: Sendable, Equatable {
             public var name: String
             public var value: Template
+            /// Where the parameter's name stands.
             public var location: SourceLocation
+            /// Where its value stands: a value of the wrong type is reported there.
+            public var valueLocation: SourceLocation
         }
     }
 
@@ -159,7 +162,8 @@ extension SandboxRecipe {
                 for (pname, pkey, pvalue) in pmap {
                     guard let raw = reader.string(pvalue, what: "parameter '\(pname)'"),
                           let t = checkedReference(reader, pvalue, raw: raw, services: services) else { continue }
-                    params.append(Step.Param(name: pname, value: t, location: reader.location(pkey.mark)))
+                    params.append(Step.Param(name: pname, value: t, location: reader.location(pkey.mark),
+                                             valueLocation: reader.location(pvalue.mark)))
                 }
             }
             steps.append(Step(action: action, location: location, params: params, command: nil))
@@ -168,20 +172,25 @@ extension SandboxRecipe {
     }
 
     /// Checks every reference a sandbox recipe string may hold: `{instance}`, `{sandbox}`,
-    /// `{SERVICE.FIELD}` and `{env.NAME}` (with an optional `:-default`).
+    /// `{SERVICE.FIELD}` and `{env.NAME}` (with an optional `:-default`), and no SQL filter.
     static func checkedReference(_ reader: YAMLReader, _ node: Node, raw: String, services: [String]) -> Template? {
-        ImageRecipe.checkedTemplate(reader, node, raw: raw) { name in
-            if name == "instance" || name == "sandbox" { return nil }
-            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-            if parts.count == 2 {
-                if parts[0] == "env" { return isEnvName(parts[1]) ? nil : "'\(parts[1])' is not a valid environment variable name" }
-                if services.contains(parts[0]) {
-                    return serviceFields.contains(parts[1]) ? nil
-                        : "unknown field '\(parts[1])' of service '\(parts[0])'\(didYouMean(parts[1], among: serviceFields)); known: \(serviceFields.joined(separator: ", "))"
-                }
-                return "unknown service '\(parts[0])' in '{\(name)}'\(didYouMean(parts[0], among: services + ["env"]))"
-            }
-            return "unknown reference '{\(name)}'\(didYouMean(name, among: ["instance", "sandbox"])); use {instance}, {sandbox}, {SERVICE.port} or {env.NAME}"
+        ImageRecipe.checkedTemplate(reader, node, raw: raw) { reference in
+            if let problem = referenceProblem(reference.name, services: services) { return problem }
+            return reference.filter == nil ? nil : "'\(reference.text)': \(RecipeMessages.sqlFilterInSandboxRecipe)"
         }
+    }
+
+    static func referenceProblem(_ name: String, services: [String]) -> String? {
+        if name == "instance" || name == "sandbox" { return nil }
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            if parts[0] == "env" { return isEnvName(parts[1]) ? nil : "'\(parts[1])' is not a valid environment variable name" }
+            if services.contains(parts[0]) {
+                return serviceFields.contains(parts[1]) ? nil
+                    : "unknown field '\(parts[1])' of service '\(parts[0])'\(didYouMean(parts[1], among: serviceFields)); known: \(serviceFields.joined(separator: ", "))"
+            }
+            return "unknown service '\(parts[0])' in '{\(name)}'\(didYouMean(parts[0], among: services + ["env"]))"
+        }
+        return "unknown reference '{\(name)}'\(didYouMean(name, among: ["instance", "sandbox"])); use {instance}, {sandbox}, {SERVICE.port} or {env.NAME}"
     }
 }

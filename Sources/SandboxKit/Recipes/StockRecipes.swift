@@ -28,8 +28,8 @@ public enum StockRecipes {
           init:
             - mariadb-install-db --datadir={data}/mysql --innodb-log-file-size=8M --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null
             - >-
-              printf "FLUSH PRIVILEGES;\nCREATE USER '%s'@'%%' IDENTIFIED BY '%s';\nGRANT ALL ON *.* TO '%s'@'%%' WITH GRANT OPTION;\nCREATE USER '%s'@'localhost' IDENTIFIED BY '%s';\nGRANT ALL ON *.* TO '%s'@'localhost' WITH GRANT OPTION;\n"
-              {user} {password} {user} {user} {password} {user}
+              printf "FLUSH PRIVILEGES;\nCREATE USER %s@'%%' IDENTIFIED BY %s;\nGRANT ALL ON *.* TO %s@'%%' WITH GRANT OPTION;\nCREATE USER %s@'localhost' IDENTIFIED BY %s;\nGRANT ALL ON *.* TO %s@'localhost' WITH GRANT OPTION;\n"
+              {user|literal} {password|literal} {user|literal} {user|literal} {password|literal} {user|literal}
               | mariadbd --bootstrap --datadir={data}/mysql --innodb-log-file-size=8M --log-error=/tmp/bootstrap.log
               || {{ cat /tmp/bootstrap.log >&2; exit 1; }}
           start: mariadbd --datadir={data}/mysql --innodb-log-file-size=8M --socket=/tmp/mysqld.sock --pid-file=/tmp/mysqld.pid --port={port} --bind-address=0.0.0.0 --skip-name-resolve --innodb-flush-log-at-trx-commit=2
@@ -38,19 +38,28 @@ public enum StockRecipes {
           client:
             name: mysql
             run: mariadb --socket=/tmp/mysqld.sock -u root
+        # SQL reaches the client on its standard input from printf, a shell builtin: values (secrets above all)
+        # never appear in a process's argv. The filters quote them for MariaDB, then for the shell.
         actions:
           sql:
             params: {database: {type: string, default: mysql}, file: files}
             stdin: file
             run: mariadb --socket=/tmp/mysqld.sock -u root --batch {database}
           create-database:
-            params: {name: string}
+            params: {name: identifier}
             run: >-
-              printf 'CREATE DATABASE `%s`;\n' {name} | mariadb --socket=/tmp/mysqld.sock -u root
+              printf 'CREATE DATABASE %s;\n' {name|ident} | mariadb --socket=/tmp/mysqld.sock -u root
           create-user:
-            params: {name: string, secret: string}
+            params: {name: identifier, secret: secret}
             run: >-
-              printf "CREATE USER '%s'@'%%' IDENTIFIED BY '%s'; GRANT ALL ON *.* TO '%s'@'%%';\n" {name} {secret} {name}
+              printf "CREATE USER %s@'%%' IDENTIFIED BY %s; GRANT ALL ON *.* TO %s@'%%';\n" {name|literal} {secret|literal} {name|literal}
+              | mariadb --socket=/tmp/mysqld.sock -u root
+          # The convention for per-instance credentials: the login user's new password, on every host it has.
+          set-password:
+            params: {secret: secret}
+            run: >-
+              printf "ALTER USER %s@'%%' IDENTIFIED BY %s;\nALTER USER %s@'localhost' IDENTIFIED BY %s;\n"
+              {user|literal} {secret|literal} {user|literal} {secret|literal}
               | mariadb --socket=/tmp/mysqld.sock -u root
         """#),
         File(name: "postgresql-15.yml", text: #"""
@@ -82,19 +91,29 @@ public enum StockRecipes {
           client:
             name: psql
             run: psql -h /tmp -p {port} -U {user}
+        # SQL reaches psql on its standard input from printf, a shell builtin: values (secrets above all) never
+        # appear in a process's argv. The filters quote them for PostgreSQL, then for the shell.
         actions:
           sql:
             params: {database: {type: string, default: postgres}, file: files}
             stdin: file
             run: psql -X -q -v ON_ERROR_STOP=1 --single-transaction -h /tmp -p {port} -U {user} -d {database}
           create-database:
-            params: {name: string, owner: {type: string, default: sandbox}}
-            run: createdb -h /tmp -p {port} -U {user} -O {owner} {name}
-          create-user:
-            params: {name: string, secret: string}
+            params: {name: identifier, owner: {type: identifier, default: sandbox}}
             run: >-
-              echo "CREATE ROLE :\"name\" LOGIN PASSWORD :'pw';" |
-              psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres -v name={name} -v pw={secret}
+              printf 'CREATE DATABASE %s OWNER %s;\n' {name|ident} {owner|ident}
+              | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
+          create-user:
+            params: {name: identifier, secret: secret}
+            run: >-
+              printf 'CREATE ROLE %s LOGIN PASSWORD %s;\n' {name|ident} {secret|literal}
+              | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
+          # The convention for per-instance credentials: the login user's new password.
+          set-password:
+            params: {secret: secret}
+            run: >-
+              printf 'ALTER ROLE %s PASSWORD %s;\n' {user|ident} {secret|literal}
+              | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
         """#),
     ]
 }

@@ -2,12 +2,41 @@ import Foundation
 
 /// A string with `{reference}` placeholders, as written in recipes.
 ///
-/// `{{` and `}}` stand for literal braces. A reference may carry a default,
-/// `{env.NAME:-fallback}`, used when the referenced value is not set.
+/// `{{` and `}}` stand for literal braces. A reference may carry a filter that quotes its value for SQL,
+/// `{name|ident}` or `{name|literal}`, and a default used when the referenced value is not set,
+/// `{env.NAME:-fallback}`; with both, the filter comes first: `{env.NAME|literal:-fallback}`.
 public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
     public enum Part: Sendable, Hashable, Codable {
         case text(String)
-        case reference(String, defaultValue: String?)
+        case reference(Reference)
+    }
+
+    /// How a value is quoted for SQL before it is substituted (see `SQLDialect`).
+    public enum Filter: String, Sendable, Hashable, Codable, CaseIterable {
+        /// A quoted identifier: a database, role or table name.
+        case ident
+        /// A quoted string literal: a password, a comment.
+        case literal
+    }
+
+    public struct Reference: Sendable, Hashable, Codable {
+        public var name: String
+        public var filter: Filter?
+        public var defaultValue: String?
+        /// Where its `{` stands in the raw text, in characters from 0: diagnostics point there.
+        public var offset: Int
+
+        public init(name: String, filter: Filter? = nil, defaultValue: String? = nil, offset: Int = 0) {
+            self.name = name
+            self.filter = filter
+            self.defaultValue = defaultValue
+            self.offset = offset
+        }
+
+        /// As written, normalised: `{name|literal:-default}`.
+        public var text: String {
+            "{\(name)\(filter.map { "|\($0.rawValue)" } ?? "")\(defaultValue.map { ":-\($0)" } ?? "")}"
+        }
     }
 
     public var raw: String
@@ -15,41 +44,37 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var description: String { raw }
 
-    /// References in order of appearance.
-    public var references: [String] {
-        parts.compactMap { if case let .reference(name, _) = $0 { return name } else { return nil } }
+    /// Every reference, in order of appearance.
+    public var referenceParts: [Reference] {
+        parts.compactMap { if case let .reference(reference) = $0 { return reference } else { return nil } }
     }
+
+    /// Referenced names in order of appearance.
+    public var references: [String] { referenceParts.map(\.name) }
 
     /// Parses a template; on a malformed brace returns the column offset (0-based, in characters) and a message.
     public static func parse(_ raw: String) -> Result<Template, TemplateError> {
         var parts: [Part] = []
         var text = ""
-        var chars = Array(raw)
+        let chars = Array(raw)
         var i = 0
-        chars.append("\0")
-        while i < chars.count - 1 {
+        while i < chars.count {
             let c = chars[i]
+            let next: Character? = i + 1 < chars.count ? chars[i + 1] : nil
             if c == "{" {
-                if chars[i + 1] == "{" { text.append("{"); i += 2; continue }
-                guard let close = chars[(i + 1)...].firstIndex(of: "}"), close < chars.count - 1 else {
+                if next == "{" { text.append("{"); i += 2; continue }
+                guard let close = chars[(i + 1)...].firstIndex(of: "}") else {
                     return .failure(TemplateError(offset: i, message: "'{' is never closed; write '{{' for a literal brace"))
                 }
-                let inner = String(chars[(i + 1)..<close])
-                var name = inner
-                var defaultValue: String?
-                if let range = inner.range(of: ":-") {
-                    name = String(inner[..<range.lowerBound])
-                    defaultValue = String(inner[range.upperBound...])
+                switch reference(chars[(i + 1)..<close], offset: i) {
+                case let .failure(error): return .failure(error)
+                case let .success(reference):
+                    if !text.isEmpty { parts.append(.text(text)); text = "" }
+                    parts.append(.reference(reference))
                 }
-                name = name.trimmingCharacters(in: .whitespaces)
-                guard isReferenceName(name) else {
-                    return .failure(TemplateError(offset: i, message: "'{\(inner)}' is not a valid reference; references look like {name} or {service.port}; write '{{' for a literal brace"))
-                }
-                if !text.isEmpty { parts.append(.text(text)); text = "" }
-                parts.append(.reference(name, defaultValue: defaultValue))
                 i = close + 1
             } else if c == "}" {
-                if chars[i + 1] == "}" { text.append("}"); i += 2; continue }
+                if next == "}" { text.append("}"); i += 2; continue }
                 return .failure(TemplateError(offset: i, message: "unmatched '}'; write '}}' for a literal brace"))
             } else {
                 text.append(c)
@@ -58,6 +83,45 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
         }
         if !text.isEmpty { parts.append(.text(text)) }
         return .success(Template(raw: raw, parts: parts))
+    }
+
+    /// What stands between `{` and `}`: `name`, then `|filter`, then `:-default` (which may hold anything).
+    static func reference(_ inner: ArraySlice<Character>, offset: Int) -> Result<Reference, TemplateError> {
+        var head = inner
+        var defaultValue: String?
+        if let dash = inner.indices.first(where: { inner[$0] == ":" && $0 + 1 < inner.endIndex && inner[$0 + 1] == "-" }) {
+            head = inner[..<dash]
+            defaultValue = String(inner[(dash + 2)...])
+        }
+        var filterText: String?
+        if let bar = head.firstIndex(of: "|") {
+            filterText = trimmed(head[(bar + 1)...])
+            head = head[..<bar]
+        }
+        let name = trimmed(head)
+        var written: String { String(inner) }
+        guard isReferenceName(name) else {
+            return .failure(TemplateError(offset: offset, message: "'{\(written)}' is not a valid reference; references look like {name} or {service.port}; write '{{' for a literal brace"))
+        }
+        var filter: Filter?
+        if let filterText {
+            guard let known = Filter(rawValue: filterText) else {
+                let names = Filter.allCases.map(\.rawValue)
+                return .failure(TemplateError(offset: offset, message: "'{\(written)}' has an unknown filter '\(filterText)'\(didYouMean(filterText, among: names)); filters are \(names.map { "|\($0)" }.joined(separator: " and "))"))
+            }
+            filter = known
+        }
+        if let defaultValue, let misplaced = Filter.allCases.first(where: { defaultValue.hasSuffix("|\($0.rawValue)") }) {
+            return .failure(TemplateError(offset: offset, message: "in '{\(written)}' the filter is part of the default; write the filter first: {\(name)|\(misplaced.rawValue):-\(defaultValue.dropLast(misplaced.rawValue.count + 1))}"))
+        }
+        return .success(Reference(name: name, filter: filter, defaultValue: defaultValue, offset: offset))
+    }
+
+    static func trimmed(_ chars: ArraySlice<Character>) -> String {
+        var start = chars.startIndex, end = chars.endIndex
+        while start < end, chars[start] == " " || chars[start] == "\t" { start += 1 }
+        while end > start, chars[end - 1] == " " || chars[end - 1] == "\t" { end -= 1 }
+        return String(chars[start..<end])
     }
 
     static func isReferenceName(_ name: String) -> Bool {
@@ -69,16 +133,31 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Substitutes every reference. `lookup` returns nil for an unset value;
-    /// a default is used then, and an unset reference without one is an error.
-    public func render(quote: Bool = false, _ lookup: (String) -> String?) throws(UnresolvedReference) -> String {
+    /// Substitutes every reference. `lookup` returns nil for an unset value; a default is used then, and an
+    /// unset reference without one is an error. A filter quotes the value for SQL in `dialect`; with `quote`,
+    /// the result is then quoted for `sh`, so it is safe for both.
+    public func render(quote: Bool = false, dialect: SQLDialect? = nil,
+                       _ lookup: (String) -> String?) throws(UnresolvedReference) -> String {
         var out = ""
         for part in parts {
             switch part {
             case let .text(text): out += text
-            case let .reference(name, defaultValue):
-                guard let value = lookup(name) ?? defaultValue else { throw UnresolvedReference(name: name, template: raw) }
-                out += quote ? shellQuote(value) : value
+            case let .reference(reference):
+                guard var value = lookup(reference.name) ?? reference.defaultValue else {
+                    throw UnresolvedReference(reference, template: raw, reason: .noValue)
+                }
+                if let filter = reference.filter {
+                    guard let dialect else { throw UnresolvedReference(reference, template: raw, reason: .noDialect) }
+                    value = dialect.apply(filter, to: value)
+                }
+                if quote {
+                    // A shell command is a C string: a NUL would cut it short wherever it stood.
+                    if value.unicodeScalars.contains("\0") {
+                        throw UnresolvedReference(reference, template: raw, reason: .nul)
+                    }
+                    value = shellQuote(value)
+                }
+                out += value
             }
         }
         return out
@@ -90,9 +169,32 @@ public struct TemplateError: Error, Sendable, Equatable {
     public var message: String
 }
 
+/// A reference that could not be filled in: it has no value and no default, its SQL filter has no dialect
+/// to quote in, or (in a shell command) its value holds a NUL character.
 public struct UnresolvedReference: Error, Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        case noValue
+        case noDialect
+        /// A shell command cannot carry a NUL.
+        case nul
+    }
+
     public var name: String
     public var template: String
+    public var reason: Reason
+    /// The reference as written, normalised, for messages: `{name|literal}`.
+    public var text: String
+
+    public init(name: String, template: String, reason: Reason = .noValue, text: String? = nil) {
+        self.name = name
+        self.template = template
+        self.reason = reason
+        self.text = text ?? "{\(name)}"
+    }
+
+    init(_ reference: Template.Reference, template: String, reason: Reason) {
+        self.init(name: reference.name, template: template, reason: reason, text: reference.text)
+    }
 }
 
 /// Quotes a value for `sh`, so parameter values can never inject commands.

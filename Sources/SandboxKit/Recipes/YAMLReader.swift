@@ -7,6 +7,9 @@ final class YAMLReader {
     let path: String
     let source: String
     private(set) var diagnostics: [Diagnostic] = []
+    /// The source split into lines once: every node asks for its location, and splitting the whole
+    /// file on each ask made reading a recipe quadratic in its size (5,000 env entries took minutes).
+    private lazy var lines: [Substring] = source.split(separator: "\n", omittingEmptySubsequences: false)
 
     init(path: String, source: String) {
         self.path = path
@@ -43,13 +46,11 @@ final class YAMLReader {
         }
     }
 
-    /// A mark as a location inside the file: the parser may point one past the end (a missing closing
-    /// bracket), which is shown at the end of the last line instead.
     /// Where a duplicated key appears the second time: the first line after `mark` that starts with it.
     func secondOccurrence(of key: String, after mark: Mark?) -> SourceLocation? {
         var seen = false
         let start = mark?.line ?? 1
-        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where index + 1 >= start {
+        for (index, line) in lines.enumerated() where index + 1 >= start {
             let trimmed = line.drop { $0 == " " || $0 == "-" }
             guard trimmed.hasPrefix(key), trimmed.dropFirst(key.count).drop(while: { $0 == " " }).first == ":" else { continue }
             if seen { return SourceLocation(path: path, line: index + 1, column: line.count - trimmed.count + 1) }
@@ -58,8 +59,9 @@ final class YAMLReader {
         return nil
     }
 
+    /// A mark as a location inside the file: the parser may point one past the end (a missing closing
+    /// bracket), which is shown at the end of the last line instead.
     func location(_ mark: Mark?) -> SourceLocation {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
         var line = max(1, mark?.line ?? 1), column = max(1, mark?.column ?? 1)
         if line > lines.count || (line == lines.count && line > 1 && lines[line - 1].isEmpty) {
             line = max(1, min(line, lines.count))

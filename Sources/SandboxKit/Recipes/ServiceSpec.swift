@@ -1,0 +1,117 @@
+import Foundation
+import Yams
+
+/// The running side of an image recipe.
+public struct ServiceSpec: Sendable, Equatable, Codable {
+    /// The OS user the service runs as, inside the container.
+    public var runAs: String
+    public var data: String
+    public var port: Int
+    /// Engine and major version stamped into every data dir this image makes.
+    public var engine: String
+    public var version: String
+    /// The login user; its password is generated per data dir.
+    public var user: String?
+    public var env: [String: String]
+    public var initSteps: [Template]
+    public var start: Template
+    public var ready: Template
+    public var stopSignal: String
+    public var stopTimeout: Int
+    /// Seconds `ready` may take to pass after the container starts.
+    public var readyTimeout: Int
+    /// Connection URL as seen from the host: `{host}`, `{port}` (the published one), `{user}`, `{password}`.
+    public var url: Template?
+    public var client: Client?
+
+    /// How SQL filters quote in this service's commands; nil for an engine with no dialect known.
+    public var dialect: SQLDialect? { SQLDialect(engine: engine) }
+
+    public struct Client: Sendable, Equatable, Codable {
+        public var name: String
+        public var run: Template
+    }
+}
+
+extension ImageRecipe {
+    static let serviceKeys = ["run-as", "data", "port", "engine", "version", "user", "env", "init", "start", "ready",
+                              "stop-signal", "stop-timeout", "ready-timeout", "url", "client"]
+
+    static func parseService(_ reader: YAMLReader, _ node: Node) -> ServiceSpec? {
+        guard let map = reader.mapping(node, what: "'service'", allowed: serviceKeys,
+                                       required: ["run-as", "port", "engine", "version", "start", "ready"]) else { return nil }
+        let before = reader.diagnostics.count
+        let cmd = ImageReferences.command
+        let runAs = map["run-as"].flatMap { reader.nonEmptyString($0, what: "'run-as'") }
+        if let node = map["run-as"], runAs == "root" {
+            reader.error(at: node, "services must not run as root; name the service's own user, like 'postgres'")
+        }
+        var data = "/data"
+        if let node = map["data"], let d = reader.nonEmptyString(node, what: "'data'") {
+            if d.hasPrefix("/") && d != "/" { data = d } else { reader.error(at: node, "'data' must be an absolute path other than '/'") }
+        }
+        let port = map["port"].flatMap { reader.int($0, what: "'port'", range: 1...65535) }
+        let engine = map["engine"].flatMap { reader.nonEmptyString($0, what: "'engine'") }
+        let version = map["version"].flatMap { reader.nonEmptyString($0, what: "'version'") }
+        let user = map["user"].flatMap { reader.nonEmptyString($0, what: "'user'") }
+        var env: [String: String] = [:]
+        if let node = map["env"], let pairs = reader.stringMap(node, what: "'env'") {
+            for p in pairs { env[p.key] = p.value }
+        }
+        // Every command, with its node: filters need a dialect, and start and ready must not hold the password.
+        var commands: [(key: String, node: Node, template: Template)] = []
+        if let node = map["init"], let items = reader.sequence(node, what: "'init'") {
+            for item in items {
+                if let t = template(reader, item, what: "an 'init' command", allowed: cmd) { commands.append(("init", item, t)) }
+            }
+        }
+        let initSteps = commands.map(\.template)
+        let start = map["start"].flatMap { template(reader, $0, what: "'start'", allowed: cmd) }
+        let ready = map["ready"].flatMap { template(reader, $0, what: "'ready'", allowed: cmd) }
+        if let start, let node = map["start"] { commands.append(("start", node, start)) }
+        if let ready, let node = map["ready"] { commands.append(("ready", node, ready)) }
+        var stopSignal = "SIGTERM"
+        if let node = map["stop-signal"], let s = reader.string(node, what: "'stop-signal'") {
+            let known = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"]
+            if known.contains(s) { stopSignal = s } else {
+                reader.error(at: node, "'stop-signal' must be one of \(known.joined(separator: ", ")), not '\(s)'\(didYouMean(s, among: known))")
+            }
+        }
+        var stopTimeout = 30
+        if let node = map["stop-timeout"], let t = reader.int(node, what: "'stop-timeout'", range: 1...3600) { stopTimeout = t }
+        var readyTimeout = 120
+        if let node = map["ready-timeout"], let t = reader.int(node, what: "'ready-timeout'", range: 1...3600) { readyTimeout = t }
+        let url = map["url"].flatMap { template(reader, $0, what: "'url'", allowed: ImageReferences.url, filters: false) }
+        var client: ServiceSpec.Client?
+        if let node = map["client"], let c = reader.mapping(node, what: "'client'", allowed: ["name", "run"], required: ["name", "run"]) {
+            let name = c["name"].flatMap { reader.nonEmptyString($0, what: "'name'") }
+            if let n = name, let nameNode = c["name"], !isComponentName(n) {
+                reader.error(at: nameNode, "a client's 'name' becomes a command, like 'psql'; got '\(n)'")
+            }
+            let run = c["run"].flatMap { template(reader, $0, what: "the client's 'run'", allowed: cmd) }
+            if let name, let run { client = .init(name: name, run: run) }
+            if let run, let node = c["run"] { commands.append(("client", node, run)) }
+        }
+        // start and ready end up in the container's configuration (its command, SANDBOX_READY in its environment).
+        for (key, node, t) in commands where key == "start" || key == "ready" {
+            for reference in t.referenceParts where reference.name == "password" {
+                reader.error(at: templateLocation(reader, node, offset: reference.offset), RecipeMessages.passwordInContainerConfig(key))
+            }
+        }
+        if let engine, SQLDialect(engine: engine) == nil {
+            for (_, node, t) in commands {
+                if let (reference, location) = firstFilter(reader, node, t) { reader.error(at: location, RecipeMessages.noDialect(reference, engine: engine)) }
+            }
+        }
+        guard reader.diagnostics.count == before, let runAs, let port, let engine, let version, let start, let ready else { return nil }
+        for t in [start, ready] + initSteps where t.references.contains("password") || t.references.contains("user") {
+            if user == nil, let node = map["start"] {
+                reader.error(at: node, "commands use {user} or {password}, but 'service' has no 'user' to log in as")
+                return nil
+            }
+        }
+        return ServiceSpec(runAs: runAs, data: data, port: port, engine: engine, version: version, user: user, env: env,
+                           initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout, readyTimeout: readyTimeout,
+                           url: url, client: client)
+    }
+}
