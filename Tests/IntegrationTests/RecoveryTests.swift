@@ -96,6 +96,36 @@ import Testing
         _ = listener
     }
 
+    /// The documented choice: services come back by themselves after the engine (or the machine) restarts,
+    /// with their data, and the next `up` has nothing to do. Restarts the real local engine, so it runs only
+    /// where the tests started it themselves (as root, no DOCKER_HOST).
+    @Test(.enabled(if: getuid() == 0 && ProcessInfo.processInfo.environment["DOCKER_HOST"] == nil))
+    func servicesComeBackAfterTheEngineRestarts() throws {
+        let checkout = try DemoCheckout()
+        #expect(try checkout.sandbox(["up"]).status == 0)
+        let url = try #require(try checkout.env()["DATABASE_URL"])
+        _ = try Clients.psql(url, "insert into bookmarks (url, title) values ('before-restart', 'kept')")
+        try runProgram("pkill", ["-x", "dockerd"])
+        let stopped = Date().addingTimeInterval(60)
+        while try runProgram("pgrep", ["-x", "dockerd"]).status == 0, Date() < stopped { usleep(100_000) }
+        let engine = try runProgram(Binary.repoRoot.appendingPathComponent("Scripts/engine-up").path, [], timeout: 180)
+        #expect(engine.status == 0, "\(engine.stderr)")
+        // Back by themselves: a condition with a deadline, asking only the engine.
+        let deadline = Date().addingTimeInterval(90)
+        var states: [String] = []
+        repeat {
+            let status = try checkout.sandbox(["status", "--json"])
+            let services = (try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["services"] as? [[String: Any]] ?? []
+            states = services.compactMap { $0["state"] as? String }
+            if states == ["running", "running"], (try? runProgram("psql", [url, "-XAtc", "select 1"]).status) == 0 { break }
+            usleep(200_000)
+        } while Date() < deadline
+        #expect(states == ["running", "running"])
+        #expect(try Clients.psql(url, "select title from bookmarks where url = 'before-restart'") == "kept")
+        let again = try checkout.sandbox(["up", "--json"])
+        #expect(again.result?["changed"] as? Bool == false, "\(again.stdout)")
+    }
+
     @Test func unwritableInstanceFolderGetsOneClearMessage() throws {
         let checkout = try DemoCheckout()
         let dir = checkout.root.appendingPathComponent(".sandbox/dev")

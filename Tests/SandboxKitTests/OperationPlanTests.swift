@@ -23,9 +23,11 @@ import Testing
         #4 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step
         #5 service:db, CreateContainer port=20001, container missing
         #6 service:db, WaitReady, container created
-        #7 service:analytics, CreateContainer port=20002, container missing
-        #8 service:analytics, WaitReady, container created
-        #9 instance:dev, DeleteReplacedData, the replaced data is no longer needed
+        #7 service:db, SetCredentials, its password is shared with other copies; this instance gets its own
+        #8 service:analytics, CreateContainer port=20002, container missing
+        #9 service:analytics, WaitReady, container created
+        #10 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own
+        #11 instance:dev, DeleteReplacedData, the replaced data is no longer needed
         """)
     }
 
@@ -42,9 +44,11 @@ import Testing
         #6 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step
         #7 service:db, CreateContainer port=20001, container missing
         #8 service:db, WaitReady, container created
-        #9 service:analytics, CreateContainer port=20002, container missing
-        #10 service:analytics, WaitReady, container created
-        #11 instance:dev, DeleteReplacedData, the replaced data is no longer needed
+        #9 service:db, SetCredentials, its password is shared with other copies; this instance gets its own
+        #10 service:analytics, CreateContainer port=20002, container missing
+        #11 service:analytics, WaitReady, container created
+        #12 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own
+        #13 instance:dev, DeleteReplacedData, the replaced data is no longer needed
         """)
     }
 
@@ -116,11 +120,21 @@ import Testing
         #expect(fixture.planner.plan(.reset, { var o = observed; o.golden = ["db", "analytics"]; return o }()).problems == [])
     }
 
+    @Test func anExistingDataDirThatSharesItsPasswordGetsItsOwn() {
+        var observed = fixture.converged()
+        observed.sharedCredentials = ["db"]
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, SetCredentials, its password is shared with other copies; this instance gets its own
+        #2 service:analytics, Nothing, up to date
+        """)
+    }
+
     @Test func theContainerSpecHoldsNoPasswordAndEverySetting() throws {
         let spec = try fixture.planner.containerSpec(fixture.db, port: 20001)
         let argv = DockerCommand.run(spec.run).arguments
         #expect(argv.contains("--publish") && argv.contains("127.0.0.1:20001:5432"))
         #expect(argv.contains("--init") && argv.contains("--stop-signal") && argv.contains("SIGINT"))
+        #expect(argv.contains("--restart") && argv.contains("unless-stopped"), "services come back after an engine restart")
         #expect(argv.contains("dev.sandbox.config-hash=\(spec.configHash)"))
         #expect(argv.contains("SANDBOX_READY=pg_isready -q -h /tmp -p 5432"))
         #expect(spec.configHash == (try fixture.planner.containerSpec(fixture.db, port: 20001)).configHash)

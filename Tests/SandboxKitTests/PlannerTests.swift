@@ -18,10 +18,12 @@ import Testing
         #5 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #6 service:db, CreateContainer port=20001, new instance
         #7 service:db, WaitReady, container created
-        #8 service:analytics, InitGolden, no set-up data for this recipe yet: init and 0 setup step(s), kept as the golden copy
-        #9 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
-        #10 service:analytics, CreateContainer port=20002, new instance
-        #11 service:analytics, WaitReady, container created
+        #8 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
+        #9 service:analytics, InitGolden, no set-up data for this recipe yet: init and 0 setup step(s), kept as the golden copy
+        #10 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
+        #11 service:analytics, CreateContainer port=20002, new instance
+        #12 service:analytics, WaitReady, container created
+        #13 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
         """)
     }
 
@@ -34,11 +36,13 @@ import Testing
         #1 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #2 service:db, CreateContainer port=20001, new instance
         #3 service:db, WaitReady, container created
-        #4 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
-        #5 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
-        #6 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
-        #7 service:analytics, CreateContainer port=20002, new instance
-        #8 service:analytics, WaitReady, container created
+        #4 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
+        #5 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new
+        #6 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #7 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
+        #8 service:analytics, CreateContainer port=20002, new instance
+        #9 service:analytics, WaitReady, container created
+        #10 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
         """)
     }
 
@@ -52,10 +56,12 @@ import Testing
         #1 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #2 service:db, CreateContainer port=20001, new instance
         #3 service:db, WaitReady, container created
-        #4 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
-        #5 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
-        #6 service:analytics, CreateContainer port=20002, new instance
-        #7 service:analytics, WaitReady, container created
+        #4 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
+        #5 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
+        #6 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
+        #7 service:analytics, CreateContainer port=20002, new instance
+        #8 service:analytics, WaitReady, container created
+        #9 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
         """)
     }
 
@@ -190,7 +196,8 @@ import Testing
         #3 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #4 service:db, CreateContainer port=20001, data dir missing
         #5 service:db, WaitReady, container created
-        #6 service:analytics, Nothing, up to date
+        #6 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
+        #7 service:analytics, Nothing, up to date
         """)
     }
 
@@ -273,6 +280,7 @@ import Testing
         #3 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
         #4 service:analytics, CreateContainer port=20002, data dir missing
         #5 service:analytics, WaitReady, container created
+        #6 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own
         """)
     }
 

@@ -104,7 +104,10 @@ public struct ImageBuilder: ImageProviding {
             _ = try await docker.stream(.build(tag: image.tag, context: context.path, labels: labels), line: line)
         } catch {
             guard error.code == .dockerFailed else { throw error }
-            throw SandboxError(.buildFailed, "building \(image.tag) failed\(Self.failedStep(error.detail ?? "", image).map { " at \($0)" } ?? "")",
+            // apt's own words ("E: Unable to locate package x") say which package; put them in the message.
+            let apt = (error.detail ?? "").split(separator: "\n").filter { $0.hasPrefix("E: ") }.map { $0.dropFirst(3) }
+            throw SandboxError(.buildFailed, "building \(image.tag) failed\(Self.failedStep(error.detail ?? "", image).map { " at \($0)" } ?? "")"
+                               + (apt.isEmpty ? "" : ": " + apt.joined(separator: "; ")),
                                fix: "fix that step in \(image.recipe.path) and run sandbox again; Docker's cache keeps the steps before it",
                                detail: error.detail)
         }

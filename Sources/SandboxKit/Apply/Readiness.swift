@@ -34,15 +34,18 @@ struct Readiness: Sendable {
                 let out = try await docker.run(command, check: false)
                 if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
                 let state = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-                let stopped = out.status != 0 || (state != "running" && state != "created" && state != "restarting")
+                // "restarting" is a service that died: the restart policy is bringing it back, over and over.
+                let stopped = out.status != 0 || (state != "running" && state != "created")
                 if marked && !stopped { return }
                 if stopped || now >= deadline {
                     let logs = try? await docker.run(.logs(container, tail: 30), check: false)
+                    // Stopped, so the restart policy does not bring a failing service back in a loop.
+                    _ = try? await docker.run(.stop([container], timeout: 0), check: false)
                     let tail = Docker.tail(((logs?.stdout ?? "") + (logs?.stderr ?? "")), lines: 30)
                     throw SandboxError(.notReady, stopped
                                        ? "service \(service.name) stopped while starting"
                                        : "service \(service.name) did not become ready within \(timeout.components.seconds)s",
-                                       fix: "read the log above (`sandbox logs \(service.name)` shows all of it); fix the image recipe's 'start' or 'ready' (or raise its 'ready-timeout'), then `sandbox up` again",
+                                       fix: "read the log above (`sandbox logs \(service.name)` shows all of it). If it names files missing from the data dir, the data is damaged: `sandbox reset` or `sandbox snapshot restore NAME`. If the image recipe changed, fix its 'start' or 'ready' (or raise 'ready-timeout'). Then `sandbox up` again",
                                        detail: tail)
                 }
                 nextStateCheck = now + .milliseconds(500)

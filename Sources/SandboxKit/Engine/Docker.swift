@@ -69,7 +69,7 @@ public final class Docker: Sendable {
                                                   input: .data(input ?? Data()),
                                                   output: .sequence, error: .combinedWithOutput) { execution in
                 for try await text in execution.standardOutput.strings(bufferingPolicy: .maxLineLength(64 << 10)) {
-                    let trimmed = text.hasSuffix("\n") ? String(text.dropLast()) : text
+                    let trimmed = Self.plain(text.hasSuffix("\n") ? String(text.dropLast()) : text)
                     tail.withLock { $0.append(trimmed); if $0.count > 40 { $0.removeFirst($0.count - 40) } }
                     line(trimmed)
                 }
@@ -124,6 +124,12 @@ public final class Docker: Sendable {
         stderr.contains("Cannot connect to the Docker daemon") || stderr.contains("Is the docker daemon running")
             || stderr.contains("error during connect") || stderr.contains("connect: no such file or directory")
             || stderr.contains("connection refused")
+    }
+
+    /// The text without terminal escape sequences (the classic builder colours a step's standard error).
+    static func plain(_ text: String) -> String {
+        guard text.contains("\u{1B}") else { return text }
+        return text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*[A-Za-z]", with: "", options: .regularExpression)
     }
 
     static func tail(_ text: String, lines: Int) -> String {

@@ -92,6 +92,8 @@ extension DockerCommand {
         public var stopSignal: String?
         public var stopTimeout: Int?
         public var network: String?
+        /// `--restart`: `unless-stopped` brings a service back after the engine (or the machine) restarts.
+        public var restart: String?
         /// A script the container's command runs from standard input (`--interactive`, command `scriptReader`).
         public var script: String?
         /// `--init`: a tiny init as PID 1 that forwards signals to the service and reaps orphans.
@@ -123,6 +125,7 @@ extension DockerCommand {
         if let signal = spec.stopSignal { args += ["--stop-signal", signal] }
         if let timeout = spec.stopTimeout { args += ["--stop-timeout", String(timeout)] }
         if let network = spec.network { args += ["--network", network] }
+        if let restart = spec.restart { args += ["--restart", restart] }
         if let script = spec.script { return DockerCommand(args + [spec.image, scriptReader], script: script) }
         return DockerCommand(args + [spec.image] + spec.command)
     }

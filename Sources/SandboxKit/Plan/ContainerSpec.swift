@@ -30,6 +30,10 @@ public struct ContainerConfig: Sendable, Equatable, Encodable {
     public var ready: String
     /// Containers run with `--init`.
     public var initProcess = true
+    /// And come back by themselves after the engine restarts.
+    public var restart = ContainerConfig.restartPolicy
+
+    public static let restartPolicy = "unless-stopped"
 
     public init(service: ResolvedService, hostPort: Int, dataDir: String, uid: UInt32, gid: UInt32) {
         imageHash = service.imageHash

@@ -39,6 +39,7 @@ public struct Planner: Sendable {
         var run = try DockerCommand.RunSpec.service(service, name: layout.containerName(sandbox: sandbox.name, service: service.name),
                                                     labels: labels, dataDir: layout.dataDir(service.name), uid: uid, gid: gid)
         run.publish = (service.publish, port, service.spec.port)
+        run.restart = config.restart
         return ContainerSpec(service: service.name, port: port, pinned: service.hostPort != nil, run: run, configHash: config.hash)
     }
 
