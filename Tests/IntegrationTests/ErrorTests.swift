@@ -45,6 +45,9 @@ import SandboxKit
         "Images/toy-exits.yml": toy("toy-exits", start: "'echo start broke >&2; exit 3'", ready: "'false'"),
         "Images/toy-never-ready.yml": toy("toy-never-ready", ready: "'false'", extra: "  ready-timeout: 2"),
         "Images/toy-from-nowhere.yml": "image: toy-from-nowhere\nfrom: sandbox-test.invalid/nothing:1\n",
+        "Images/toy-apt-missing.yml": toy("toy-apt-missing").replacingOccurrences(
+            of: "from: debian:bookworm\n", with: "from: debian:bookworm\nbuild:\n  - apt: [sandbox-no-such-package]\n"),
+        "Recipes/apt-missing.yml": sandbox("apt-missing", image: "toy-apt-missing"),
         "Recipes/toy.yml": sandbox("toy", image: "toy", update: "'true'"),
         "Recipes/build-fails.yml": sandbox("build-fails", image: "toy-build-fails"),
         "Recipes/init-fails.yml": sandbox("init-fails", image: "toy-init-fails"),
@@ -139,6 +142,12 @@ import SandboxKit
         expectError(r, "init-failed", "initialising a data dir for service svc failed")
         #expect(r.stderr.contains("init broke"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/dev/svc").path))
+    }
+
+    @Test func aPackageTheMirrorLacksIsNamed() throws {
+        let checkout = try DemoCheckout(files: Self.files)
+        expectError(try checkout.sandbox(["up", "apt-missing", "--json"]), "build-failed",
+                    "building sbxtest/toy-apt-missing:apt-missing failed at build step 1 (apt: sandbox-no-such-package): Unable to locate package sandbox-no-such-package")
     }
 
     @Test func notReadyWhenTheServiceExitsOrNeverAnswers() throws {
