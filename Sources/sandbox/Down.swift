@@ -29,7 +29,7 @@ extension Sandbox {
                     JSONOutput.emit(RemovalResult(instance: name, removed: removed))
                 } else {
                     say(removed.isEmpty ? "nothing running in instance \(name)"
-                        : "stopped \(removed.joined(separator: ", ")); data kept in \(workspace.checkout.display(InstanceLayout(checkout: workspace.checkout, instance: name).root.path))/")
+                        : "stopped \(removed.joined(separator: ", ")); data kept in \(workspace.checkout.display(try workspace.layout(name).root.path))/")
                 }
             }
         }

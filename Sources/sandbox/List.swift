@@ -18,7 +18,7 @@ extension Sandbox {
                 let workspace = try location.workspace()
                 var all: [StatusJSON] = []
                 for name in workspace.instanceNames {
-                    let layout = InstanceLayout(checkout: workspace.checkout, instance: name)
+                    let layout = try workspace.layout(name)
                     let sandboxName = InstanceState.read(layout)?.sandbox
                     guard let instance = try? workspace.instance(sandbox: sandboxName, instance: name) else { continue }
                     all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status(secrets: output.showSecrets)))

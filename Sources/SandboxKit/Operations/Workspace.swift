@@ -27,8 +27,7 @@ public struct Workspace: Sendable {
     /// The instance `instance` of sandbox `name`. Left out, the sandbox is the one the instance was made from (or the
     /// only one); an instance made from another sandbox is refused, never mixed.
     public func instance(sandbox name: String?, instance: String) throws -> Instance {
-        try InstanceLayout.validate(instance: instance)
-        let layout = InstanceLayout(checkout: checkout, instance: instance)
+        let layout = try self.layout(instance)
         let owner = InstanceState.read(layout)?.sandbox
         let resolved = try resolve(name ?? (recipes.sandboxes.count > 1 ? owner : nil))
         if let owner, !owner.isEmpty, owner != resolved.name {
@@ -42,8 +41,7 @@ public struct Workspace: Sendable {
     @discardableResult
     public func remove(instance: String, sandbox: String? = nil, _ operation: InstanceOperation, reporter: any ProgressReporter,
                        wait: Bool = true) async throws(SandboxError) -> Plan {
-        try InstanceLayout.validate(instance: instance)
-        let layout = InstanceLayout(checkout: checkout, instance: instance)
+        let layout = try self.layout(instance)
         if let sandbox, let owner = InstanceState.read(layout)?.sandbox, !owner.isEmpty, owner != sandbox {
             throw Messages.wrongSandbox(instance: instance, owner: owner, asked: sandbox)
         }
@@ -53,6 +51,12 @@ public struct Workspace: Sendable {
         let plan = Planner.removal(operation, instance: instance, containers: observed.containers)
         try await Executor(docker: docker, layout: layout, sandbox: nil, images: imageProvider, reporter: reporter).apply(plan)
         return plan
+    }
+
+    /// Where an instance keeps its state; the one place an instance name is checked.
+    public func layout(_ instance: String) throws(SandboxError) -> InstanceLayout {
+        try InstanceLayout.validate(instance: instance)
+        return InstanceLayout(checkout: checkout, instance: instance)
     }
 
     /// Instance names found under `.sandbox/`.
