@@ -103,7 +103,7 @@ import SandboxKit
 
     @Test func unknownAndAmbiguousSandbox() throws {
         let checkout = try DemoCheckout(files: Self.files)
-        expectError(try checkout.sandbox(["plan", "--json"]), "ambiguous-sandbox", "Recipes/ holds 7 sandboxes:")
+        expectError(try checkout.sandbox(["plan", "--json"]), "ambiguous-sandbox", "Recipes/ holds 8 sandboxes:")
         expectError(try checkout.sandbox(["plan", "toyy", "--json"]), "unknown-sandbox",
                     "no sandbox named 'toyy' in Recipes/ (did you mean 'toy'?)")
     }

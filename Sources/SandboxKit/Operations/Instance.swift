@@ -53,6 +53,11 @@ public struct Instance: Sendable {
             } catch where error.replan && attempts < 3 {
                 attempts += 1
                 reporter.report(.message("\(error.message); planning again"))
+            } catch {
+                // Staged copies of a failed reset or restore are thrown away now, not at the next command:
+                // on a full disk they would keep the disk full for the running services.
+                _ = try? DataSwitch(layout: layout).recover()
+                throw error
             }
         }
     }
