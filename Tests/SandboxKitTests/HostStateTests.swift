@@ -64,6 +64,20 @@ import Testing
         }
     }
 
+    @Test func aKilledDeletionIsFinishedAndKeepsSnapshots() throws {
+        let f = try Folder()
+        try f.make(f.layout.dataDir("maria"), holding: "old maria")
+        try f.make(f.layout.snapshots.appendingPathComponent("monday"), holding: "saved")
+        try Data("x".utf8).write(to: f.layout.envFile)
+        // Killed after the journal and after pg was deleted: maria is still there.
+        try FileManager.default.createDirectory(at: f.layout.deletionJournal.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data().write(to: f.layout.deletionJournal)
+        try DataSwitch(layout: f.layout).recover()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.layout.root.path) == ["snapshots"])
+        #expect(f.content(f.layout.snapshots.appendingPathComponent("monday")) == "saved")
+        #expect(!FileSystem.exists(f.layout.deletionJournal))
+    }
+
     @Test func aSwitchWithAMissingStagedDirIsRefusedBeforeAnythingMoves() throws {
         let f = try Folder()
         try f.make(f.layout.dataDir("pg"), holding: "old pg")

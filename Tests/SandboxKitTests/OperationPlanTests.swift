@@ -120,6 +120,19 @@ import Testing
         #expect(fixture.planner.plan(.reset, { var o = observed; o.golden = ["db", "analytics"]; return o }()).problems == [])
     }
 
+    @Test func afterAnInterruptedCommandContainersAreMadeAnewNotTrusted() {
+        var observed = fixture.converged()
+        observed.interrupted = true
+        #expect(fixture.plan(observed).description == """
+        #1 service:db, RemoveContainer, the previous command was interrupted while it worked on the container
+        #2 service:db, CreateContainer port=20001, the previous command was interrupted while it worked on the container
+        #3 service:db, WaitReady, container created
+        #4 service:analytics, RemoveContainer, the previous command was interrupted while it worked on the container
+        #5 service:analytics, CreateContainer port=20002, the previous command was interrupted while it worked on the container
+        #6 service:analytics, WaitReady, container created
+        """)
+    }
+
     @Test func anExistingDataDirThatSharesItsPasswordGetsItsOwn() {
         var observed = fixture.converged()
         observed.sharedCredentials = ["db"]

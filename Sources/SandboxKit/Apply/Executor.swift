@@ -120,7 +120,7 @@ public struct Executor: Sendable {
         case .deleteReplacedData:
             try DataSwitch(layout: layout).deleteReplaced(sandbox?.services.map(\.name) ?? [])
         case .deleteData:
-            try deleteData()
+            try DataSwitch(layout: layout).deleteAll()
         case let .startContainer(container):
             Readiness.clear(layout.dataDir(container.service))
             try await docker.run(.start([container.id]))
@@ -217,15 +217,6 @@ public struct Executor: Sendable {
                                                  service: service, recipe: service.imageTag, line: line)
         stamp.password = secret
         try stamp.write(to: dataDir)
-    }
-
-    /// Everything of the instance but its snapshots: data dirs, env, state, secrets, logs.
-    func deleteData() throws(SandboxError) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
-        for name in names where name != layout.snapshots.lastPathComponent {
-            try FileSystem.remove(layout.root.appendingPathComponent(name))
-        }
-        if FileSystem.isEmptyDirectory(layout.root) { try FileSystem.remove(layout.root) }
     }
 
     /// Writes `.sandbox/<instance>/env` when its content changed.

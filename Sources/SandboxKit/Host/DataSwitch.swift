@@ -40,6 +40,10 @@ public struct DataSwitch: Sendable {
     @discardableResult
     public func recover() throws(SandboxError) -> [String] {
         var done: [String] = []
+        if FileSystem.exists(layout.deletionJournal) {
+            try finishDeletion()
+            done.append("finished deleting the data of an interrupted `destroy --delete-data`")
+        }
         if let data = FileManager.default.contents(atPath: layout.switchJournal.path) {
             if let journal = try? JSONDecoder().decode(Journal.self, from: data) {
                 try finish(journal.services)
@@ -54,6 +58,22 @@ public struct DataSwitch: Sendable {
             if !FileSystem.isTemporary(name) { done.append("removed \(name), left by an interrupted command") }
         }
         return done
+    }
+
+    /// Deletes everything of the instance but its snapshots: data dirs, env, state, secrets, logs. Journalled
+    /// (outside the instance's folder), so a killed deletion is finished by the next command, never left half done.
+    public func deleteAll() throws(SandboxError) {
+        try FileSystem.writeAtomically(Data(), to: layout.deletionJournal, mode: 0o600)
+        try finishDeletion()
+    }
+
+    func finishDeletion() throws(SandboxError) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
+        for name in names where name != layout.snapshots.lastPathComponent {
+            try FileSystem.remove(layout.root.appendingPathComponent(name))
+        }
+        if FileSystem.isEmptyDirectory(layout.root) { try FileSystem.remove(layout.root) }
+        try FileSystem.remove(layout.deletionJournal)
     }
 
     /// Deletes the data the last switch replaced.

@@ -29,6 +29,8 @@ public struct InstanceLayout: Sendable, Equatable {
     public var secretsFile: URL { root.appendingPathComponent("secrets.json") }
     /// Outside the instance's folder, so deleting the instance never deletes the lock someone holds.
     public var lockFile: URL { checkout.stateDirectory.appendingPathComponent(".locks").appendingPathComponent("\(instance).lock") }
+    /// Written before `destroy --delete-data` deletes anything: its presence means "finish the deletion".
+    public var deletionJournal: URL { lockFile.deletingPathExtension().appendingPathExtension("deleting") }
     /// Written when staged data is about to replace the current data: its presence means "finish the switch".
     public var switchJournal: URL { root.appendingPathComponent(".switch.json") }
     public func replaced(_ service: String) -> URL { root.appendingPathComponent(".\(service).replaced") }

@@ -58,6 +58,9 @@ public struct ObservedState: Sendable, Equatable {
     public var goldenUpdates: [String: Set<String>] = [:]
     /// A service's pinned port that something else holds: planning refuses.
     public var portConflicts: [String: Int]
+    /// The previous command on the instance was killed: docker operations it started may still be finishing,
+    /// so its containers are recreated rather than trusted.
+    public var interrupted = false
     /// Services whose data dir still has a password other copies share (not this instance's own).
     public var sharedCredentials: Set<String> = []
     /// The snapshot a restore names, when the instance has it, and the names it has.

@@ -44,7 +44,8 @@ public struct Instance: Sendable {
         let executor = executor(reporter)
         var attempts = 0
         while true {
-            let observed = try await observer.observe(sandbox, for: operation)
+            var observed = try await observer.observe(sandbox, for: operation)
+            observed.interrupted = lock.interrupted && attempts == 0
             let plan = planner.plan(operation, observed)
             do {
                 try await executor.apply(plan)

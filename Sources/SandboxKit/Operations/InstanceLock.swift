@@ -1,9 +1,32 @@
 import Foundation
 
+/// One command's hold on an instance, from its first step to its last.
+///
+/// Besides the lock, it leaves a mark (`.sandbox/.locks/<instance>.running`) that only a normal end removes:
+/// a command that finds it knows the previous one was killed, and that docker operations it had started
+/// (a stop, a removal, a start) may still be finishing in the engine, so the containers are not to be trusted.
+public final class InstanceSession: @unchecked Sendable {
+    let lock: FileLock
+    let mark: URL
+    /// The previous command on this instance was killed mid-way.
+    public let interrupted: Bool
+
+    init(lock: FileLock, mark: URL, interrupted: Bool) {
+        self.lock = lock
+        self.mark = mark
+        self.interrupted = interrupted
+    }
+
+    deinit { unlink(mark.path) }
+}
+
 extension InstanceLayout {
+    var runningMark: URL { lockFile.deletingPathExtension().appendingPathExtension("running") }
+
     /// Takes the instance's lock for a whole command, then finishes or rolls back whatever a killed command left
-    /// (a data switch half done, staged copies, temporary files). With `wait` false, a held lock is `instance-busy`.
-    public func lock(wait: Bool, reporter: any ProgressReporter) throws(SandboxError) -> FileLock {
+    /// (a data switch half done, staged copies, data half deleted, temporary files). With `wait` false, a held
+    /// lock is `instance-busy`.
+    public func lock(wait: Bool, reporter: any ProgressReporter) throws(SandboxError) -> InstanceSession {
         let lock: FileLock
         if wait {
             lock = try FileLock(lockFile) { reporter.report(.message(Messages.waiting(instance))) }
@@ -11,8 +34,13 @@ extension InstanceLayout {
             guard let taken = try FileLock.attempt(lockFile) else { throw Messages.busy(instance) }
             lock = taken
         }
+        let interrupted = FileSystem.exists(runningMark)
+        if interrupted { reporter.report(.message("the previous command on instance '\(instance)' was interrupted; its containers are made anew")) }
+        // Not flushed to disk: after a power loss every container is gone or restarted anyway.
+        FileManager.default.createFile(atPath: runningMark.path, contents: nil, attributes: [.posixPermissions: 0o600])
+        let session = InstanceSession(lock: lock, mark: runningMark, interrupted: interrupted)
         for done in try DataSwitch(layout: self).recover() { reporter.report(.message(done)) }
         try SnapshotStore(layout: self).recover()
-        return lock
+        return session
     }
 }

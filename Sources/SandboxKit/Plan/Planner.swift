@@ -132,6 +132,8 @@ public struct Planner: Sendable {
             let cause: String?
             if freshData {
                 cause = "data dir missing"
+            } else if observed.interrupted {
+                cause = "the previous command was interrupted while it worked on the container"
             } else if container.configHash != wanted.configHash {
                 if container.imageHash != service.imageHash { cause = "image recipe changed" }
                 else if let change = port.change { cause = change }
