@@ -4,7 +4,12 @@ import Testing
 /// `up` after a change: only what changed is rebuilt or recreated, and rows survive.
 @Suite(.serialized) struct UpdateTests {
     @Test func editingOneServicesBuildStepRecreatesOnlyThatService() throws {
+        // A sandbox name of its own: image tags are `<owner>/<component>:<sandbox>`, shared by every checkout of a
+        // sandbox on the engine, and this test builds a different image under its tag.
         let checkout = try DemoCheckout()
+        let name = "upd\(UUID().uuidString.prefix(6).lowercased())"
+        try checkout.write("Recipes/demo.yml", try String(contentsOf: checkout.root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "sandbox: demo\n", with: "sandbox: \(name)\n"))
         #expect(try checkout.sandbox(["up"]).status == 0)
         let env = try checkout.env()
         let pg = try #require(env["DATABASE_URL"]), maria = try #require(env["ANALYTICS_URL"])
@@ -19,7 +24,7 @@ import Testing
             with: "  - apt: [mariadb-server, mariadb-client]\n  - run: echo 'edited by a test' > /etc/sandbox-test-\(UUID().uuidString.prefix(8))\n"))
         let plan = try checkout.sandbox(["plan"])
         #expect(plan.stdout == """
-        #1 image:acme/mariadb-10.11:demo, Build, image recipe changed
+        #1 image:acme/mariadb-10.11:\(name), Build, image recipe changed
         #2 service:pg, Nothing, up to date
         #3 service:maria, RemoveContainer, image recipe changed
         #4 service:maria, CreateContainer port=\(URLComponents(string: maria)?.port ?? 0), image recipe changed
@@ -30,7 +35,7 @@ import Testing
         #expect(up.status == 0, "\(up.stderr)")
         let planJSON = try checkout.sandbox(["plan", "--json"])
         #expect(PlanTruthTests.planned(planJSON) == ["service:maria Nothing", "service:pg Nothing"])
-        #expect(PlanTruthTests.done(up) == ["image:acme/mariadb-10.11:demo Build", "service:maria CreateContainer port=\(URLComponents(string: maria)?.port ?? 0)",
+        #expect(PlanTruthTests.done(up) == ["image:acme/mariadb-10.11:\(name) Build", "service:maria CreateContainer port=\(URLComponents(string: maria)?.port ?? 0)",
                                              "service:maria RemoveContainer", "service:maria WaitReady", "service:pg Nothing"])
         let after = try checkout.containerIDs()
         #expect(after["pg"] == before["pg"])
@@ -38,8 +43,8 @@ import Testing
         #expect(try checkout.env() == env, "URLs changed")
         #expect(try Clients.psql(pg, "select count(*) from bookmarks") == "4")
         #expect(try Clients.mysql(maria, "select count(*) from visits") == "4")
-        // The image tag is shared by every checkout of this sandbox: put the stock one back.
-        try FileManager.default.removeItem(at: checkout.root.appendingPathComponent("Images"))
-        #expect(try checkout.sandbox(["build"]).status == 0)
+        // The test's own tags go with it (the layers stay cached for the next run).
+        #expect(try checkout.sandbox(["destroy", "--delete-data"]).status == 0)
+        try runProgram("docker", ["rmi", "acme/postgresql-15:\(name)", "acme/mariadb-10.11:\(name)"])
     }
 }
