@@ -112,6 +112,19 @@ import Testing
         #expect(mode == 0o600)
     }
 
+    @Test func servicesMakingTheirPasswordsAtOnceLoseNone() async throws {
+        let f = try Folder()
+        let layout = f.layout
+        let made = await withTaskGroup(of: (String, String).self) { group in
+            for n in 0..<16 { group.addTask { ("svc\(n)", (try? InstanceSecrets.password(for: "svc\(n)", layout)) ?? "") } }
+            var all: [String: String] = [:]
+            for await (name, password) in group { all[name] = password }
+            return all
+        }
+        #expect(made.count == 16 && made.values.allSatisfy { $0.count == 24 })
+        #expect(InstanceSecrets.read(layout).passwords == made)
+    }
+
     @Test func fileErrorsNameTheCause() {
         let folder = URL(fileURLWithPath: "/data/x")
         #expect(FileSystem.error(ENOSPC, folder, doing: "copy data into").code == .diskFull)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The passwords an instance gives its services' login users, one per service, kept across reset and restore.
 /// Stored in `.sandbox/<instance>/secrets.json` with mode 0600; never passed in an argv or a container's environment.
@@ -19,14 +20,20 @@ public struct InstanceSecrets: Sendable, Equatable, Codable {
         try FileSystem.writeAtomically((try? encoder.encode(self)) ?? Data(), to: layout.secretsFile, mode: 0o600)
     }
 
+    /// Services converge side by side in one process (other processes are kept out by the instance lock):
+    /// their read-modify-write of the file must not interleave, or one service's new password would be lost.
+    private static let writing = Mutex(())
+
     /// The service's password, made (and written, before it is used anywhere) if the instance has none yet.
     public static func password(for service: String, _ layout: InstanceLayout) throws(SandboxError) -> String {
-        var secrets = read(layout)
-        if let existing = secrets.passwords[service] { return existing }
-        let made = generate()
-        secrets.passwords[service] = made
-        try secrets.write(layout)
-        return made
+        try writing.withLock { (_: inout ()) throws(SandboxError) -> String in
+            var secrets = read(layout)
+            if let existing = secrets.passwords[service] { return existing }
+            let made = generate()
+            secrets.passwords[service] = made
+            try secrets.write(layout)
+            return made
+        }
     }
 
     /// 24 random letters and digits: safe in URLs and shell words without escaping.
