@@ -113,7 +113,7 @@ public final class Docker: Sendable {
         let tail = Self.tail(output.stderr.isEmpty ? output.stdout : output.stderr, lines: 15)
         if Self.isEngineDown(output.stderr) {
             return SandboxError(.engineUnreachable, "the Docker engine does not answer (\(ProcessInfo.processInfo.environment["DOCKER_HOST"].map { "DOCKER_HOST=\($0)" } ?? "default context"))",
-                                fix: "start it: sudo Scripts/engine-up (or `sudo systemctl start docker`); check with `docker info`",
+                                fix: Messages.startEngine,
                                 detail: tail)
         }
         return SandboxError(.dockerFailed, "`\(command.display)` failed with exit status \(output.status)",
