@@ -42,8 +42,13 @@ func runProgram(_ path: String, _ arguments: [String], cwd: URL? = nil, environm
     let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
     FileManager.default.createFile(atPath: out.path, contents: nil)
     FileManager.default.createFile(atPath: err.path, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: out)
-    process.standardError = try FileHandle(forWritingTo: err)
+    // Foundation's Process keeps the handles it was given alive, so the parent's copies are
+    // closed here: a test that runs thousands of programs would otherwise run out of fds
+    // (and Process.run crashed reading /proc/self/fd at ~1350 of them).
+    let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
+    defer { try? outHandle.close(); try? errHandle.close() }
+    process.standardOutput = outHandle
+    process.standardError = errHandle
     process.standardInput = FileHandle.nullDevice
     let done = DispatchSemaphore(value: 0)
     process.terminationHandler = { _ in done.signal() }
