@@ -28,6 +28,12 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case noSuchSnapshot = "no-such-snapshot"
         case invalidName = "invalid-name"
         case io = "io"
+        // Added by `sandbox serve`'s HTTP API.
+        case badRequest = "bad-request"
+        case unauthorized = "unauthorized"
+        case crossOrigin = "cross-origin"
+        case notFound = "not-found"
+        case shuttingDown = "shutting-down"
     }
 
     public var code: Code

@@ -16,7 +16,7 @@ struct Sandbox: AsyncParsableCommand {
           sandbox up --instance shard-3   # another, fully isolated copy
         """,
         subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Down.self, Destroy.self,
-                      Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Doctor.self]
+                      Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Doctor.self, Serve.self]
     )
 }
 

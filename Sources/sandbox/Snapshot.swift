@@ -20,13 +20,19 @@ extension Sandbox {
                                                             discussion: "Example:\n  sandbox snapshot save before-migration")
             @Argument(help: "The snapshot's name.") var name: String
             @OptionGroup var options: InstanceOptions
+            @OptionGroup var format: JSONOption
             @OptionGroup var lock: WaitOption
 
             func run() async throws {
-                try await reporting {
+                try await reporting(json: format.json) {
                     let instance = try options.instance()
-                    let info = try await instance.saveSnapshot(name, reporter: PlainReporter(), wait: lock.wait)
-                    say("saved snapshot \(info.name) of instance \(instance.layout.instance) (\(info.services.keys.sorted().joined(separator: ", ")))")
+                    let info = try await withProgress(json: format.json) { try await instance.saveSnapshot(name, reporter: $0, wait: lock.wait) }
+                    if format.json {
+                        JSONOutput.emit(SnapshotSaved(instance: instance.layout.instance, sandbox: instance.sandbox.name, snapshot: info.name,
+                                                      services: info.services.keys.sorted()))
+                    } else {
+                        say("saved snapshot \(info.name) of instance \(instance.layout.instance) (\(info.services.keys.sorted().joined(separator: ", ")))")
+                    }
                 }
             }
         }
@@ -76,4 +82,12 @@ extension Sandbox {
 struct SnapshotsJSON: Encodable {
     var event = "snapshots"
     var snapshots: [SnapshotInfo]
+}
+
+struct SnapshotSaved: Encodable {
+    var event = "result"
+    var instance: String
+    var sandbox: String
+    var snapshot: String
+    var services: [String]
 }

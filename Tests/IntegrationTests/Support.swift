@@ -97,6 +97,9 @@ final class DemoCheckout: @unchecked Sendable {
         try? FileManager.default.removeItem(at: root)
     }
 
+    /// Marks an instance made some other way (through `serve`) for removal at the end.
+    func track(_ instance: String) { _ = lock.withLock { used.insert(instance) } }
+
     @discardableResult
     func sandbox(_ arguments: [String], instance: String = "dev", environment: [String: String] = [:], timeout: TimeInterval = 900) throws -> RunResult {
         _ = lock.withLock { used.insert(instance) }

@@ -137,8 +137,9 @@ public final class Docker: Sendable {
     }
 }
 
+/// The exit status as a shell reports it (128 + N for a signal).
 extension TerminationStatus {
-    var code: Int32 {
+    public var code: Int32 {
         switch self {
         case let .exited(code): return code
         case let .signaled(signal): return 128 + signal

@@ -1,0 +1,248 @@
+/// The page's script: reads `/api/v1`, listens to `/api/v1/events`, and words everything for people who
+/// have never heard of containers.
+enum PageScript {
+    static let text = #"""
+    "use strict";
+    const $ = (s, el = document) => el.querySelector(s);
+    const state = { instances: [], checkouts: [], ops: {}, revealed: {}, snapshots: {}, errors: {} };
+
+    const STEP = {
+      EnsureBaseImage: "Preparing the base system", Build: "Preparing the database software",
+      InitGolden: "Creating fresh data", InitData: "Creating fresh data", CopyGoldenData: "Copying fresh data",
+      StageData: "Preparing the data", SwitchData: "Putting the data in place", DeleteReplacedData: "Removing the old data",
+      DeleteData: "Removing the data", RemoveContainer: "Stopping", RemoveContainers: "Stopping",
+      StartContainer: "Starting", CreateContainer: "Starting", WaitReady: "Waiting until it accepts connections",
+      SetCredentials: "Setting this copy's passwords", RunUpdate: "Applying an update", Notice: "Note", Nothing: "Nothing to do",
+    };
+    const KIND = { up: "Updating", down: "Stopping", reset: "Resetting to fresh data", destroy: "Removing",
+                   "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot" };
+    const STATE = { running: ["Running", "ok"], exited: ["Stopped (crashed or halted)", "bad"], created: ["Starting", "busy"],
+                    stopped: ["Stopped", "idle"], absent: ["Not created yet", "idle"] };
+
+    async function api(path, options = {}) {
+      const headers = { Accept: "application/json" };
+      if (options.body) headers["Content-Type"] = "application/json";
+      let response;
+      try { response = await fetch(path, { credentials: "same-origin", ...options, headers }); }
+      catch (e) { $("#offline").hidden = false; throw e; }
+      $("#offline").hidden = true;
+      const body = await response.json().catch(() => ({}));
+      if (response.status === 401) { $("#signin").hidden = false; $("#create").hidden = true; throw Object.assign(new Error(body.message), { body }); }
+      if (!response.ok) throw Object.assign(new Error(body.message || response.statusText), { body });
+      return body;
+    }
+
+    const key = (i) => `${i.checkout}/${i.instance}`;
+    const query = (i, extra = "") => `?checkout=${encodeURIComponent(i.checkout)}&sandbox=${encodeURIComponent(i.sandbox)}${extra}`;
+    const base = (i) => `/api/v1/instances/${encodeURIComponent(i.instance)}`;
+
+    async function refresh() {
+      try {
+        const [{ checkouts }, { instances }, { operations }] = await Promise.all([
+          api("/api/v1/checkouts"), api("/api/v1/instances"), api("/api/v1/operations")]);
+        state.checkouts = checkouts; state.instances = instances;
+        for (const op of operations) state.ops[op.id] = op;
+        $("#signin").hidden = true; $("#create").hidden = false;
+        render();
+        return true;
+      } catch (e) { return false; /* shown by api() */ }
+    }
+
+    function running(i) {
+      return Object.values(state.ops).find((op) => op.checkout === i.checkout && op.instance === i.instance && (op.state === "running" || op.state === "queued"));
+    }
+    function lastOp(i) {
+      return Object.values(state.ops).filter((op) => op.checkout === i.checkout && op.instance === i.instance)
+        .sort((a, b) => (a.created < b.created ? 1 : -1))[0];
+    }
+
+    function summary(i) {
+      if (running(i)) return ["Working…", "busy"];
+      const states = i.services.map((s) => s.state);
+      if (states.every((s) => s === "running")) return ["Running", "ok"];
+      if (states.some((s) => s === "exited")) return ["Needs attention", "bad"];
+      if (states.some((s) => s === "running")) return ["Partly running", "busy"];
+      if (states.every((s) => s === "absent")) return ["Not created yet", "idle"];
+      return ["Stopped", "idle"];
+    }
+
+    function el(tag, attrs = {}, ...children) {
+      const node = document.createElement(tag);
+      for (const [k, v] of Object.entries(attrs)) {
+        if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+        else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : v);
+      }
+      for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) node.append(c.nodeType ? c : String(c));
+      return node;
+    }
+
+    /// The forms people paste into tools, from one URL.
+    function forms(url) {
+      let u;
+      try { u = new URL(url); } catch { return [["Address", url]]; }
+      const user = decodeURIComponent(u.username), pass = decodeURIComponent(u.password);
+      const db = u.pathname.replace(/^\//, ""), host = u.hostname, port = u.port;
+      const q = `user=${encodeURIComponent(user)}&password=${encodeURIComponent(pass)}`;
+      if (u.protocol.startsWith("postgres")) {
+        const pg = `postgresql://${u.username}:${u.password}@${host}:${port}/${db}`;
+        return [["URL — psql, psycopg, SQLAlchemy, node-postgres, Go pgx, Rails", pg],
+                ["JDBC — Java, Kotlin, DBeaver, IntelliJ", `jdbc:postgresql://${host}:${port}/${db}?${q}`],
+                ["Settings", `host ${host}  port ${port}  user ${user}  password ${pass}  database ${db}`]];
+      }
+      if (u.protocol.startsWith("mysql") || u.protocol.startsWith("mariadb")) {
+        const rest = `${u.username}:${u.password}@${host}:${port}/${db}`;
+        return [["URL — mysql, Node mysql2, SQLAlchemy, Rails", `mysql://${rest}`],
+                ["MariaDB URL — MariaDB Connector, Prisma", `mariadb://${rest}`],
+                ["JDBC — Java, Kotlin, DBeaver", `jdbc:mariadb://${host}:${port}/${db}?${q}`],
+                ["Go (go-sql-driver)", `${user}:${pass}@tcp(${host}:${port})/${db}`],
+                ["Settings", `host ${host}  port ${port}  user ${user}  password ${pass}  database ${db}`]];
+      }
+      return [["Address", url]];
+    }
+
+    function copyButton(text) {
+      return el("button", { class: "small", type: "button", onclick: async (e) => {
+        try { await navigator.clipboard.writeText(text); e.target.textContent = "Copied"; }
+        catch { e.target.textContent = "Select and copy"; }
+        setTimeout(() => (e.target.textContent = "Copy"), 1500);
+      } }, "Copy");
+    }
+
+    function serviceRow(i, s) {
+      const [label, tone] = STATE[s.state] || [s.state, "idle"];
+      const revealed = state.revealed[key(i)];
+      const url = revealed ? (revealed[s.service] || s.url) : s.url;
+      const engine = (s.url || "").startsWith("postgres") ? "PostgreSQL" : (s.url || "").startsWith("mysql") ? "MariaDB" : "";
+      return el("div", { class: "service", "data-service": s.service },
+        el("div", { class: "service-head" }, el("strong", {}, s.service), engine ? el("span", { class: "muted" }, ` ${engine}`) : null,
+          el("span", { class: `pill ${tone}` }, label)),
+        s.url && s.state === "running" ? el("dl", { class: "forms" }, forms(url).map(([name, value]) =>
+          [el("dt", {}, name), el("dd", {}, el("code", {}, value), copyButton(value))])) : null);
+    }
+
+    function progress(op) {
+      const steps = new Map();
+      for (const e of op.events || []) {
+        if (!e.action) continue;
+        const name = e.action.split(" ")[0], target = (e.target || "").replace(/^(service|image|instance):/, "");
+        const label = `${STEP[name] || name}${e.target && e.target.startsWith("service:") ? " — " + target : ""}`;
+        const id = `${e.target}|${e.action}`;
+        const row = steps.get(id) || { label, status: "…" };
+        if (e.event === "done") row.status = `✓ ${e.seconds !== undefined ? e.seconds.toFixed(1) + " s" : ""}`;
+        if (e.event === "failed") row.status = "✗ failed";
+        steps.set(id, row);
+      }
+      return el("ol", { class: "steps" }, [...steps.values()].map((r) => el("li", {}, el("span", {}, r.label), el("span", { class: "muted" }, r.status))));
+    }
+
+    function failure(op) {
+      const e = op.error || {};
+      return el("div", { class: "failure" },
+        el("p", {}, el("strong", {}, `${KIND[op.kind] || op.kind} failed: `), e.message || "unknown error"),
+        e.fix ? el("p", {}, el("strong", {}, "What to do: "), e.fix) : null,
+        op.messages && op.messages.length ? el("pre", {}, op.messages.slice(-15).join("\n")) : null);
+    }
+
+    function card(i) {
+      const [label, tone] = summary(i), busy = running(i), last = lastOp(i);
+      const allRunning = i.services.every((s) => s.state === "running");
+      const act = (kind, text, cls = "") => el("button", { class: cls, "data-action": kind, disabled: !!busy, onclick: () => action(i, kind) }, text);
+      return el("section", { class: "card", "data-instance": i.instance, "data-checkout": i.checkout },
+        el("div", { class: "card-head" },
+          el("div", {}, el("h3", {}, i.instance), el("span", { class: "muted" }, `a copy of ${i.sandbox}`)),
+          el("span", { class: `badge ${tone}`, "data-state": tone }, label)),
+        i.services.map((s) => serviceRow(i, s)),
+        el("div", { class: "actions" },
+          act("up", allRunning ? "Update" : "Start", "primary"),
+          allRunning ? act("down", "Stop") : null,
+          act("reset", "Reset to fresh data", "danger"),
+          act("save", "Save a snapshot"),
+          act("restore", "Restore a snapshot…"),
+          i.services.some((s) => s.state === "running")
+            ? el("button", { "data-action": "reveal", onclick: () => reveal(i) }, state.revealed[key(i)] ? "Hide passwords" : "Show passwords") : null),
+        busy ? el("div", { class: "progress" }, el("p", {}, el("strong", {}, `${KIND[busy.kind] || busy.kind}${busy.state === "queued" ? " (waiting for its turn)" : "…"}`)), progress(busy)) : null,
+        !busy && last && last.state === "failed" ? failure(last) : null);
+    }
+
+    function render() {
+      const root = $("#checkouts");
+      root.replaceChildren(...state.checkouts.map((c) => {
+        const mine = state.instances.filter((i) => i.checkout === c.id);
+        return el("div", { class: "checkout" },
+          state.checkouts.length > 1 ? el("h2", {}, c.id, el("span", { class: "muted" }, ` ${c.path}`)) : null,
+          mine.length ? mine.map(card) : el("p", { class: "muted" }, "No copies yet. Make one below."));
+      }));
+    }
+
+    async function reveal(i) {
+      if (state.revealed[key(i)]) { delete state.revealed[key(i)]; render(); return; }
+      const status = await api(`${base(i)}${query(i, "&secrets=true")}`);
+      state.revealed[key(i)] = Object.fromEntries(status.services.map((s) => [s.service, s.url]));
+      render();
+    }
+
+    function ask(title, text, { danger = false, input = false, choices = null, ok = "OK" } = {}) {
+      const dialog = $("#confirm");
+      $("#confirm-title").textContent = title; $("#confirm-text").textContent = text;
+      $("#confirm-input-label").hidden = !input; $("#confirm-input").value = ""; $("#confirm-input").required = input;
+      const select = $("#confirm-select"); select.hidden = !choices;
+      select.replaceChildren(...(choices || []).map((c) => el("option", { value: c }, c)));
+      $("#confirm-ok").textContent = ok; $("#confirm-ok").className = danger ? "danger" : "primary";
+      dialog.returnValue = "";
+      dialog.showModal();
+      return new Promise((resolve) => dialog.addEventListener("close", () => {
+        if (dialog.returnValue !== "ok") return resolve(null);
+        resolve(input ? $("#confirm-input").value : choices ? select.value : true);
+      }, { once: true }));
+    }
+
+    async function action(i, kind) {
+      let path = `${base(i)}/${kind}`, body;
+      if (kind === "reset" && !(await ask(`Reset ${i.instance}?`, "Everything changed in this copy since it was made is thrown away, and it starts again from fresh data. Snapshots are kept.", { danger: true, ok: "Reset" }))) return;
+      if (kind === "down" && !(await ask(`Stop ${i.instance}?`, "The databases stop; their data is kept and comes back with Start.", { ok: "Stop" }))) return;
+      if (kind === "save") {
+        const name = await ask("Save a snapshot", "A snapshot keeps a copy of this data that you can go back to later. Give it a name.", { input: true, ok: "Save" });
+        if (!name) return;
+        path = `${base(i)}/snapshots`; body = JSON.stringify({ name });
+      }
+      if (kind === "restore") {
+        const { snapshots } = await api(`${base(i)}/snapshots${query(i)}`);
+        if (!snapshots.length) { await ask("No snapshots yet", "Save a snapshot first; then you can come back to it here.", { ok: "OK" }); return; }
+        const name = await ask(`Restore a snapshot into ${i.instance}?`, "The data now in this copy is replaced by the snapshot's. Save a snapshot first if you want to keep it.",
+          { danger: true, choices: snapshots.map((s) => s.name), ok: "Restore" });
+        if (!name) return;
+        path = `${base(i)}/snapshots/${encodeURIComponent(name)}/restore`;
+      }
+      try {
+        const op = await api(`${path}${query(i)}`, { method: "POST", body });
+        state.ops[op.id] = op; render();
+      } catch (e) { alert(e.message); }
+    }
+
+    function listen() {
+      const events = new EventSource("/api/v1/events");
+      events.addEventListener("update", (m) => {
+        const { operation, event } = JSON.parse(m.data);
+        const op = state.ops[operation];
+        if (!op) { refresh(); return; }
+        op.state = "running"; op.events = [...(op.events || []), event]; render();
+      });
+      events.addEventListener("end", (m) => { const op = JSON.parse(m.data); state.ops[op.id] = op; refresh(); });
+      events.onerror = () => { events.close(); setTimeout(listen, 3000); };
+    }
+
+    $("#create-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const name = $("#create-name").value, c = state.checkouts[0];
+      if (!c) return;
+      try {
+        const op = await api(`/api/v1/instances/${encodeURIComponent(name)}/up?checkout=${encodeURIComponent(c.id)}${c.sandboxes.length === 1 ? "&sandbox=" + encodeURIComponent(c.sandboxes[0]) : ""}`, { method: "POST" });
+        state.ops[op.id] = op; $("#create-name").value = "";
+        state.instances.push({ instance: name, sandbox: c.sandboxes[0] || "", checkout: c.id, services: [] }); render();
+      } catch (err) { alert(err.message); }
+    });
+
+    refresh().then((signedIn) => { if (signedIn) listen(); });
+    setInterval(() => { if (document.visibilityState === "visible") refresh(); }, 5000);
+    """#
+}

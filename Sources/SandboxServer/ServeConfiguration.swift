@@ -1,0 +1,90 @@
+import Foundation
+import Synchronization
+import SandboxKit
+
+/// What `sandbox serve` was asked to do: where to listen, which checkouts, how to prove who is calling.
+public struct ServeConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var checkouts: [ServedCheckout]
+    public var token: String
+    public var tls: TLSFiles?
+    /// The `sandbox` binary the server runs for each operation (itself).
+    public var executable: String
+    /// How long a stop waits for running operations before it cancels them.
+    public var stopTimeout: Duration
+
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        public init(certificate: String, key: String) { self.certificate = certificate; self.key = key }
+    }
+
+    public init(host: String, port: Int, checkouts: [ServedCheckout], token: String, tls: TLSFiles?, executable: String,
+                stopTimeout: Duration = .seconds(300)) {
+        self.host = host; self.port = port; self.checkouts = checkouts; self.token = token; self.tls = tls
+        self.executable = executable; self.stopTimeout = stopTimeout
+    }
+
+    /// The address people open: `http(s)://host:port`.
+    public var origin: String {
+        let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        let bracketed = shownHost.contains(":") ? "[\(shownHost)]" : shownHost
+        return "\(tls == nil ? "http" : "https")://\(bracketed):\(port)"
+    }
+
+    /// `ADDR:PORT`, `[v6]:PORT` or `:PORT` (loopback). Throws a message naming the fix.
+    public static func parseListen(_ text: String) throws(SandboxError) -> (host: String, port: Int) {
+        var host: Substring, portText: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw listenError(text) }
+            portText = rest.dropFirst()
+        } else if let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") {
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        } else {
+            throw listenError(text)
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else { throw listenError(text) }
+        return (host.isEmpty ? "127.0.0.1" : String(host), port)
+    }
+
+    static func listenError(_ text: String) -> SandboxError {
+        SandboxError(.badRequest, "'\(text)' is not an address to listen on", fix: "use ADDR:PORT, like 127.0.0.1:7420 or [::1]:7420")
+    }
+
+    /// True for addresses only this machine can reach.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+/// One checkout `serve` serves, with the short id the API names it by.
+public struct ServedCheckout: Sendable, Equatable {
+    public var id: String
+    public var root: URL
+
+    public init(id: String, root: URL) { self.id = id; self.root = root }
+
+    /// Ids from folder names, made unique (`app`, `app-2`) and safe in a URL.
+    public static func identify(_ roots: [URL]) -> [ServedCheckout] {
+        var used: Set<String> = []
+        return roots.map { root in
+            let base = String(root.lastPathComponent.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+            var id = base.isEmpty ? "checkout" : base, n = 2
+            while used.contains(id) { id = "\(base)-\(n)"; n += 1 }
+            used.insert(id)
+            return ServedCheckout(id: id, root: root)
+        }
+    }
+}
+
+/// The server's own origin, known for sure once it listens (`--listen …:0` picks the port then).
+public final class ServerAddress: Sendable {
+    private let value: Mutex<String>
+    public init(_ origin: String) { value = Mutex(origin) }
+    public var origin: String { value.withLock { $0 } }
+    func set(_ origin: String) { value.withLock { $0 = origin } }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import SandboxKit
+import ServiceLifecycle
+
+/// `sandbox serve`: the API, the page, and the operations they start, in one process.
+///
+/// On SIGINT or SIGTERM it stops taking operations, lets running ones finish (up to the stop timeout, then
+/// cancels them, which the next `up` converges from), keeps answering reads meanwhile, then closes.
+public enum SandboxHTTPServer {
+    /// Runs until stopped. `started` gets the login link once the port is open (the real port for `:0`).
+    public static func run(_ configuration: ServeConfiguration, logger: Logger, started: @escaping @Sendable (String) -> Void) async throws {
+        let runner = CommandRunner(executable: configuration.executable)
+        let center = OperationCenter(runner: runner)
+        let address = ServerAddress(configuration.origin)
+        let router = makeRouter(configuration, address: address, runner: runner, center: center)
+        let server: HTTPServerBuilder
+        if let tls = configuration.tls {
+            server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(tls))
+        } else {
+            server = .http1()
+        }
+        let app = Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                var c = configuration
+                c.port = channel.localAddress?.port ?? configuration.port
+                address.set(c.origin)
+                started("\(c.origin)/?token=\(configuration.token)")
+            },
+            logger: logger)
+        // Services stop in reverse order: the operations first (while the API still answers), then the server.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: app), .init(service: OperationDrain(center: center, timeout: configuration.stopTimeout))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func makeRouter(_ configuration: ServeConfiguration, address: ServerAddress, runner: CommandRunner,
+                           center: OperationCenter) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: AccessGuard(token: configuration.token, address: address))
+        let api = API(checkouts: configuration.checkouts, runner: runner, center: center)
+        for endpoint in api.endpoints {
+            router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: endpoint.handler)
+        }
+        Page.register(on: router, token: configuration.token, secure: configuration.tls != nil)
+        return router
+    }
+
+    static func tlsConfiguration(_ files: ServeConfiguration.TLSFiles) throws(SandboxError) -> TLSConfiguration {
+        do {
+            let chain = try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: files.key, format: .pem)
+            return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        } catch {
+            throw SandboxError(.badRequest, "cannot use the TLS certificate \(files.certificate) and key \(files.key): \(error)",
+                               fix: "pass a PEM certificate chain and its PEM private key")
+        }
+    }
+}
+
+/// Lets running operations finish when `serve` is asked to stop.
+struct OperationDrain: Service {
+    let center: OperationCenter
+    let timeout: Duration
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await center.stop(timeout: timeout)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// A running `sandbox serve` on a free port of 127.0.0.1, stopped (SIGTERM) at the end.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let output: URL
+    private(set) var base = ""
+    private(set) var token = ""
+    private(set) var link = ""
+
+    init(_ checkout: DemoCheckout, arguments: [String] = [], environment: [String: String] = [:]) throws {
+        output = checkout.root.appendingPathComponent("serve-\(UUID().uuidString.prefix(6)).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Binary.path)
+        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
+        process.currentDirectoryURL = checkout.root
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close() }
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, process.isRunning {
+            if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("open http") }) {
+                link = String(line.dropFirst("open ".count))
+                base = String(link[..<link.range(of: "/?token=")!.lowerBound])
+                token = String(link[link.range(of: "?token=")!.upperBound...])
+                return
+            }
+            usleep(20_000)
+        }
+        Issue.record("sandbox serve did not print its link within 30 s: \(log)")
+    }
+
+    var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+
+    /// Stops it the way Ctrl-C or a service manager does, and waits for it to exit.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, within seconds: TimeInterval = 120) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit(); return nil }
+        return process.terminationStatus
+    }
+
+    deinit { stop() }
+
+    struct Reply {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:] }
+    }
+
+    /// One request with curl; `auth` false sends no token.
+    func request(_ method: String, _ path: String, auth: Bool = true, headers: [String: String] = [:], body: String? = nil,
+                 timeout: Int = 60) throws -> Reply {
+        var args = ["-s", "-S", "-i", "-X", method, "--max-time", String(timeout)]
+        if auth { args += ["-H", "Authorization: Bearer \(token)"] }
+        for (k, v) in headers { args += ["-H", "\(k): \(v)"] }
+        if let body { args += ["-H", "Content-Type: application/json", "--data-binary", body] }
+        let r = try runProgram("curl", args + [base + path], timeout: TimeInterval(timeout + 10))
+        return Self.parse(r.stdout)
+    }
+
+    static func parse(_ raw: String) -> Reply {
+        let parts = raw.components(separatedBy: "\r\n\r\n")
+        let head = parts.first ?? "", body = parts.dropFirst().joined(separator: "\r\n\r\n")
+        let lines = head.components(separatedBy: "\r\n")
+        let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased(), value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[name] = headers[name].map { "\($0)\n\(value)" } ?? value
+        }
+        return Reply(status: status, headers: headers, body: body)
+    }
+
+    /// Waits for an operation to finish and returns it.
+    func finished(_ id: String, within seconds: TimeInterval = 600) throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let op = try request("GET", "/api/v1/operations/\(id)").json
+            if let state = op["state"] as? String, ["succeeded", "failed", "cancelled"].contains(state) { return op }
+            usleep(100_000)
+        }
+        Issue.record("operation \(id) did not finish within \(seconds) s")
+        return [:]
+    }
+
+    /// Runs an operation through the API and waits for it.
+    func operate(_ path: String, method: String = "POST", body: String? = nil) throws -> [String: Any] {
+        let accepted = try request(method, path, body: body)
+        #expect(accepted.status == 202, "\(path): \(accepted.status) \(accepted.body)")
+        return try finished(try #require(accepted.json["id"] as? String))
+    }
+}
