@@ -9,7 +9,7 @@ import Testing
         #expect(first.status == 0, "up failed: \(first.stderr)")
         var env = try checkout.env()
         let pg = try #require(env["DATABASE_URL"]), maria = try #require(env["ANALYTICS_URL"])
-        #expect(pg.hasPrefix("postgres://sandbox:") && pg.contains("@127.0.0.1:"))
+        #expect(pg.hasPrefix("postgresql://sandbox:") && pg.contains("@127.0.0.1:"))
         #expect(try Clients.psql(pg, "select count(*) from bookmarks") == "3")
         #expect(try Clients.mysql(maria, "select count(*) from visits") == "3")
         // The migrations ran once each.

@@ -151,3 +151,27 @@ enum Clients {
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
+
+/// What `Scripts/test-deps` installs for the tests: the venv's Python with its pinned drivers, and the JDBC jars.
+enum TestDeps {
+    /// `.venv-test/bin/python` in the repository, or nil with the failure recorded (naming the fix).
+    static var python: String? {
+        let path = Binary.repoRoot.appendingPathComponent(".venv-test/bin/python").path
+        return present([path], what: "the test venv's Python")?.first
+    }
+
+    /// The PostgreSQL and MariaDB JDBC drivers, as a class path.
+    static var jdbcClassPath: String? {
+        present(["/usr/share/java/postgresql.jar", "/usr/share/java/mariadb-java-client.jar"], what: "the JDBC drivers")?
+            .joined(separator: ":")
+    }
+
+    private static func present(_ paths: [String], what: String) -> [String]? {
+        let missing = paths.filter { !FileManager.default.fileExists(atPath: $0) }
+        guard missing.isEmpty else {
+            Issue.record("\(what) (\(missing.joined(separator: ", "))) missing: run Scripts/test-deps (as root or via sudo) first")
+            return nil
+        }
+        return paths
+    }
+}

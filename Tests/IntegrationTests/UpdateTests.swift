@@ -47,4 +47,48 @@ import Testing
         #expect(try checkout.sandbox(["destroy", "--delete-data"]).status == 0)
         try runProgram("docker", ["rmi", "acme/postgresql-15:\(name)", "acme/mariadb-10.11:\(name)"])
     }
+
+    /// The stock PostgreSQL URL became `postgresql://` (SQLAlchemy refuses `postgres://`). The URL is in no image,
+    /// data or container hash, so an instance made before converges without a rebuild, a recreate or a lost row:
+    /// `up` changes nothing but the variables it writes.
+    @Test func anInstanceMadeWithThePostgresSchemeKeepsItsContainersAndRowsAndGetsTheNewURLs() throws {
+        let checkout = try DemoCheckout()
+        let name = "url\(UUID().uuidString.prefix(6).lowercased())"
+        let demo = try String(contentsOf: Binary.repoRoot.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "sandbox: demo\n", with: "sandbox: \(name)\n")
+        let stock = try String(contentsOf: Binary.repoRoot.appendingPathComponent("Images/postgresql-15.yml"), encoding: .utf8)
+        // Before: the stock recipe's and the demo's URLs as they were.
+        try checkout.write("Images/postgresql-15.yml", stock.replacingOccurrences(of: "  url: postgresql://", with: "  url: postgres://"))
+        try checkout.write("Recipes/demo.yml", demo.replacingOccurrences(of: "  DATABASE_URL: postgresql://", with: "  DATABASE_URL: postgres://"))
+        let first = try checkout.sandbox(["up"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let old = try #require(try checkout.env()["DATABASE_URL"])
+        #expect(old.hasPrefix("postgres://sandbox:"))
+        _ = try Clients.psql(old, "insert into bookmarks (url, title) values ('kept', 'kept')")
+        let before = try checkout.containerIDs()
+
+        // After a pull: the stock recipe (the override goes) and the demo as they are now.
+        try FileManager.default.removeItem(at: checkout.root.appendingPathComponent("Images"))
+        try checkout.write("Recipes/demo.yml", demo)
+        let plan = try checkout.sandbox(["plan"])
+        #expect(plan.stdout == """
+        #1 service:pg, Nothing, up to date
+        #2 service:maria, Nothing, up to date
+
+        """)
+        let up = try checkout.sandbox(["up", "--json"])
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(PlanTruthTests.done(up) == ["service:maria Nothing", "service:pg Nothing"])
+        #expect(try checkout.containerIDs() == before)
+        let url = try #require(try checkout.env()["DATABASE_URL"])
+        #expect(url == "postgresql://" + old.dropFirst("postgres://".count), "the same credentials and port, the new scheme")
+        let file = try String(contentsOf: checkout.root.appendingPathComponent(".sandbox/dev/env"), encoding: .utf8)
+        #expect(file.split(separator: "\n").contains { $0 == "DATABASE_URL=\(url)" }, "\(file)")
+        let status = try #require(try JSONSerialization.jsonObject(with: Data(checkout.sandbox(["status", "--json", "--show-secrets"]).stdout.utf8)) as? [String: Any])
+        let urls = (status["services"] as? [[String: Any]] ?? []).compactMap { $0["url"] as? String }.sorted()
+        #expect(urls.count == 2 && urls[1].hasPrefix("postgresql://sandbox:") && urls[1].hasSuffix("/postgres"), "\(urls)")
+        #expect(try Clients.psql(url, "select count(*) from bookmarks") == "4")
+        #expect(try checkout.sandbox(["destroy", "--delete-data"]).status == 0)
+        try runProgram("docker", ["rmi", "acme/postgresql-15:\(name)", "acme/mariadb-10.11:\(name)"])
+    }
 }

@@ -32,7 +32,7 @@ import Testing
 
     @Test func urlsUseThePublishedPortAndTheStampsCredentials() {
         let r = rendering
-        #expect(r.url(fixture.db) == "postgres://sandbox:pw0rd@127.0.0.1:20001/postgres")
+        #expect(r.url(fixture.db) == "postgresql://sandbox:pw0rd@127.0.0.1:20001/postgres")
         #expect(Rendering(sandbox: fixture.sandbox, instance: "x", ports: [:], stamps: [:]).url(fixture.db) == nil, "no port, no URL")
     }
 

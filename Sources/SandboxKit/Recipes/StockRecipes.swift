@@ -87,7 +87,7 @@ public enum StockRecipes {
           start: postgres -D {data}/main -c listen_addresses='*' -c port={port} -c unix_socket_directories=/tmp -c synchronous_commit=off -c min_wal_size=2MB -c max_wal_size=32MB
           ready: pg_isready -q -h /tmp -p {port}
           stop-signal: SIGINT       # fast shutdown: roll back open transactions, then stop cleanly
-          url: postgres://{user}:{password}@{host}:{port}/postgres
+          url: postgresql://{user}:{password}@{host}:{port}/postgres
           client:
             name: psql
             run: psql -h /tmp -p {port} -U {user}
