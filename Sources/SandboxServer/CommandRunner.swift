@@ -24,8 +24,11 @@ public struct CommandRunner: Sendable {
         public var error: JSONObject? {
             guard status != 0 else { return nil }
             if let e = objects.last(where: { $0.event == "error" }) { return e }
-            return JSONObject(["event": "error", "code": SandboxError.Code.io.rawValue,
-                               "message": messages.suffix(5).joined(separator: "\n"), "fix": "run the same command in a terminal to see more"])
+            let said = messages.suffix(5).joined(separator: "\n")
+            let message = status > 128 ? "sandbox was stopped by signal \(status - 128) before it finished\(said.isEmpty ? "" : ": \(said)")"
+                : said.isEmpty ? "sandbox exited with status \(status) and said nothing" : said
+            return JSONObject(["event": "error", "code": status == 64 ? SandboxError.Code.badRequest.rawValue : SandboxError.Code.io.rawValue,
+                               "message": message, "fix": "run `sandbox up` again: it finishes or undoes what an interrupted command began"])
         }
 
         /// The command's final object (`result`, `status`, `list`, `plan`, `snapshots` …).
@@ -91,7 +94,7 @@ extension CommandRunner {
         let result = try await Subprocess.run(.path(.init(executable)), arguments: Arguments(arguments),
                                               platformOptions: ChildGuard.shared.options(), input: .none,
                                               output: .string(limit: 64 << 20), error: .combinedWithOutput)
-        let text = result.standardOutput ?? ""
+        let text = result.standardOutput
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         return (result.terminationStatus.code, lines)
