@@ -21,7 +21,8 @@ extension Sandbox {
                     let layout = try workspace.layout(name)
                     let sandboxName = InstanceState.read(layout)?.sandbox
                     guard let instance = try? workspace.instance(sandbox: sandboxName, instance: name) else { continue }
-                    all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status(secrets: output.showSecrets)))
+                    all.append(StatusJSON(instance: name, sandbox: instance.sandbox.name, services: try await instance.status(secrets: output.showSecrets),
+                                          commit: InstanceState.read(layout)?.commit))
                 }
                 if output.json {
                     JSONOutput.emit(ListJSON(instances: all))

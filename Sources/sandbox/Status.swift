@@ -18,7 +18,8 @@ extension Sandbox {
                 let instance = try options.instance(sandbox.name)
                 let statuses = try await instance.status(secrets: output.showSecrets)
                 if output.json {
-                    JSONOutput.emit(StatusJSON(instance: instance.layout.instance, sandbox: instance.sandbox.name, services: statuses))
+                    JSONOutput.emit(StatusJSON(instance: instance.layout.instance, sandbox: instance.sandbox.name, services: statuses,
+                                               commit: InstanceState.read(instance.layout)?.commit))
                 } else {
                     say("instance \(instance.layout.instance) of sandbox \(instance.sandbox.name)")
                     for s in statuses { say(StatusTable.line(s)) }
@@ -33,6 +34,8 @@ struct StatusJSON: Encodable {
     var instance: String
     var sandbox: String
     var services: [ServiceStatus]
+    /// The checkout's commit at the instance's last successful `up` (absent outside git).
+    var commit: String?
 }
 
 enum StatusTable {

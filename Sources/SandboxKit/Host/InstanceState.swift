@@ -5,6 +5,8 @@ import Foundation
 public struct InstanceState: Sendable, Equatable, Codable {
     public var sandbox: String
     public var ports: [String: Int]
+    /// The checkout's commit when `up` last succeeded (nil outside git).
+    public var commit: String?
 
     public init(sandbox: String, ports: [String: Int] = [:]) {
         self.sandbox = sandbox

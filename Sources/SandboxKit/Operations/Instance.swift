@@ -50,6 +50,7 @@ public struct Instance: Sendable {
             do {
                 try await executor.apply(plan)
                 try executor.writeEnv()
+                if case .up = operation { try await recordCommit() }
                 return (plan, plan.isNoOp ? observed.containers : nil)
             } catch where error.replan && attempts < 3 {
                 attempts += 1
@@ -61,6 +62,14 @@ public struct Instance: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Notes the checkout's commit in the instance's state after a successful `up` (still under the lock).
+    func recordCommit() async throws(SandboxError) {
+        let commit = await GitHead.commit(at: layout.checkout.root)
+        guard var state = InstanceState.read(layout), state.commit != commit else { return }
+        state.commit = commit
+        try state.write(layout)
     }
 
     /// Install or update: converge to the recipes, keeping data.
