@@ -41,6 +41,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -56,6 +57,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SandboxKitTests", dependencies: ["SandboxKit", "SandboxServer"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SandboxKit"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["SandboxKit", .product(name: "Crypto", package: "swift-crypto")]),
     ]
 )

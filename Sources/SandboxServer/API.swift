@@ -1,4 +1,5 @@
 import Foundation
+import NIOFoundationCompat
 import HTTPTypes
 import Hummingbird
 import SandboxKit
@@ -24,11 +25,23 @@ struct API: Sendable {
     let checkouts: [ServedCheckout]
     let runner: CommandRunner
     let center: OperationCenter
+    let follower: BranchFollower
+    /// `SANDBOX_HOOK_SECRET`: without it, `/hooks/git` takes nothing.
+    let hookSecret: String?
 
     var endpoints: [Endpoint] {
         [
             Endpoint(method: .get, path: "/api/v1/openapi.json") { _, _ in APIResponse.json(OpenAPIDocument.text) },
-            Endpoint(method: .get, path: "/api/v1/checkouts") { _, _ in checkoutList() },
+            Endpoint(method: .get, path: "/api/v1/checkouts") { _, _ in await checkoutList() },
+            Endpoint(method: .post, path: "/api/v1/checkouts/{checkout}/update") { _, c in
+                let id = c.parameters.get("checkout") ?? ""
+                guard checkouts.contains(where: { $0.id == id }) else {
+                    throw SandboxError(.notFound, "this server serves no checkout '\(id)'", fix: "use one of: \(checkouts.map(\.id).joined(separator: ", "))")
+                }
+                await follower.request(id)
+                return APIResponse.json(["checkout": id, "follow": await follower.status(id).json], status: .accepted)
+            },
+            Endpoint(method: .post, path: "/hooks/git") { r, _ in try await hook(r) },
             Endpoint(method: .get, path: "/api/v1/instances") { _, _ in try await instanceList() },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}") { r, c in
                 let t = try target(r, c)
@@ -68,9 +81,40 @@ struct API: Sendable {
 
     // MARK: - Reading
 
-    func checkoutList() -> Response {
-        APIResponse.json(["checkouts": checkouts.map { ["id": $0.id, "path": $0.root.path,
-                                                        "sandboxes": ((try? Workspace.load(path: $0.root.path))?.recipes.sandboxes.map(\.name) ?? []).sorted()] as [String: Any] }])
+    func checkoutList() async -> Response {
+        var list: [[String: Any]] = []
+        for checkout in checkouts {
+            list.append(["id": checkout.id, "path": checkout.root.path,
+                         "sandboxes": ((try? Workspace.load(path: checkout.root.path))?.recipes.sandboxes.map(\.name) ?? []).sorted(),
+                         "follow": await follower.status(checkout.id).json])
+        }
+        return APIResponse.json(["checkouts": list])
+    }
+
+    /// A push event: each served checkout on the pushed branch is fetched, fast-forwarded and brought up.
+    func hook(_ request: Request) async throws -> Response {
+        guard let secret = hookSecret, !secret.isEmpty else {
+            throw SandboxError(.unauthorized, "webhooks are off: sandbox serve was started without SANDBOX_HOOK_SECRET",
+                               fix: "start it with SANDBOX_HOOK_SECRET set, and give the forge's webhook the same secret")
+        }
+        let body = Data(buffer: try await request.body.collect(upTo: 8 << 20))
+        let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
+        guard GitHook.verify(body: body, secret: secret, hubSignature: header("X-Hub-Signature-256"),
+                             giteaSignature: header("X-Gitea-Signature"), gitlabToken: header("X-Gitlab-Token")) else {
+            throw SandboxError(.unauthorized, "the event's signature does not match SANDBOX_HOOK_SECRET; nothing was changed",
+                               fix: "give the webhook the same secret as SANDBOX_HOOK_SECRET (GitHub/Gitea: HMAC-SHA256 in X-Hub-Signature-256; GitLab: X-Gitlab-Token)")
+        }
+        if header("X-GitHub-Event") == "ping" || header("X-Gitea-Event") == "ping" {
+            return APIResponse.json(["event": "hook", "result": "pong"])
+        }
+        guard let push = GitHook.push(from: body) else {
+            return APIResponse.json(["event": "hook", "result": "ignored: not a push to a branch"])
+        }
+        let matching = await follower.following(push.branch)
+        for checkout in matching { await follower.request(checkout.id) }
+        return APIResponse.json(["event": "hook", "result": matching.isEmpty ? "no served checkout is on \(push.branch)" : "updating",
+                                 "branch": push.branch, "commit": push.commit, "checkouts": matching.map(\.id)],
+                                status: matching.isEmpty ? .ok : .accepted)
     }
 
     /// `ls --json` of every served checkout, each instance marked with its checkout.

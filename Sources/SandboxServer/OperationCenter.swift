@@ -91,6 +91,13 @@ public actor OperationCenter {
         return (operation, stream)
     }
 
+    /// Waits for an operation to finish; nil for an unknown id.
+    public func wait(_ id: String) async -> Operation? {
+        guard let (_, updates) = subscribe(id) else { return nil }
+        for await update in updates { if case .finished(let op) = update { return op } }
+        return operations[id]
+    }
+
     /// Every operation's updates, as they come.
     public func subscribeAll() -> AsyncStream<(String, Update)> {
         let (stream, continuation) = AsyncStream<(String, Update)>.makeStream(bufferingPolicy: .bufferingNewest(1000))

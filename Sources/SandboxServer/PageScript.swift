@@ -56,6 +56,8 @@ enum PageScript {
         .sort((a, b) => (a.created < b.created ? 1 : -1))[0];
     }
 
+    const checkoutOf = (i) => state.checkouts.find((c) => c.id === i.checkout);
+
     function summary(i) {
       if (running(i)) return ["Working…", "busy"];
       const states = i.services.map((s) => s.state);
@@ -149,7 +151,9 @@ enum PageScript {
       const act = (kind, text, cls = "") => el("button", { class: cls, "data-action": kind, disabled: !!busy, onclick: () => action(i, kind) }, text);
       return el("section", { class: "card", "data-instance": i.instance, "data-checkout": i.checkout },
         el("div", { class: "card-head" },
-          el("div", {}, el("h3", {}, i.instance), el("span", { class: "muted" }, `a copy of ${i.sandbox}`)),
+          el("div", {}, el("h3", {}, i.instance), el("span", { class: "muted" }, `a copy of ${i.sandbox}`),
+            i.commit ? el("span", { class: "muted", "data-commit": i.commit }, ` · runs commit ${short(i.commit)}`,
+              checkoutOf(i) && checkoutOf(i).follow && checkoutOf(i).follow.commit && checkoutOf(i).follow.commit !== i.commit ? " (older than the checkout: Update brings it up to date)" : "") : null),
           el("span", { class: `badge ${tone}`, "data-state": tone }, label)),
         i.services.map((s) => serviceRow(i, s)),
         el("div", { class: "actions" },
@@ -164,12 +168,36 @@ enum PageScript {
         !busy && last && last.state === "failed" ? failure(last) : null);
     }
 
+    const short = (sha) => (sha ? sha.slice(0, 8) : "");
+    const FOLLOW = { idle: "", checking: "Checking for new commits…", updating: "Updating to the newest commit…",
+                     "up-to-date": "Up to date", updated: "Updated", refused: "Not updated", failed: "Update failed" };
+
+    function checkoutHead(c) {
+      const f = c.follow || {}, busy = f.state === "checking" || f.state === "updating";
+      const where = f.branch ? el("span", {}, "Branch ", el("strong", {}, f.branch), " at ", el("code", {}, short(f.commit)))
+                             : el("span", { class: "muted" }, "Not following a branch (no git branch checked out)");
+      const behind = f.behind > 0 ? el("span", { class: "pill busy", "data-behind": f.behind }, `${f.behind} new commit${f.behind === 1 ? "" : "s"} on ${f.upstream}`)
+                   : f.upstreamCommit ? el("span", { class: "pill ok" }, `up to date with ${f.upstream}`) : null;
+      return el("div", { class: "checkout-head", "data-checkout": c.id, "data-follow": f.state || "idle" },
+        el("div", { class: "checkout-line" }, where, behind,
+          f.branch ? el("button", { "data-action": "follow", disabled: busy, onclick: () => follow(c) }, busy ? "Updating…" : "Update now") : null),
+        f.state && FOLLOW[f.state] ? el("p", { class: "muted" }, FOLLOW[f.state], f.result ? ` — ${f.result}` : "") : null,
+        (f.state === "refused" || f.state === "failed") && f.reason
+          ? el("div", { class: "failure" }, el("p", {}, f.reason), f.fix ? el("p", {}, el("strong", {}, "What to do: "), f.fix) : null) : null);
+    }
+
+    async function follow(c) {
+      try { await api(`/api/v1/checkouts/${encodeURIComponent(c.id)}/update`, { method: "POST" }); refresh(); }
+      catch (e) { alert(e.message); }
+    }
+
     function render() {
       const root = $("#checkouts");
       root.replaceChildren(...state.checkouts.map((c) => {
         const mine = state.instances.filter((i) => i.checkout === c.id);
         return el("div", { class: "checkout" },
           state.checkouts.length > 1 ? el("h2", {}, c.id, el("span", { class: "muted" }, ` ${c.path}`)) : null,
+          checkoutHead(c),
           mine.length ? mine.map(card) : el("p", { class: "muted" }, "No copies yet. Make one below."));
       }));
     }

@@ -19,6 +19,8 @@ enum PageStyle {
     .bad { background: #ffebe9; color: var(--bad); }
     .busy { background: #ddf4ff; color: var(--busy); }
     .idle { background: #eaeef2; color: var(--idle); }
+    .checkout-head { margin: 12px 0 0; }
+    .checkout-line { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; }
     .service { border-top: 1px solid var(--line); padding: 10px 0; }
     .service-head { display: flex; align-items: center; gap: 4px; }
     .forms { display: grid; grid-template-columns: minmax(160px, 30%) 1fr; gap: 4px 12px; margin: 8px 0 0; font-size: 14px; }

@@ -13,6 +13,10 @@ public struct ServeConfiguration: Sendable {
     public var executable: String
     /// How long a stop waits for running operations before it cancels them.
     public var stopTimeout: Duration
+    /// `SANDBOX_HOOK_SECRET`, which push events must be signed with.
+    public var hookSecret: String?
+    /// `--poll`: how often to check each checkout's upstream branch.
+    public var poll: Duration?
 
     public struct TLSFiles: Sendable {
         public var certificate: String
@@ -21,9 +25,20 @@ public struct ServeConfiguration: Sendable {
     }
 
     public init(host: String, port: Int, checkouts: [ServedCheckout], token: String, tls: TLSFiles?, executable: String,
-                stopTimeout: Duration = .seconds(300)) {
+                stopTimeout: Duration = .seconds(300), hookSecret: String? = nil, poll: Duration? = nil) {
         self.host = host; self.port = port; self.checkouts = checkouts; self.token = token; self.tls = tls
-        self.executable = executable; self.stopTimeout = stopTimeout
+        self.executable = executable; self.stopTimeout = stopTimeout; self.hookSecret = hookSecret; self.poll = poll
+    }
+
+    /// `60s`, `5m`, `1h` or plain seconds; at least 5 seconds.
+    public static func parseInterval(_ text: String) throws(SandboxError) -> Duration {
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
+        var number = Substring(text), unit = 1
+        if let last = text.last, let u = units[last] { number = text.dropLast(); unit = u }
+        guard let value = Int(number), value * unit >= 5, value * unit <= 86_400 else {
+            throw SandboxError(.badRequest, "'\(text)' is not an interval to poll on", fix: "use seconds, minutes or hours from 5s to 24h, like 60s or 5m")
+        }
+        return .seconds(value * unit)
     }
 
     /// The address people open: `http(s)://host:port`.

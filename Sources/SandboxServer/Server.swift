@@ -17,8 +17,9 @@ public enum SandboxHTTPServer {
     public static func run(_ configuration: ServeConfiguration, logger: Logger, started: @escaping @Sendable (String) -> Void) async throws {
         let runner = CommandRunner(executable: configuration.executable)
         let center = OperationCenter(runner: runner)
+        let follower = BranchFollower(checkouts: configuration.checkouts, runner: runner, center: center)
         let address = ServerAddress(configuration.origin)
-        let router = makeRouter(configuration, address: address, runner: runner, center: center)
+        let router = makeRouter(configuration, address: address, runner: runner, center: center, follower: follower)
         let server: HTTPServerBuilder
         if let tls = configuration.tls {
             server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(tls))
@@ -35,19 +36,25 @@ public enum SandboxHTTPServer {
                 started("\(c.origin)/?token=\(configuration.token)")
             },
             logger: logger)
-        // Services stop in reverse order: the operations first (while the API still answers), then the server.
+        // Services stop in reverse order: the poller, then the operations (while the API still answers), then the server.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: app), .init(service: OperationDrain(center: center, timeout: configuration.stopTimeout))]
+        if let interval = configuration.poll {
+            services.append(.init(service: Poller(follower: follower, checkouts: configuration.checkouts, interval: interval)))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: app), .init(service: OperationDrain(center: center, timeout: configuration.stopTimeout))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
     static func makeRouter(_ configuration: ServeConfiguration, address: ServerAddress, runner: CommandRunner,
-                           center: OperationCenter) -> Router<BasicRequestContext> {
+                           center: OperationCenter, follower: BranchFollower) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AccessGuard(token: configuration.token, address: address))
-        let api = API(checkouts: configuration.checkouts, runner: runner, center: center)
+        let api = API(checkouts: configuration.checkouts, runner: runner, center: center, follower: follower,
+                      hookSecret: configuration.hookSecret)
         for endpoint in api.endpoints {
             router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: endpoint.handler)
         }
@@ -75,5 +82,21 @@ struct OperationDrain: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await center.stop(timeout: timeout)
+    }
+}
+
+/// `--poll`: asks the follower to check every checkout's upstream on an interval (for hosts webhooks cannot reach).
+struct Poller: Service {
+    let follower: BranchFollower
+    let checkouts: [ServedCheckout]
+    let interval: Duration
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                for checkout in checkouts where await !follower.isBusy(checkout.id) { await follower.request(checkout.id) }
+                try await Task.sleep(for: interval)
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ extension Sandbox {
               sandbox serve
               sandbox serve --listen 127.0.0.1:8080 --checkout ~/src/app --checkout ~/src/shop
               sandbox serve --listen 0.0.0.0:7420 --tls-cert cert.pem --tls-key key.pem
+              SANDBOX_HOOK_SECRET=… sandbox serve --poll 5m   # follow the branch: push events at /hooks/git, and a poll
             """
         )
 
@@ -30,6 +31,10 @@ extension Sandbox {
 
         @Flag(help: "Allow listening on a non-loopback address without TLS (the token then crosses the network in clear).")
         var insecure = false
+
+        @Option(help: ArgumentHelp("Check each checkout's upstream branch this often and follow it (like a push event), e.g. 60s or 5m.",
+                                   valueName: "interval"))
+        var poll: String?
 
         @Option(help: ArgumentHelp("Seconds a stop waits for running operations before cancelling them.", valueName: "seconds"))
         var stopTimeout = 300
@@ -53,7 +58,9 @@ extension Sandbox {
                 let configuration = ServeConfiguration(
                     host: host, port: port, checkouts: served, token: token,
                     tls: tlsCert.map { ServeConfiguration.TLSFiles(certificate: $0, key: tlsKey ?? "") },
-                    executable: Self.executablePath(), stopTimeout: .seconds(stopTimeout))
+                    executable: Self.executablePath(), stopTimeout: .seconds(stopTimeout),
+                    hookSecret: ProcessInfo.processInfo.environment["SANDBOX_HOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
+                    poll: try poll.map { try ServeConfiguration.parseInterval($0) })
                 if !ServeConfiguration.isLoopback(host) && tlsCert == nil {
                     FileHandle.standardError.write(Data("warning: serving on \(host) without TLS (--insecure): anyone on the network can read the token\n".utf8))
                 }

@@ -63,7 +63,8 @@ import SandboxKit
         #expect(document["openapi"] as? String == "3.0.3")
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
-        let api = API(checkouts: [], runner: CommandRunner(executable: "/bin/false"), center: OperationCenter(runner: CommandRunner(executable: "/bin/false")))
+        let runner = CommandRunner(executable: "/bin/false"), center = OperationCenter(runner: runner)
+        let api = API(checkouts: [], runner: runner, center: center, follower: BranchFollower(checkouts: [], runner: runner, center: center), hookSecret: nil)
         let served = Set(api.endpoints.map { "\($0.method.rawValue) \($0.path)" })
         #expect(documented == served)
         // Every $ref points at something the document defines.
@@ -71,6 +72,36 @@ import SandboxKit
         let components = try #require(document["components"] as? [String: [String: Any]])
         for (kind, name) in refs { #expect(components[String(kind)]?[String(name)] != nil, "\(kind)/\(name)") }
         #expect(refs.count > 40)
+    }
+
+    @Test func pushEventsAreVerifiedAgainstTheSecretAndReadFromEachForgesPayload() {
+        let body = Data(#"{"ref":"refs/heads/main","after":"0123456789abcdef0123456789abcdef01234567"}"#.utf8)
+        // HMAC-SHA256("s3cret", body), computed independently: printf '%s' "$body" | openssl dgst -sha256 -hmac s3cret
+        let mac = "be63fdb3560b1343e157f107f0d924ae708f71e798057477dde2e2305ce1f881"
+        #expect(GitHook.verify(body: body, secret: "s3cret", hubSignature: "sha256=" + mac, giteaSignature: nil, gitlabToken: nil))
+        #expect(GitHook.verify(body: body, secret: "s3cret", hubSignature: nil, giteaSignature: mac, gitlabToken: nil))
+        #expect(GitHook.verify(body: body, secret: "s3cret", hubSignature: "sha256=" + mac.uppercased(), giteaSignature: nil, gitlabToken: nil))
+        #expect(GitHook.verify(body: body, secret: "s3cret", hubSignature: nil, giteaSignature: nil, gitlabToken: "s3cret"))
+        #expect(!GitHook.verify(body: body, secret: "s3cret", hubSignature: "sha256=" + String(repeating: "0", count: 64), giteaSignature: nil, gitlabToken: nil))
+        #expect(!GitHook.verify(body: body + Data(" ".utf8), secret: "s3cret", hubSignature: "sha256=" + mac, giteaSignature: nil, gitlabToken: nil))
+        #expect(!GitHook.verify(body: body, secret: "s3cret", hubSignature: nil, giteaSignature: nil, gitlabToken: "wrong"))
+        #expect(!GitHook.verify(body: body, secret: "", hubSignature: nil, giteaSignature: nil, gitlabToken: ""))
+        #expect(!GitHook.verify(body: body, secret: "s3cret", hubSignature: "sha256=zz", giteaSignature: "nothex", gitlabToken: nil))
+        #expect(GitHook.push(from: body) == .init(branch: "main", commit: "0123456789abcdef0123456789abcdef01234567"))
+        #expect(GitHook.push(from: Data(#"{"ref":"refs/heads/feature/x","checkout_sha":"abcdef1234567"}"#.utf8))?.branch == "feature/x")
+        #expect(GitHook.push(from: Data(#"{"ref":"refs/tags/v1","after":"abcdef1234567"}"#.utf8)) == nil)
+        #expect(GitHook.push(from: Data(#"{"ref":"refs/heads/gone","after":"0000000000000000000000000000000000000000"}"#.utf8)) == nil)
+        #expect(GitHook.push(from: Data("not json".utf8)) == nil)
+    }
+
+    @Test func pollIntervalsReadLikePeopleWriteThem() throws {
+        #expect(try ServeConfiguration.parseInterval("60s") == .seconds(60))
+        #expect(try ServeConfiguration.parseInterval("5m") == .seconds(300))
+        #expect(try ServeConfiguration.parseInterval("1h") == .seconds(3600))
+        #expect(try ServeConfiguration.parseInterval("30") == .seconds(30))
+        for bad in ["1s", "0", "m", "2d", "-5m", "25h"] {
+            #expect(throws: SandboxError.self, "\(bad)") { try ServeConfiguration.parseInterval(bad) }
+        }
     }
 
     @Test func routerPathsUseHummingbirdsParameterSyntax() {

@@ -1,0 +1,163 @@
+import Foundation
+import SandboxKit
+
+/// Keeps served checkouts on their branch: fetch, fast-forward only, then `up` of every instance.
+///
+/// A push event, a poll or the page's "update now" asks for a run. Runs on one checkout never overlap, and a
+/// burst coalesces: while one runs, any number of requests make one more run, which fetches the newest commit.
+/// A checkout with local changes, a diverged branch or no upstream is never touched; its status says why and
+/// how to fix it.
+public actor BranchFollower {
+    public struct Status: Sendable {
+        public var state = "idle"
+        public var branch: String?
+        public var commit: String?
+        public var upstream: String?
+        public var upstreamCommit: String?
+        public var behind: Int?
+        public var reason: String?
+        public var fix: String?
+        public var checked: Date?
+        public var result: String?
+        public var runs = 0
+
+        var json: [String: Any] {
+            var o: [String: Any] = ["state": state, "runs": runs]
+            o["branch"] = branch ?? NSNull(); o["commit"] = commit ?? NSNull(); o["upstream"] = upstream ?? NSNull()
+            o["upstreamCommit"] = upstreamCommit ?? NSNull(); o["behind"] = behind ?? NSNull()
+            o["reason"] = reason ?? NSNull(); o["fix"] = fix ?? NSNull(); o["result"] = result ?? NSNull()
+            o["checked"] = checked.map { ISO8601DateFormatter().string(from: $0) } ?? NSNull()
+            return o
+        }
+    }
+
+    private let checkouts: [ServedCheckout]
+    private let runner: CommandRunner
+    private let center: OperationCenter
+    private var statuses: [String: Status] = [:]
+    private var running: Set<String> = []
+    private var again: Set<String> = []
+
+    public init(checkouts: [ServedCheckout], runner: CommandRunner, center: OperationCenter) {
+        self.checkouts = checkouts; self.runner = runner; self.center = center
+    }
+
+    /// The checkouts whose current branch is `branch`.
+    public func following(_ branch: String) async -> [ServedCheckout] {
+        var found: [ServedCheckout] = []
+        for checkout in checkouts where await Git(root: checkout.root).branch() == branch { found.append(checkout) }
+        return found
+    }
+
+    /// Asks for a run; returns at once. While a run is under way, requests make exactly one more.
+    public func request(_ id: String) {
+        guard let checkout = checkouts.first(where: { $0.id == id }) else { return }
+        if running.contains(id) { again.insert(id); return }
+        running.insert(id)
+        Task { await self.loop(checkout) }
+    }
+
+    /// The status, with the branch and commit read now (cheap, no fetch).
+    public func status(_ id: String) async -> Status {
+        var status = statuses[id] ?? Status()
+        guard let checkout = checkouts.first(where: { $0.id == id }) else { return status }
+        let git = Git(root: checkout.root)
+        status.branch = await git.branch()
+        status.commit = await git.commit()
+        if let upstreamCommit = status.upstreamCommit, let commit = status.commit {
+            status.behind = await git.count(upstreamCommit, notIn: commit)
+        }
+        return status
+    }
+
+    public func isBusy(_ id: String) -> Bool { running.contains(id) }
+
+    private func loop(_ checkout: ServedCheckout) async {
+        repeat {
+            again.remove(checkout.id)
+            await follow(checkout)
+        } while again.contains(checkout.id)
+        running.remove(checkout.id)
+    }
+
+    private func set(_ id: String, _ change: (inout Status) -> Void) {
+        var s = statuses[id] ?? Status()
+        change(&s)
+        statuses[id] = s
+    }
+
+    private func refuse(_ id: String, _ reason: String, fix: String) {
+        set(id) { $0.state = "refused"; $0.reason = reason; $0.fix = fix; $0.checked = Date() }
+    }
+
+    /// One run: fetch, check, fast-forward, then `up` of every instance not yet at the commit.
+    private func follow(_ checkout: ServedCheckout) async {
+        let id = checkout.id, git = Git(root: checkout.root)
+        set(id) { $0.state = "checking"; $0.runs += 1; $0.reason = nil; $0.fix = nil }
+        guard let branch = await git.branch() else {
+            return refuse(id, "the checkout is not on a branch (detached HEAD, or not a git work tree)",
+                          fix: "check out the branch to follow: git -C \(checkout.root.path) switch main")
+        }
+        guard let upstream = await git.upstream(), let remote = await git.remote(of: branch) else {
+            return refuse(id, "branch \(branch) has no upstream to follow",
+                          fix: "git -C \(checkout.root.path) branch --set-upstream-to origin/\(branch)")
+        }
+        set(id) { $0.branch = branch; $0.upstream = upstream }
+        let fetch = await git.run(["fetch", "--quiet", "--prune", remote])
+        guard fetch.ok else {
+            set(id) { $0.state = "failed"; $0.checked = Date()
+                $0.reason = "git fetch \(remote) failed: \(fetch.err.trimmingCharacters(in: .whitespacesAndNewlines))"
+                $0.fix = "check that `git -C \(checkout.root.path) fetch` works for the user running sandbox serve" }
+            return
+        }
+        let head = await git.commit(), target = await git.commit(upstream)
+        set(id) { $0.upstreamCommit = target; $0.checked = Date() }
+        guard let head, let target else { return refuse(id, "cannot read the commits of \(branch) and \(upstream)", fix: "git -C \(checkout.root.path) status") }
+        if head != target {
+            let changes = await git.localChanges()
+            guard changes.isEmpty else {
+                return refuse(id, "the checkout has local changes to \(changes.prefix(5).joined(separator: ", "))\(changes.count > 5 ? " and \(changes.count - 5) more" : ""), so it is left as it is",
+                              fix: "commit, stash or discard them (git -C \(checkout.root.path) stash), then update again")
+            }
+            guard await git.run(["merge-base", "--is-ancestor", head, target]).ok else {
+                let ahead = await git.count(head, notIn: target) ?? 0
+                return refuse(id, "branch \(branch) has diverged from \(upstream) (\(ahead) local commit\(ahead == 1 ? "" : "s") not on it), so it is left as it is",
+                              fix: "rebase or reset it onto \(upstream) (git -C \(checkout.root.path) rebase \(upstream)), then update again")
+            }
+            set(id) { $0.state = "updating" }
+            let merge = await git.run(["merge", "--ff-only", "--quiet", target])
+            guard merge.ok else {
+                return refuse(id, "git merge --ff-only \(upstream) failed: \(merge.err.trimmingCharacters(in: .whitespacesAndNewlines))",
+                              fix: "git -C \(checkout.root.path) status shows why")
+            }
+        }
+        await upInstances(checkout, at: target)
+    }
+
+    /// `up` of every instance of the checkout whose recorded commit is not `commit`, one operation each.
+    private func upInstances(_ checkout: ServedCheckout, at commit: String) async {
+        let id = checkout.id
+        let list = (try? await runner.run(["ls", "--json", "--checkout", checkout.root.path]))?.final?.dictionary["instances"] as? [[String: Any]] ?? []
+        let stale = list.filter { ($0["commit"] as? String) != commit }.compactMap { $0["instance"] as? String }
+        guard !stale.isEmpty else {
+            set(id) { $0.state = "up-to-date"; $0.result = "every instance runs \(commit.prefix(8))" }
+            return
+        }
+        set(id) { $0.state = "updating" }
+        var failed: [String] = []
+        for instance in stale {
+            guard let op = try? await center.submit(kind: "up", checkout: id, instance: instance,
+                                                    arguments: ["up", "--json", "--checkout", checkout.root.path, "--instance=\(instance)"]) else {
+                failed.append(instance); continue
+            }
+            if await center.wait(op.id)?.state != .succeeded { failed.append(instance) }
+        }
+        set(id) {
+            $0.state = failed.isEmpty ? "updated" : "failed"
+            $0.result = "at \(commit.prefix(8)): \(stale.count - failed.count) of \(stale.count) instance(s) updated"
+                + (failed.isEmpty ? "" : "; up failed for \(failed.joined(separator: ", "))")
+            $0.reason = failed.isEmpty ? nil : "up failed for \(failed.joined(separator: ", "))"
+            $0.fix = failed.isEmpty ? nil : "see the failed operation on the page or at /api/v1/operations"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Crypto
+import Foundation
+import SandboxKit
+
+/// `POST /hooks/git`: push events from GitHub, Gitea/Forgejo and GitLab, checked against `SANDBOX_HOOK_SECRET`.
+enum GitHook {
+    /// A push: the branch and the commit it now points at.
+    struct Push: Equatable {
+        var branch: String
+        var commit: String
+    }
+
+    /// True when the request proves it knows the secret: an HMAC-SHA256 of the body (`X-Hub-Signature-256:
+    /// sha256=<hex>` from GitHub and Gitea, `X-Gitea-Signature: <hex>`), or GitLab's `X-Gitlab-Token` itself.
+    static func verify(body: Data, secret: String, hubSignature: String?, giteaSignature: String?, gitlabToken: String?) -> Bool {
+        guard !secret.isEmpty else { return false }
+        let expected = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+        if let hub = hubSignature?.trimmingCharacters(in: .whitespaces), hub.lowercased().hasPrefix("sha256="),
+           let given = Data(hex: String(hub.dropFirst(7))), equal(given, expected) { return true }
+        if let gitea = giteaSignature?.trimmingCharacters(in: .whitespaces), let given = Data(hex: gitea), equal(given, expected) { return true }
+        if let token = gitlabToken, AccessToken.matches(token, secret) { return true }
+        return false
+    }
+
+    /// Compares in time that does not depend on where the bytes differ.
+    static func equal(_ a: Data, _ b: Data) -> Bool {
+        a.count == b.count && zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// The push in a GitHub, Gitea or GitLab payload; nil for anything else (a tag, a deleted branch, a ping).
+    static func push(from body: Data) -> Push? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let ref = object["ref"] as? String, ref.hasPrefix("refs/heads/") else { return nil }
+        let commit = (object["after"] as? String) ?? (object["checkout_sha"] as? String) ?? ""
+        guard commit.count >= 7, commit.allSatisfy(\.isHexDigit), commit.contains(where: { $0 != "0" }) else { return nil }
+        return Push(branch: String(ref.dropFirst("refs/heads/".count)), commit: commit)
+    }
+}
+
+extension Data {
+    /// Bytes from lower- or upper-case hex; nil for anything else.
+    init?(hex: String) {
+        guard hex.count % 2 == 0, hex.allSatisfy(\.isHexDigit) else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
+    }
+}
