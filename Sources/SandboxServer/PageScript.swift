@@ -17,7 +17,8 @@ enum PageScript {
     const KIND = { up: "Updating", down: "Stopping", reset: "Resetting to fresh data", destroy: "Removing",
                    "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot" };
     const STATE = { running: ["Running", "ok"], exited: ["Stopped (crashed or halted)", "bad"], created: ["Starting", "busy"],
-                    stopped: ["Stopped", "idle"], absent: ["Not created yet", "idle"] };
+                    restarting: ["Restarting", "busy"], removing: ["Stopping", "busy"], paused: ["Paused", "idle"],
+                    dead: ["Broken: reset or update it", "bad"], stopped: ["Stopped", "idle"], absent: ["Not created yet", "idle"] };
 
     async function api(path, options = {}) {
       const headers = { Accept: "application/json" };
@@ -62,7 +63,7 @@ enum PageScript {
       if (running(i)) return ["Working…", "busy"];
       const states = i.services.map((s) => s.state);
       if (states.every((s) => s === "running")) return ["Running", "ok"];
-      if (states.some((s) => s === "exited")) return ["Needs attention", "bad"];
+      if (states.some((s) => s === "exited" || s === "dead")) return ["Needs attention", "bad"];
       if (states.some((s) => s === "running")) return ["Partly running", "busy"];
       if (states.every((s) => s === "absent")) return ["Not created yet", "idle"];
       return ["Stopped", "idle"];
