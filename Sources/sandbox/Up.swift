@@ -60,7 +60,8 @@ enum Report {
             for s in statuses { say("\(s.service): \(s.state)  \(s.url ?? "")") }
             say("Variables: \(envFile)  (eval \"$(sandbox env\(instance.layout.instance == "dev" ? "" : " --instance \(instance.layout.instance)"))\")")
         }
-        if output.showSecrets { result.services = try await instance.status(observed: containers) }
+        // Never a reason to fail once the result is printed (with `observed` given, status asks no engine).
+        if output.showSecrets { result.services = (try? await instance.status(observed: containers)) ?? [] }
         return result
     }
 }

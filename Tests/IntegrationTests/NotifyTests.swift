@@ -146,11 +146,20 @@ import Testing
         let spool = checkout.root.appendingPathComponent(".sandbox/.notify")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool.path)) ?? []).filter { !$0.hasPrefix(".") }.isEmpty)
 
+        // --show-secrets shows passwords on the command's output, never in an event.
         start = Date()
-        let reset = try checkout.sandbox(["reset", "--json"], instance: "hooks", environment: env)
+        let reset = try checkout.sandbox(["reset", "--json", "--show-secrets"], instance: "hooks", environment: env)
         #expect(reset.status == 0, "\(reset.stderr)")
+        var shown = try #require(reset.result)
+        let services = try #require(shown["services"] as? [[String: Any]])
+        #expect(services.allSatisfy { !($0["url"] as? String ?? "").contains(":***@") }, "\(services)")
+        shown["services"] = services.map { service in
+            service.mapValues { value in
+                (value as? String).map { $0.replacingOccurrences(of: #":[^:@/]+@"#, with: ":***@", options: .regularExpression) } ?? value
+            }
+        }
         let afterReset = try receiver.requests(2)
-        expectEvent(afterReset[1], "reset", object: try #require(reset.result), checkout: checkout, commit: commit, between: start, and: Date())
+        expectEvent(afterReset[1], "reset", object: shown, checkout: checkout, commit: commit, between: start, and: Date())
 
         try checkout.write("Recipes/demo/postgres/migrations/0002-broken.sql", "ALTER TABLE no_such_table ADD COLUMN x int;\n")
         start = Date()
