@@ -26,6 +26,7 @@ let package = Package(
             dependencies: [
                 "SandboxKit",
                 "SandboxServer",
+                "SandboxWebhook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -46,6 +47,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The deliverer's HTTP client (outgoing notifications), on NIO like `serve`, so SandboxKit stays free of NIO.
+        .target(
+            name: "SandboxWebhook",
+            dependencies: [
+                "SandboxKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(

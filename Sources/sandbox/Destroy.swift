@@ -28,12 +28,14 @@ extension Sandbox {
                 let name = options.instanceName
                 let plan = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .destroy(deleteData: deleteData),
                                                       reporter: format.json ? JSONReporter() : SilentReporter(), wait: lock.wait)
+                let result = RemovalResult(instance: name, removed: plan.removedServices, deletedData: deleteData)
                 if format.json {
-                    JSONOutput.emit(RemovalResult(instance: name, removed: plan.removedServices, deletedData: deleteData))
+                    JSONOutput.emit(result)
                 } else {
                     say(deleteData ? "destroyed instance \(name) and deleted its data (snapshots kept)"
                         : "removed the containers of instance \(name); data kept (add --delete-data to delete it)")
                 }
+                if !plan.isNoOp { await Notifications(workspace.checkout).send(.destroy, result, instance: name) }
             }
         }
     }

@@ -5,7 +5,7 @@ import SandboxKit
 extension Sandbox {
     struct Doctor: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the docker CLI, the engine, recipes, .sandbox/ permissions, disk space and base images.",
+            abstract: "Check the docker CLI, the engine, recipes, .sandbox/ permissions, disk space, base images and notifications.",
             discussion: "Example:\n  sandbox doctor || echo 'something needs fixing'"
         )
 

@@ -23,14 +23,17 @@ extension Sandbox {
             try await reporting(json: format.json) {
                 let workspace = try options.workspace()
                 let name = options.instanceName
-                let removed = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .down, reporter: format.json ? JSONReporter() : SilentReporter(), wait: lock.wait)
-                    .removedServices
+                let plan = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .down,
+                                                      reporter: format.json ? JSONReporter() : SilentReporter(), wait: lock.wait)
+                let removed = plan.removedServices
+                let result = RemovalResult(instance: name, removed: removed)
                 if format.json {
-                    JSONOutput.emit(RemovalResult(instance: name, removed: removed))
+                    JSONOutput.emit(result)
                 } else {
                     say(removed.isEmpty ? "nothing running in instance \(name)"
                         : "stopped \(removed.joined(separator: ", ")); data kept in \(workspace.checkout.display(try workspace.layout(name).root.path))/")
                 }
+                if !plan.isNoOp { await Notifications(workspace.checkout).send(.down, result, instance: name) }
             }
         }
     }

@@ -24,9 +24,12 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: output.json) {
-                let instance = try options.instance(sandbox.name)
+                let workspace = try options.workspace()
+                let instance = try options.instance(sandbox.name, in: workspace)
                 try await withProgress(json: output.json) { try await instance.reset(reporter: $0, wait: lock.wait) }
-                try await Report.result(instance, changed: true, output: output, headline: "instance \(instance.layout.instance) is back to its fresh state")
+                let result = try await Report.result(instance, changed: true, output: output,
+                                                     headline: "instance \(instance.layout.instance) is back to its fresh state")
+                await Notifications(workspace.checkout).send(.reset, result, instance: result.instance)
             }
         }
     }

@@ -16,7 +16,8 @@ struct Sandbox: AsyncParsableCommand {
           sandbox up --instance shard-3   # another, fully isolated copy
         """,
         subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Down.self, Destroy.self,
-                      Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Doctor.self, Serve.self]
+                      Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Doctor.self, Serve.self,
+                      NotifyDeliver.self]
     )
 }
 
@@ -44,11 +45,11 @@ struct InstanceOptions: ParsableArguments {
     func workspace() throws -> Workspace { try location.workspace() }
 
     /// The instance; `positional` is the sandbox given as an argument, an alias of `--sandbox`.
-    func instance(_ positional: String? = nil) throws -> SandboxKit.Instance {
+    func instance(_ positional: String? = nil, in workspace: Workspace? = nil) throws -> SandboxKit.Instance {
         if let positional, let sandbox, positional != sandbox {
             throw ValidationError("the sandbox is named twice ('\(positional)' and --sandbox \(sandbox)); name it once")
         }
-        return try workspace().instance(sandbox: positional ?? sandbox, instance: instanceName)
+        return try (workspace ?? self.workspace()).instance(sandbox: positional ?? sandbox, instance: instanceName)
     }
 }
 
@@ -94,19 +95,29 @@ func reporting<T>(json: Bool = false, _ body: () async throws -> T) async throws
     do {
         return try await body()
     } catch let error as SandboxError {
-        if json { JSONOutput.emit(["event": "error", "code": error.code.rawValue, "message": error.message, "fix": error.fix ?? ""]) }
+        if json, let object = errorObject(error) { JSONOutput.emit(object) }
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
         throw ExitCode.failure
     } catch let error as RecipeErrors {
-        if json {
-            JSONOutput.emit(["event": "error", "code": SandboxError.Code.invalidRecipes.rawValue,
-                             "message": "\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes",
-                             "fix": "fix them and run `sandbox check`",
-                             "diagnostics": error.diagnostics.map { ["path": $0.location.path, "line": $0.location.line,
-                                                                     "column": $0.location.column, "message": $0.message] as [String: Any] }])
-        }
+        if json, let object = errorObject(error) { JSONOutput.emit(object) }
         FileHandle.standardError.write(Data((error.description + "\n\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes; fix them and run `sandbox check`\n").utf8))
         throw ExitCode.failure
+    }
+}
+
+/// The `error` event of a failure people can act on (docs/json.md); nil for any other error.
+func errorObject(_ error: any Error) -> [String: Any]? {
+    switch error {
+    case let error as SandboxError:
+        return ["event": "error", "code": error.code.rawValue, "message": error.message, "fix": error.fix ?? ""]
+    case let error as RecipeErrors:
+        return ["event": "error", "code": SandboxError.Code.invalidRecipes.rawValue,
+                "message": "\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes",
+                "fix": "fix them and run `sandbox check`",
+                "diagnostics": error.diagnostics.map { ["path": $0.location.path, "line": $0.location.line,
+                                                        "column": $0.location.column, "message": $0.message] as [String: Any] }]
+    default:
+        return nil
     }
 }
 
@@ -117,11 +128,16 @@ enum JSONOutput {
     }
 
     static func emit<T: Encodable>(_ value: T) {
+        guard let data = data(value) else { return }
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    /// The object as `emit` prints it, without the newline.
+    static func data<T: Encodable>(_ value: T) -> Data? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(value) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        return try? encoder.encode(value)
     }
 }
 

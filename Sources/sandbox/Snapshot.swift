@@ -47,9 +47,12 @@ extension Sandbox {
 
             func run() async throws {
                 try await reporting(json: output.json) {
-                    let instance = try options.instance()
+                    let workspace = try options.workspace()
+                    let instance = try options.instance(in: workspace)
                     try await withProgress(json: output.json) { try await instance.restoreSnapshot(name, reporter: $0, wait: lock.wait) }
-                    try await Report.result(instance, changed: true, output: output, headline: "restored snapshot \(name) into instance \(instance.layout.instance)")
+                    let result = try await Report.result(instance, changed: true, output: output,
+                                                         headline: "restored snapshot \(name) into instance \(instance.layout.instance)")
+                    await Notifications(workspace.checkout).send(.snapshotRestored, result, instance: result.instance)
                 }
             }
         }

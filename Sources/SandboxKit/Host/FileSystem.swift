@@ -3,7 +3,8 @@ import Foundation
 /// Host file operations that must be atomic, durable or private, with errors that name the cause.
 public enum FileSystem {
     /// Written to a temporary file, flushed to disk, then renamed over `url`: a crash leaves the old file or the new one.
-    public static func writeAtomically(_ data: Data, to url: URL, mode: Int) throws(SandboxError) {
+    /// With `durable` false it is not flushed: readers still see the old file or the whole new one, but a power cut may lose it.
+    public static func writeAtomically(_ data: Data, to url: URL, mode: Int, durable: Bool = true) throws(SandboxError) {
         try ensureDirectory(url.deletingLastPathComponent())
         // Unique per call: two threads (services converging side by side) may write the same file at once.
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -18,7 +19,7 @@ public enum FileSystem {
                 offset += n
             }
         }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if failure == 0 && durable && fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == 0 && rename(temp.path, url.path) != 0 { failure = errno }
         if failure != 0 {

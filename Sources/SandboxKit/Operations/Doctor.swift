@@ -79,7 +79,45 @@ public struct Doctor: Sendable {
                 findings.append(.init(level: .ok, check: "base \(bootstrap.provides)", message: "not present; will be pulled, or bootstrapped from \(AptMirror.forSuite(bootstrap.suite))", fix: nil))
             }
         }
+        findings += Self.notifications(NotifyConfig.load(), state: workspace.checkout.stateDirectory)
         return findings
+    }
+
+    /// Outgoing notifications: mistakes in their settings, then, per URL, whether its last event got there.
+    static func notifications(_ config: NotifyConfig, state: URL) -> [Finding] {
+        let check = "notifications"
+        var findings = config.problems.map {
+            Finding(level: .warning, check: check, message: $0, fix: "fix it (docs/notifications.md); until then what is wrong is skipped")
+        }
+        let summaries = NotifyLog.summaries(NotifyLog(stateDirectory: state).entries())
+        // With URLs configured, only theirs: a URL taken out of the settings is no longer this machine's concern.
+        let shown = config.urls.map(NotifyConfig.display)
+        let relevant = config.isEnabled ? summaries.filter { shown.contains($0.url) } : summaries
+        if !config.isEnabled && relevant.isEmpty {
+            findings.append(Finding(level: .ok, check: check, message: "none configured (SANDBOX_NOTIFY_URL, or urls in \(config.file ?? "~/.config/sandbox/notify.yml"))", fix: nil))
+            return findings
+        }
+        for summary in relevant where summary.last.outcome == .failed {
+            let last = summary.last
+            let refused = last.status.map { (400..<500).contains($0) } ?? false
+            findings.append(Finding(
+                level: .warning, check: check,
+                message: "the last event sent to \(summary.url) did not get there: \(last.error ?? "no answer") (\(last.event) of instance \(last.instance) at \(last.at), attempt \(last.attempt) of \(last.attempts)); \(summary.delivered) delivered, \(summary.failed) failed in the log",
+                fix: refused ? "the receiver refused it: check the URL's path and that it checks signatures with the same secret; every attempt is in .sandbox/notify.log"
+                    : "make sure \(summary.url) is up and answers 2xx within \(Self.seconds(config.timeout)); every attempt is in .sandbox/notify.log"))
+        }
+        if !relevant.contains(where: { $0.last.outcome == .failed }) {
+            let delivered = relevant.reduce(0) { $0 + $1.delivered }
+            let waiting = NotifySpool(stateDirectory: state).waiting
+            findings.append(Finding(level: .ok, check: check,
+                                    message: "\(max(shown.count, relevant.count)) URL(s); \(delivered) event(s) delivered\(waiting > 0 ? ", \(waiting) waiting" : "")",
+                                    fix: nil))
+        }
+        return findings
+    }
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))s" : "\(value)s"
     }
 
     /// The first file under `url` (two levels deep) that the caller does not own.
