@@ -86,8 +86,17 @@ public actor BranchFollower {
         statuses[id] = s
     }
 
-    private func refuse(_ id: String, _ reason: String, fix: String) {
+    /// Leaves the checkout as it is, says why on the page and in a `follow-refused` notification.
+    private func refuse(_ id: String, _ reason: String, fix: String) async {
         set(id) { $0.state = "refused"; $0.reason = reason; $0.fix = fix; $0.checked = Date() }
+        guard let checkout = checkouts.first(where: { $0.id == id }) else { return }
+        let status = statuses[id] ?? Status()
+        let object: [String: Any] = ["reason": reason, "fix": fix, "branch": status.branch ?? NSNull(), "upstream": status.upstream ?? NSNull(),
+                                     "upstreamCommit": status.upstreamCommit ?? NSNull()]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        let root = Checkout(root: checkout.root)
+        await Notifier(checkout: root, deliverer: [runner.executable, "notify-deliver", "--checkout", checkout.root.path])
+            .send(.followRefused, result: data, instance: "")
     }
 
     /// One run: fetch, check, fast-forward, then `up` of every instance not yet at the commit.
@@ -95,11 +104,11 @@ public actor BranchFollower {
         let id = checkout.id, git = Git(root: checkout.root)
         set(id) { $0.state = "checking"; $0.runs += 1; $0.reason = nil; $0.fix = nil }
         guard let branch = await git.branch() else {
-            return refuse(id, "the checkout is not on a branch (detached HEAD, or not a git work tree)",
+            return await refuse(id, "the checkout is not on a branch (detached HEAD, or not a git work tree)",
                           fix: "check out the branch to follow: git -C \(checkout.root.path) switch main")
         }
         guard let upstream = await git.upstream(), let remote = await git.remote(of: branch) else {
-            return refuse(id, "branch \(branch) has no upstream to follow",
+            return await refuse(id, "branch \(branch) has no upstream to follow",
                           fix: "git -C \(checkout.root.path) branch --set-upstream-to origin/\(branch)")
         }
         set(id) { $0.branch = branch; $0.upstream = upstream }
@@ -112,22 +121,22 @@ public actor BranchFollower {
         }
         let head = await git.commit(), target = await git.commit(upstream)
         set(id) { $0.upstreamCommit = target; $0.checked = Date() }
-        guard let head, let target else { return refuse(id, "cannot read the commits of \(branch) and \(upstream)", fix: "git -C \(checkout.root.path) status") }
+        guard let head, let target else { return await refuse(id, "cannot read the commits of \(branch) and \(upstream)", fix: "git -C \(checkout.root.path) status") }
         if head != target {
             let changes = await git.localChanges()
             guard changes.isEmpty else {
-                return refuse(id, "the checkout has local changes to \(changes.prefix(5).joined(separator: ", "))\(changes.count > 5 ? " and \(changes.count - 5) more" : ""), so it is left as it is",
+                return await refuse(id, "the checkout has local changes to \(changes.prefix(5).joined(separator: ", "))\(changes.count > 5 ? " and \(changes.count - 5) more" : ""), so it is left as it is",
                               fix: "commit, stash or discard them (git -C \(checkout.root.path) stash), then update again")
             }
             guard await git.run(["merge-base", "--is-ancestor", head, target]).ok else {
                 let ahead = await git.count(head, notIn: target) ?? 0
-                return refuse(id, "branch \(branch) has diverged from \(upstream) (\(ahead) local commit\(ahead == 1 ? "" : "s") not on it), so it is left as it is",
+                return await refuse(id, "branch \(branch) has diverged from \(upstream) (\(ahead) local commit\(ahead == 1 ? "" : "s") not on it), so it is left as it is",
                               fix: "rebase or reset it onto \(upstream) (git -C \(checkout.root.path) rebase \(upstream)), then update again")
             }
             set(id) { $0.state = "updating" }
             let merge = await git.run(["merge", "--ff-only", "--quiet", target])
             guard merge.ok else {
-                return refuse(id, "git merge --ff-only \(upstream) failed: \(merge.err.trimmingCharacters(in: .whitespacesAndNewlines))",
+                return await refuse(id, "git merge --ff-only \(upstream) failed: \(merge.err.trimmingCharacters(in: .whitespacesAndNewlines))",
                               fix: "git -C \(checkout.root.path) status shows why")
             }
         }

@@ -113,7 +113,9 @@ import Testing
     @Test func aCheckoutWithLocalEditsOrADivergedBranchIsLeftAloneAndReported() throws {
         let repos = try Repositories()
         #expect(try repos.checkout.sandbox(["up"]).status == 0)
-        let serve = try ServeProcess(repos.checkout, environment: ["SANDBOX_HOOK_SECRET": Self.secret])
+        let receiver = try NotifyTests.Receiver()
+        let serve = try ServeProcess(repos.checkout, environment: ["SANDBOX_HOOK_SECRET": Self.secret, "SANDBOX_NOTIFY_URL": receiver.url,
+                                                                   "SANDBOX_NOTIFY_SECRET": NotifyTests.secret])
         let commit = try repos.push(["Recipes/demo/postgres/migrations/0002-note.sql": "ALTER TABLE bookmarks ADD COLUMN note text;\n"], message: "note")
         let demo = repos.checkout.root.appendingPathComponent("Recipes/demo.yml")
         let edited = try String(contentsOf: demo, encoding: .utf8) + "# a local edit\n"
@@ -126,6 +128,11 @@ import Testing
         #expect((refused["fix"] as? String)?.contains("stash") == true)
         let after = try String(contentsOf: demo, encoding: .utf8)
         #expect(repos.head == before && after == edited, "the checkout was not touched")
+        // The notification says the same, signed.
+        let told = try receiver.requests(1).first ?? [:]
+        #expect((told["headers"] as? [String: String])?["X-Sandbox-Event"] == "follow-refused")
+        #expect(told["signatureValid"] as? Bool == true, "\(told)")
+        #expect((told["body"] as? String)?.contains("local changes to Recipes/demo.yml") == true, "\(told)")
         // Diverged: a local commit the upstream does not have.
         try Self.git(repos.checkout.root, ["commit", "-q", "-am", "local work"])
         #expect(try serve.request("POST", "/api/v1/checkouts/\(repos.checkout.root.lastPathComponent.lowercased())/update").status == 202)

@@ -11,6 +11,8 @@ public struct NotifyEvent: Sendable, Equatable, Codable {
         case snapshotRestored = "snapshot-restored"
         case down
         case destroy
+        /// `serve` left a checkout alone instead of following its branch (local changes, diverged, no upstream).
+        case followRefused = "follow-refused"
     }
 
     /// Unique per event, sent as `X-Sandbox-Delivery`: a receiver that got an event twice (a retry after a
