@@ -52,6 +52,7 @@ import Testing
         // Whatever it fired is finished before the checkout is removed.
         let ops = try serve.request("GET", "/api/v1/operations").json["operations"] as? [[String: Any]] ?? []
         for op in ops { _ = try serve.finished(op["id"] as? String ?? "") }
+        #expect(serve.stop() == 0, "nothing more can start once serve is gone")
         for name in try FileManager.default.contentsOfDirectory(atPath: checkout.root.appendingPathComponent(".sandbox").path) where !name.hasPrefix(".") && name != "golden"
             && FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/\(name)/instance.json").path) {
             checkout.track(name)
