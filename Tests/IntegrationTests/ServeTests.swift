@@ -126,20 +126,17 @@ import Testing
         #expect(refused > 0, "at least one CLI up came while the API's reset ran")
         #expect(try serve.finished(id)["state"] as? String == "succeeded")
         // CLI first: an API operation waits for the CLI's lock, then runs; two API operations run one after the other.
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: Binary.path)
-        cli.arguments = ["reset", "--instance", "dev"]
-        cli.currentDirectoryURL = checkout.root
-        cli.standardOutput = FileHandle.nullDevice
-        cli.standardError = FileHandle.nullDevice
-        try cli.run()
-        #expect(ReliabilityTests.wait(30) { FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/dev/.running").path) || !cli.isRunning })
+        let cli = try ReliabilityTests.start(checkout, ["reset", "--instance", "dev"])
+        let mark = checkout.root.appendingPathComponent(".sandbox/.locks/dev.running")
+        #expect(ReliabilityTests.wait(30) { FileManager.default.fileExists(atPath: mark.path) }, "the CLI reset holds the instance")
         let first = try #require(try serve.request("POST", "/api/v1/instances/dev/up").json["id"] as? String)
         let second = try serve.request("POST", "/api/v1/instances/dev/down").json
         #expect(second["state"] as? String == "queued", "a second operation on the instance waits its turn: \(second)")
         cli.waitUntilExit()
         #expect(cli.terminationStatus == 0)
         let upOp = try serve.finished(first), downOp = try serve.finished(try #require(second["id"] as? String))
+        let waited = (upOp["events"] as? [[String: Any]])?.contains { ($0["message"] as? String)?.contains("waiting for another") == true }
+        #expect(waited == true, "the API's up waited for the CLI's lock: \(upOp["events"] ?? [])")
         #expect(upOp["state"] as? String == "succeeded" && downOp["state"] as? String == "succeeded")
         #expect((upOp["finished"] as? String ?? "") <= (downOp["started"] as? String ?? ""), "the second began after the first ended")
     }
