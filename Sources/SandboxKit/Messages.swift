@@ -45,4 +45,10 @@ public enum Messages {
 
     // Engine
     public static let startEngine = "start it: sudo Scripts/engine-up (or `sudo systemctl start docker`); check with `docker info`"
+
+    /// `image`: the store's image file as shown to people (`.sandbox/.store.xfs`).
+    public static func storeNotMounted(image: String) -> SandboxError {
+        SandboxError(.storeNotMounted, "the data store of this checkout (\(image)) is not mounted, so .sandbox/ looks empty (after a restart)",
+                     fix: "mount it: `sudo sandbox store mount` (any `sudo sandbox` command mounts it too); the data is in the image, untouched")
+    }
 }

@@ -28,6 +28,8 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case noSuchSnapshot = "no-such-snapshot"
         case invalidName = "invalid-name"
         case io = "io"
+        case storeNotMounted = "store-not-mounted"
+        case storeFailed = "store-failed"
         // Added by `sandbox serve`'s HTTP API.
         case badRequest = "bad-request"
         case unauthorized = "unauthorized"

@@ -16,7 +16,7 @@ struct Sandbox: AsyncParsableCommand {
           sandbox up --instance shard-3   # another, fully isolated copy
         """,
         subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Down.self, Destroy.self,
-                      Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Doctor.self, Serve.self,
+                      Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Store.self, Doctor.self, Serve.self,
                       NotifyDeliver.self]
     )
 }
@@ -27,6 +27,11 @@ struct CheckoutOption: ParsableArguments {
     var checkout: String?
 
     func workspace() throws -> Workspace { try Workspace.load(path: checkout) }
+
+    /// The checkout alone: no recipes read, no data store mounted (for `store`, which must work either way).
+    func findCheckout() throws -> Checkout {
+        try Checkout.find(from: URL(fileURLWithPath: checkout ?? FileManager.default.currentDirectoryPath))
+    }
 }
 
 /// Which sandbox and instance a command acts on: the same flags on every command.

@@ -11,8 +11,9 @@ extension Sandbox {
               sandbox snapshot save before-demo
               sandbox snapshot restore before-demo
               sandbox snapshot ls
+              sandbox snapshot delete before-demo
             """,
-            subcommands: [Save.self, Restore.self, List.self]
+            subcommands: [Save.self, Restore.self, List.self, Delete.self]
         )
 
         struct Save: AsyncParsableCommand {
@@ -57,6 +58,28 @@ extension Sandbox {
             }
         }
 
+        struct Delete: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Delete a snapshot; frees what it alone holds (blocks shared by reflink stay with the others).",
+                discussion: "Example:\n  sandbox snapshot delete before-migration", aliases: ["rm"])
+            @Argument(help: "The snapshot's name.") var name: String
+            @OptionGroup var options: InstanceOptions
+            @OptionGroup var format: JSONOption
+            @OptionGroup var lock: WaitOption
+
+            func run() async throws {
+                try await reporting(json: format.json) {
+                    let instance = try options.instance()
+                    let usage = try await withProgress(json: format.json) { try instance.deleteSnapshot(name, reporter: $0, wait: lock.wait) }
+                    if format.json {
+                        JSONOutput.emit(SnapshotDeleted(instance: instance.layout.instance, snapshot: name, freedBytes: usage.exclusiveBytes))
+                    } else {
+                        say("deleted snapshot \(name) of instance \(instance.layout.instance), freeing \(DiskUsage.format(usage.exclusiveBytes))")
+                    }
+                }
+            }
+        }
+
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the instance's snapshots.",
                                                             discussion: "Example:\n  sandbox snapshot ls --json")
@@ -65,7 +88,8 @@ extension Sandbox {
 
             func run() async throws {
                 try await reporting(json: format.json) {
-                    let snapshots = try options.instance().snapshots()
+                    let instance = try options.instance()
+                    let snapshots = instance.snapshots().map { SnapshotJSON(info: $0, usage: instance.snapshotUsage($0.name)) }
                     if format.json {
                         JSONOutput.emit(SnapshotsJSON(snapshots: snapshots))
                     } else if snapshots.isEmpty {
@@ -73,8 +97,10 @@ extension Sandbox {
                     } else {
                         let format = ISO8601DateFormatter()
                         for s in snapshots {
-                            say("\(s.name)  \(format.string(from: s.created))  \(s.services.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.engine) \($0.value.version)" }.joined(separator: ", "))")
+                            say("\(s.name)  \(format.string(from: s.created))  \(s.services.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.engine) \($0.value.version)" }.joined(separator: ", "))  "
+                                + "\(DiskUsage.format(s.exclusiveBytes)) alone (\(DiskUsage.format(s.bytes)) in all)")
                         }
+                        say("'alone' is what deleting it frees; the rest it shares with the instance's data and other copies (reflinks)")
                     }
                 }
             }
@@ -84,7 +110,26 @@ extension Sandbox {
 
 struct SnapshotsJSON: Encodable {
     var event = "snapshots"
-    var snapshots: [SnapshotInfo]
+    var snapshots: [SnapshotJSON]
+}
+
+/// A snapshot as `ls --json` prints it: its record, and the disk it takes (`exclusiveBytes`: what deleting it frees).
+struct SnapshotJSON: Encodable {
+    var name: String
+    var sandbox: String
+    var services: [String: SnapshotInfo.Service]
+    var created: Date
+    var bytes: Int64
+    var exclusiveBytes: Int64
+
+    init(info: SnapshotInfo, usage: DiskUsage) {
+        name = info.name
+        sandbox = info.sandbox
+        services = info.services
+        created = info.created
+        bytes = usage.bytes
+        exclusiveBytes = usage.exclusiveBytes
+    }
 }
 
 struct SnapshotSaved: Encodable {
@@ -93,4 +138,11 @@ struct SnapshotSaved: Encodable {
     var sandbox: String
     var snapshot: String
     var services: [String]
+}
+
+struct SnapshotDeleted: Encodable {
+    var event = "result"
+    var instance: String
+    var snapshot: String
+    var freedBytes: Int64
 }

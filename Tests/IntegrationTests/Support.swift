@@ -94,6 +94,12 @@ final class DemoCheckout: @unchecked Sendable {
            !ids.isEmpty {
             _ = try? runProgram("docker", ["rm", "-f"] + ids.split(separator: "\n").map(String.init))
         }
+        // A data store (StoreTests) is mounted on .sandbox/: unmounted, so the folder and its image can go.
+        var here = stat(), parent = stat()
+        let state = root.appendingPathComponent(".sandbox")
+        if stat(state.path, &here) == 0, stat(root.path, &parent) == 0, here.st_dev != parent.st_dev {
+            _ = try? runProgram("umount", [state.path])
+        }
         try? FileManager.default.removeItem(at: root)
     }
 

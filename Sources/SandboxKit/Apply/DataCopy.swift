@@ -20,7 +20,7 @@ enum DataCopy {
         let code: Int32
         if output.contains("No space left on device") || output.contains("Disk quota exceeded") { code = ENOSPC }
         else if output.contains("Read-only file system") { code = EROFS }
-        else if output.contains("InstanceOperation not permitted") { code = EPERM }
+        else if output.contains("Operation not permitted") { code = EPERM }
         else if output.contains("Permission denied") { code = EACCES }
         else { code = EIO }
         var error = FileSystem.error(code, folder, doing: "copy data into")

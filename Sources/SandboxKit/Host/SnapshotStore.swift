@@ -46,6 +46,14 @@ public struct SnapshotStore: Sendable {
         try FileSystem.move(staging(info.name), to: folder(info.name))
     }
 
+    /// Renamed out of the list first (one atomic step), then deleted: a killed deletion is finished by `recover`.
+    public func delete(_ name: String) throws(SandboxError) {
+        let doomed = layout.snapshots.appendingPathComponent(".\(name).deleting")
+        try FileSystem.remove(doomed)
+        try FileSystem.move(folder(name), to: doomed)
+        try FileSystem.remove(doomed)
+    }
+
     /// Staging folders of killed saves; deleted under the instance lock.
     public func recover() throws(SandboxError) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots.path)) ?? []

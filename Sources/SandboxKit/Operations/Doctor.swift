@@ -51,6 +51,7 @@ public struct Doctor: Sendable {
         } catch {
             findings.append(.init(level: .problem, check: ".sandbox", message: error.message, fix: error.fix))
         }
+        findings.append(Self.dataCopies(DataStore(checkout: workspace.checkout).status()))
         if getuid() != 0, let foreign = Self.foreignOwned(state) {
             findings.append(.init(level: .warning, check: "ownership", message: "\(foreign) under .sandbox/ belongs to another user",
                                   fix: "take it back: sudo chown -R $(id -u):$(id -g) \(state.path)"))
@@ -114,6 +115,25 @@ public struct Doctor: Sendable {
                                     fix: nil))
         }
         return findings
+    }
+
+    /// Whether copies of data (fresh instances, resets, snapshots) are reflink clones or full copies.
+    static func dataCopies(_ status: DataStore.Status) -> Finding {
+        let check = "data copies"
+        switch status.state {
+        case .unmounted:
+            return Finding(level: .problem, check: check, message: "the data store (.sandbox/.store.xfs) is not mounted", fix: "sudo sandbox store mount")
+        case .mounted:
+            return Finding(level: .ok, check: check,
+                           message: "reflink clones in the data store (XFS): \(DiskUsage.format(status.usedBytes ?? 0)) used of \(DiskUsage.format(status.sizeBytes ?? 0))", fix: nil)
+        case .none, .foreignMount:
+            if status.reflinks {
+                return Finding(level: .ok, check: check, message: "reflink clones (.sandbox/ is on \(status.filesystem) with reflinks)", fix: nil)
+            }
+            return Finding(level: .warning, check: check,
+                           message: "full copies: .sandbox/ is on \(status.filesystem) without reflinks, so a fresh instance, a reset and a snapshot take time and disk in proportion to the data",
+                           fix: "sudo sandbox store create (an XFS image with reflinks mounted on .sandbox/; docs/benchmarks.md#thin-clones)")
+        }
     }
 
     static func seconds(_ value: Double) -> String {

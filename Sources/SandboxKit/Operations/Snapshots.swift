@@ -14,6 +14,26 @@ extension Instance {
 
     public func snapshots() -> [SnapshotInfo] { SnapshotStore(layout: layout).list() }
 
+    /// The disk a snapshot takes, and what deleting it would free (less where it shares blocks by reflink).
+    public func snapshotUsage(_ name: String) -> DiskUsage { DiskUsage.of(SnapshotStore(layout: layout).folder(name)) }
+
+    /// Deletes a snapshot under the instance lock; returns what it took. Freed is only what it alone held:
+    /// blocks it shares with the instance, the golden copy or other snapshots stay theirs.
+    public func deleteSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) throws(SandboxError) -> DiskUsage {
+        try SnapshotStore.validate(name)
+        let lock = try layout.lock(wait: wait, reporter: reporter)
+        defer { withExtendedLifetime(lock) {} }
+        let store = SnapshotStore(layout: layout)
+        guard store.info(name) != nil else {
+            let names = store.list().map(\.name)
+            throw SandboxError(.noSuchSnapshot, "instance '\(layout.instance)' has no snapshot '\(name)'\(didYouMean(name, among: names))",
+                               fix: names.isEmpty ? "there is nothing to delete; `sandbox snapshot ls` lists them" : "use one of: \(names.joined(separator: ", "))")
+        }
+        let usage = DiskUsage.of(store.folder(name))
+        try store.delete(name)
+        return usage
+    }
+
     /// Copies every data dir into a staging folder, with the services stopped for a consistent copy, then starts
     /// them again; the snapshot is renamed into place only when complete. Holds the instance lock throughout.
     public func saveSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> SnapshotInfo {

@@ -10,6 +10,7 @@ public struct Workspace: Sendable {
     public static func load(path: String?, docker: Docker = Docker()) throws(SandboxError) -> Workspace {
         let start = URL(fileURLWithPath: path ?? FileManager.default.currentDirectoryPath)
         let checkout = try Checkout.find(from: start)
+        try DataStore(checkout: checkout).ensureMounted()
         return Workspace(checkout: checkout, recipes: try RecipeSet.load(checkout), docker: docker)
     }
 
@@ -57,6 +58,15 @@ public struct Workspace: Sendable {
     public func layout(_ instance: String) throws(SandboxError) -> InstanceLayout {
         try InstanceLayout.validate(instance: instance)
         return InstanceLayout(checkout: checkout, instance: instance)
+    }
+
+    /// Names of the checkout's running containers (any instance, golden ones included); none when the engine is down.
+    public static func runningContainers(_ checkout: Checkout, docker: Docker = Docker()) async throws(SandboxError) -> [String] {
+        guard let out = try? await docker.run(.listContainers(labels: [Label.checkout: checkout.id])) else { return [] }
+        return out.stdout.split(separator: "\n").compactMap { line in
+            guard let ps = try? JSONDecoder().decode(Observer.PSLine.self, from: Data(line.utf8)), ps.State == "running" else { return nil }
+            return ps.Names
+        }
     }
 
     /// Instance names found under `.sandbox/`.
