@@ -65,6 +65,10 @@ struct API: Sendable {
                 let name = try snapshotName(c.parameters.get("snapshot") ?? "")
                 return try await submit("snapshot-restore", r, c, ["snapshot", "restore", "--json"], positional: [name])
             },
+            Endpoint(method: .delete, path: "/api/v1/instances/{instance}/snapshots/{snapshot}") { r, c in
+                let name = try snapshotName(c.parameters.get("snapshot") ?? "")
+                return try await submit("snapshot-delete", r, c, ["snapshot", "delete", "--json"], positional: [name])
+            },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/logs/{service}") { r, c in try await logs(r, c) },
             Endpoint(method: .get, path: "/api/v1/operations") { _, _ in
                 APIResponse.json(["operations": await center.all().reversed().map(\.json)])

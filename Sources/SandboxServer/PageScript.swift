@@ -15,7 +15,7 @@ enum PageScript {
       SetCredentials: "Setting this copy's passwords", RunUpdate: "Applying an update", Notice: "Note", Nothing: "Nothing to do",
     };
     const KIND = { up: "Updating", down: "Stopping", reset: "Resetting to fresh data", destroy: "Removing",
-                   "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot" };
+                   "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot", "snapshot-delete": "Deleting a snapshot" };
     const STATE = { running: ["Running", "ok"], exited: ["Stopped (crashed or halted)", "bad"], created: ["Starting", "busy"],
                     restarting: ["Restarting", "busy"], removing: ["Stopping", "busy"], paused: ["Paused", "idle"],
                     dead: ["Broken: reset or update it", "bad"], stopped: ["Stopped", "idle"], absent: ["Not created yet", "idle"] };

@@ -26,6 +26,24 @@ import Testing
         }
     }
 
+    @Test func aDeletedSnapshotLeavesTheListAtOnceAndAKilledDeletionIsFinished() throws {
+        let f = try Folder()
+        let store = SnapshotStore(layout: f.layout)
+        for name in ["a", "b"] {
+            try f.make(store.staging(name).appendingPathComponent("pg"), holding: name)
+            try store.commit(SnapshotInfo(name: name, sandbox: "demo", services: ["pg": .init(engine: "postgresql", version: "15")],
+                                          created: Date(timeIntervalSince1970: 0)))
+        }
+        try store.delete("a")
+        #expect(store.list().map(\.name) == ["b"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.layout.snapshots.path) == ["b"])
+        // Killed after the rename: out of the list already, and the next command's recovery deletes the rest.
+        try FileSystem.move(store.folder("b"), to: f.layout.snapshots.appendingPathComponent(".b.deleting"))
+        #expect(store.list().isEmpty)
+        try store.recover()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.layout.snapshots.path) == [])
+    }
+
     @Test func aCommittedSwitchReplacesEveryServiceAndKeepsTheOldUntilDeleted() throws {
         let f = try Folder()
         for s in ["pg", "maria"] {
