@@ -17,6 +17,7 @@ extension Sandbox {
         @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
         @OptionGroup var format: JSONOption
+        @OptionGroup var registry: RegistryOption
 
         @Flag(help: "Plan `sandbox reset`.") var reset = false
         @Option(help: ArgumentHelp("Plan `sandbox snapshot restore NAME`.", valueName: "snapshot")) var restore: String?
@@ -41,7 +42,9 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: format.json) {
-                let plan = try await options.instance(sandbox.name).plan(operation)
+                var instance = try options.instance(sandbox.name)
+                instance.registry = try registry.resolved()
+                let plan = try await instance.plan(operation)
                 if format.json {
                     JSONOutput.emit(PlanJSON(plan))
                 } else {

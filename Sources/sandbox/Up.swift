@@ -10,12 +10,14 @@ extension Sandbox {
             Examples:
               sandbox up                         # the only sandbox in Recipes/, instance dev
               sandbox up demo --instance shard-2
+              sandbox up --registry 127.0.0.1:5000   # pull images and set-up data a fleet pushed (docs/fleet.md)
             """
         )
 
         @OptionGroup var sandbox: SandboxArgument
         @OptionGroup var options: InstanceOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup var registry: RegistryOption
 
         @OptionGroup var lock: WaitOption
 
@@ -25,7 +27,8 @@ extension Sandbox {
                 let events = Notifications(workspace.checkout)
                 var resolved: String?
                 do {
-                    let instance = try options.instance(sandbox.name, in: workspace)
+                    var instance = try options.instance(sandbox.name, in: workspace)
+                    instance.registry = try registry.resolved()
                     resolved = instance.sandbox.name
                     let (plan, unchanged) = try await withProgress(json: output.json) { try await instance.up(reporter: $0, wait: lock.wait) }
                     let calls = instance.docker.callCount

@@ -46,3 +46,49 @@ import Testing
         #expect(DiskUsage.of(root.appendingPathComponent("missing")) == DiskUsage(bytes: 0, exclusiveBytes: 0))
     }
 }
+
+/// Registry references: what a fleet's workers ask for is fixed by the recipes alone.
+@Suite struct RegistryUnitTests {
+    @Test func referencesNameTheContentTheyHold() throws {
+        let registry = try Registry("127.0.0.1:5000/")
+        #expect(registry.address == "127.0.0.1:5000")
+        #expect(registry.image(tag: "acme/postgresql-15:demo", hash: String(repeating: "ab", count: 32)) == "127.0.0.1:5000/acme/postgresql-15:h-abababababababab")
+        #expect(registry.image(tag: "acme/postgresql-15:demo") == "127.0.0.1:5000/acme/postgresql-15:demo")
+        #expect(Registry.repository("localhost:5000/acme/pg:15") == "localhost:5000/acme/pg")
+        #expect(Registry.repository("acme/pg") == "acme/pg")
+        let a = registry.golden(owner: "Acme", sandbox: "demo", service: "pg", freshHash: "0123456789abcdef0123", updates: ["h2", "h1"])
+        let b = registry.golden(owner: "acme", sandbox: "demo", service: "pg", freshHash: "0123456789abcdef0123", updates: ["h1", "h2"])
+        #expect(a == b && a.hasPrefix("127.0.0.1:5000/acme/demo-golden-pg:f-0123456789abcdef-u-"), "order of the steps does not matter")
+        #expect(a != registry.golden(owner: "acme", sandbox: "demo", service: "pg", freshHash: "0123456789abcdef0123", updates: ["h1"]))
+        for bad in ["", "http://x:5000", "a b", "x;rm"] {
+            #expect(throws: SandboxError.self) { try Registry(bad) }
+        }
+    }
+
+    @Test func aRegistryImageReplacesTheBuildAndItsBase() throws {
+        let fixture = try PlannerFixture()
+        var planner = fixture.planner
+        planner.registry = try Registry("127.0.0.1:5000")
+        let tags = fixture.sandbox.images.filter { $0.recipe.bootstrap == nil }.map(\.tag)
+        let pulled = planner.imageActions([:], registry: .init(images: Set(tags)))
+        #expect(pulled.map(\.name) == tags.map { _ in "PullImage" })
+        let offline = planner.imageActions([:], registry: .init(unreachable: "connection refused"))
+        #expect(offline.contains { $0.name == "EnsureBaseImage" } && offline.filter { $0.name == "Build" }.count == tags.count)
+        #expect(offline.allSatisfy { $0.name != "Build" || $0.cause.contains("did not answer") })
+    }
+
+    /// Golden data pushed before the second migration existed: pulled, and the copy runs only the step it lacks.
+    @Test func pulledGoldenDataRunsOnlyTheUpdateStepsItLacks() throws {
+        let fixture = try PlannerFixture()
+        let steps = fixture.db.update
+        try #require(steps.count == 2)
+        var observed = ObservedState(ports: fixture.ports)
+        observed.registry = .init(golden: ["db": .init(reference: "r/acme/shop-golden-db:x", updates: [steps[0].hash])])
+        let plan = fixture.plan(observed)
+        let db = plan.actions.filter { $0.target == .service("db") }.map(\.name)
+        #expect(db.contains("PullGolden") && !db.contains { $0.hasPrefix("InitGolden") }, "\(db)")
+        #expect(db.filter { $0.hasPrefix("RunUpdate") } == ["RunUpdate \(steps[1].title)"], "\(db)")
+        let analytics = plan.actions.filter { $0.target == .service("analytics") }.map(\.name)
+        #expect(analytics.contains { $0.hasPrefix("InitGolden") } && !analytics.contains("PullGolden"), "not in the registry: made here")
+    }
+}

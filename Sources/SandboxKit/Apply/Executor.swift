@@ -105,6 +105,10 @@ public struct Executor: Sendable {
             try await images.ensureBase(tag, recipe: bootstrap, line: line)
         case let .build(image):
             try await images.build(image, line: line)
+        case let .pullImage(image, reference):
+            try await RegistryTransfer(docker: docker, line: line).pull(image, from: reference)
+        case let .pullGolden(service, reference, updates):
+            try await golden(line).pull(service, from: reference, updates: updates)
         case let .removeContainer(container, force):
             try await removeContainers([container], force: force)
         case let .removeContainers(containers):

@@ -58,6 +58,8 @@ public struct ObservedState: Sendable, Equatable {
     public var goldenUpdates: [String: Set<String>] = [:]
     /// A service's pinned port that something else holds: planning refuses.
     public var portConflicts: [String: Int]
+    /// With `--registry`: which missing images and golden copies the registry has (nil without one).
+    public var registry: Registry.Contents?
     /// The previous command on the instance was killed: docker operations it started may still be finishing,
     /// so its containers are recreated rather than trusted.
     public var interrupted = false

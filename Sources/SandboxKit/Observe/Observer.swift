@@ -81,7 +81,8 @@ public struct Observer: Sendable {
 
     /// Everything the planner needs for `operation`: for `up`, `reset` and `restore` one `docker ps` and one
     /// `docker image inspect`, asked at once; for `down` and `destroy` (which need no recipe) only the `docker ps`.
-    public func observe(_ sandbox: ResolvedSandbox?, for operation: InstanceOperation = .up) async throws(SandboxError) -> ObservedState {
+    public func observe(_ sandbox: ResolvedSandbox?, for operation: InstanceOperation = .up,
+                        registry: Registry? = nil) async throws(SandboxError) -> ObservedState {
         var state = ObservedState()
         let needsRecipes: Bool
         switch operation {
@@ -123,7 +124,48 @@ public struct Observer: Sendable {
             }
         }
         if case let .restore(name) = operation { observeSnapshot(name, secrets: secrets, into: &state) }
+        if let registry, case .up = operation { state.registry = await Self.registryContents(registry, sandbox, state, layout: layout, docker: docker) }
         return state
+    }
+
+    /// Asks the registry, all at once, for each image that is missing or changed here and each golden copy not made
+    /// here (shared ones only: a golden copy made per instance is never pushed). A golden copy is looked for with
+    /// each prefix of the update steps every copy shares (steps are added at the end over time); the longest found wins,
+    /// and the copies run the rest themselves.
+    static func registryContents(_ registry: Registry, _ sandbox: ResolvedSandbox, _ state: ObservedState, layout: InstanceLayout,
+                                 docker: Docker) async -> Registry.Contents {
+        struct Wanted: Sendable { var service: String?; var key: String; var reference: String; var updates: Set<String> }
+        var wanted: [Wanted] = []
+        for image in sandbox.images where image.recipe.bootstrap == nil && state.images[image.tag] != .some(.some(image.hash)) {
+            wanted.append(Wanted(service: nil, key: image.tag, reference: registry.image(tag: image.tag, hash: image.hash), updates: []))
+        }
+        for service in sandbox.services where !state.golden.contains(service.name) && !service.setup.contains(where: \.perInstance) {
+            let shared = service.update.filter { !$0.perInstance }.map(\.hash)
+            for count in 0...shared.count {
+                let applied = Array(shared.prefix(count))
+                wanted.append(Wanted(service: service.name, key: "\(count)",
+                                     reference: registry.golden(owner: sandbox.owner, sandbox: sandbox.name, service: service.name,
+                                                                freshHash: service.freshHash, updates: applied),
+                                     updates: Set(applied)))
+            }
+        }
+        var contents = Registry.Contents()
+        await withTaskGroup(of: (Wanted, Result<Bool, Registry.RegistryUnreachable>).self) { group in
+            for item in wanted { group.addTask { (item, await Registry.has(item.reference, docker: docker)) } }
+            for await (item, result) in group {
+                switch result {
+                case .success(true):
+                    guard let service = item.service else { contents.images.insert(item.key); continue }
+                    if (contents.golden[service]?.updates.count ?? -1) < item.updates.count {
+                        contents.golden[service] = .init(reference: item.reference, updates: item.updates)
+                    }
+                case .success(false): break
+                case let .failure(error): contents.unreachable = error.reason
+                }
+            }
+        }
+        if contents.unreachable != nil { contents.images = []; contents.golden = [:] }
+        return contents
     }
 
     func observeSnapshot(_ name: String, secrets: InstanceSecrets, into state: inout ObservedState) {

@@ -7,6 +7,8 @@ public struct Instance: Sendable {
     public var sandbox: ResolvedSandbox
     public var planner: Planner
     public var images: any ImageProviding
+    /// With `--registry`: images and golden data the registry has are pulled instead of built and initialised.
+    public var registry: Registry? { didSet { planner.registry = registry } }
 
     public init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, images: any ImageProviding,
                 uid: UInt32 = getuid(), gid: UInt32 = getgid()) {
@@ -25,7 +27,7 @@ public struct Instance: Sendable {
 
     /// What `operation` would do now; changes nothing.
     public func plan(_ operation: InstanceOperation = .up) async throws(SandboxError) -> Plan {
-        planner.plan(operation, try await observer.observe(sandbox, for: operation))
+        planner.plan(operation, try await observer.observe(sandbox, for: operation, registry: registry))
     }
 
     /// Carries out `operation` under the instance lock, from the first step to the last: observe, plan, apply.
@@ -44,7 +46,7 @@ public struct Instance: Sendable {
         let executor = executor(reporter)
         var attempts = 0
         while true {
-            var observed = try await observer.observe(sandbox, for: operation)
+            var observed = try await observer.observe(sandbox, for: operation, registry: registry)
             observed.interrupted = lock.interrupted && attempts == 0
             let plan = planner.plan(operation, observed)
             do {

@@ -38,6 +38,10 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             /// Make an external base image present: local, pulled, or bootstrapped from `bootstrap`.
             case ensureBase(tag: String, bootstrap: ImageRecipe?)
             case build(ResolvedImage)
+            /// Pull the image by its content hash from a registry and tag it as the recipe's tag.
+            case pullImage(ResolvedImage, reference: String)
+            /// Pull a service's golden data (packed as an image) and check its hashes before keeping it.
+            case pullGolden(ResolvedService, reference: String, updates: Set<String>)
             /// Stop (unless `force`, which kills) and remove a container.
             case removeContainer(ObservedContainer, force: Bool)
             /// Kill and remove several containers at once: their data is being replaced.
@@ -78,6 +82,8 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             switch kind {
             case .ensureBase: return "EnsureBaseImage"
             case .build: return "Build"
+            case .pullImage: return "PullImage"
+            case .pullGolden: return "PullGolden"
             case let .removeContainer(_, force): return force ? "RemoveContainer force" : "RemoveContainer"
             case let .removeContainers(containers): return "RemoveContainers " + containers.map(\.service).joined(separator: ",")
             case let .initGolden(_, updates): return updates.isEmpty ? "InitGolden" : "InitGolden updates=\(updates.count)"

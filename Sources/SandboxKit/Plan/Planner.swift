@@ -26,7 +26,7 @@ public struct Planner: Sendable {
     /// What `up` does.
     public func plan(_ observed: ObservedState) -> Plan {
         var problems: [Plan.Problem] = []
-        let actions = imageActions(observed.images) + serviceActions(observed, problems: &problems)
+        let actions = imageActions(observed.images, registry: observed.registry) + serviceActions(observed, problems: &problems)
         return Plan(actions: actions, problems: problems)
     }
 
@@ -45,15 +45,23 @@ public struct Planner: Sendable {
 
     /// Builds and base images, from one observation of the image tags. A missing base is made
     /// present only when an image built from it has to be built.
-    public func imageActions(_ present: [String: String?]) -> [Plan.Action] {
+    /// With a registry, an image it holds at the recipe's hash is pulled instead of built (and needs no base).
+    public func imageActions(_ present: [String: String?], registry: Registry.Contents? = nil) -> [Plan.Action] {
         var builds: [Plan.Action] = []
         var bases: [String] = []
         for image in sandbox.images where image.recipe.bootstrap == nil {
-            let cause: String
+            var cause: String
             switch present[image.tag] {
             case nil: cause = "image missing"
             case let label?? where label == image.hash: continue
             default: cause = "image recipe changed"
+            }
+            if let registry, let reference = registryReference(image) {
+                if registry.images.contains(image.tag) {
+                    builds.append(.init(target: .image(image.tag), kind: .pullImage(image, reference: reference), cause: cause + "; the registry has it"))
+                    continue
+                }
+                cause += registry.unreachable.map { "; the registry did not answer (\($0)), so it is built here" } ?? "; not in the registry, so it is built here"
             }
             builds.append(.init(target: .image(image.tag), kind: .build(image), cause: cause))
             if case let .external(base)? = image.base, present[base] == nil, !bases.contains(base) { bases.append(base) }
@@ -63,6 +71,11 @@ public struct Planner: Sendable {
             return .init(target: .image(base), kind: .ensureBase(tag: base, bootstrap: recipe), cause: "base image missing")
         } + builds
     }
+
+    /// Set by `up --registry`: where pulled images come from.
+    public var registry: Registry?
+
+    func registryReference(_ image: ResolvedImage) -> String? { registry?.image(tag: image.tag, hash: image.hash) }
 
     /// The update steps a golden copy applies once for every copy: those whose text does not depend on the instance.
     public static func sharedUpdates(_ service: ResolvedService) -> [ResolvedStep] {
@@ -155,7 +168,10 @@ public struct Planner: Sendable {
         }
         let goldenSteps = Self.sharedUpdates(service)
         if freshData {
-            if !observed.golden.contains(service.name) {
+            if !observed.golden.contains(service.name), let found = observed.registry?.golden[service.name] {
+                steps.append(.init(target: target, kind: .pullGolden(service, reference: found.reference, updates: found.updates),
+                                   cause: "no set-up data here for this recipe; the registry has it (checked against its hashes before use)"))
+            } else if !observed.golden.contains(service.name) {
                 let updates = goldenSteps.isEmpty ? "" : ", then \(goldenSteps.count) update step(s) once for every copy"
                 steps.append(.init(target: target, kind: .initGolden(service, updates: goldenSteps),
                                    cause: "no set-up data for this recipe yet: init and \(service.setup.count) setup step(s)\(updates), kept as the golden copy"))
@@ -176,7 +192,8 @@ public struct Planner: Sendable {
         if case let .ready(stamp) = data { applied = stamp.updates }
         // A fresh copy of the golden data comes with the update steps the golden copy applied (or will apply).
         let inGolden: Set<String> = !freshData ? []
-            : observed.golden.contains(service.name) ? observed.goldenUpdates[service.name] ?? [] : Set(goldenSteps.map(\.hash))
+            : observed.golden.contains(service.name) ? observed.goldenUpdates[service.name] ?? []
+            : observed.registry?.golden[service.name]?.updates ?? Set(goldenSteps.map(\.hash))
         for step in service.update where applied[step.hash] == nil && !inGolden.contains(step.hash) {
             let changedBefore = applied.values.contains(step.title)
             steps.append(.init(target: target, kind: .runUpdate(step, service: service),

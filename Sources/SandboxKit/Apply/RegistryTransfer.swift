@@ -1,0 +1,123 @@
+import Foundation
+
+/// Images and golden data to and from a registry (docs/fleet.md). Golden data travels as an image of one layer
+/// whose files sit under `/sandbox-data/`, labelled with the hashes and the engine; what is pulled is checked
+/// against the recipe's hashes before it is kept, and staged and renamed into place like data made here.
+struct RegistryTransfer: Sendable {
+    var docker: Docker
+    var line: @Sendable (String) -> Void
+
+    static let dataFolder = "sandbox-data"
+
+    /// `docker pull`, a check that the image carries the recipe's content hash, then the recipe's tag.
+    func pull(_ image: ResolvedImage, from reference: String) async throws(SandboxError) {
+        try await pullReference(reference)
+        let labels = try await docker.run(.inspectImages([reference]))
+        let found = Observer.parseImages(labels.stdout, wanted: [reference])[reference] ?? nil
+        guard found == image.hash else {
+            throw SandboxError(.dockerFailed, "the registry's \(reference) is not the image recipe \(image.tag) describes (content hash \(found?.prefix(12) ?? "none"), expected \(image.hash.prefix(12)))",
+                               fix: "push it again from a checkout with the same recipes (`sandbox push`), or run `sandbox up` without --registry to build it here")
+        }
+        try await docker.run(DockerCommand(["tag", reference, image.tag]))
+    }
+
+    func pullReference(_ reference: String) async throws(SandboxError) {
+        line("pulling \(reference)")
+        let command = DockerCommand(["pull", "--quiet", reference])
+        let out = try await docker.run(command, check: false)
+        guard out.status == 0 else {
+            var error = docker.failure(command, out)
+            error.fix = "check the registry answers (`docker manifest inspect --insecure \(reference)`), or run `sandbox up` without --registry to build and initialise here"
+            throw error
+        }
+    }
+
+    /// Tags `tag` as each of `references` and pushes them.
+    func push(_ tag: String, as references: [String]) async throws(SandboxError) {
+        for reference in references {
+            try await docker.run(DockerCommand(["tag", tag, reference]))
+            line("pushing \(reference)")
+            let command = DockerCommand(["push", "--quiet", reference])
+            let out = try await docker.run(command, check: false)
+            guard out.status == 0 else {
+                var error = docker.failure(command, out)
+                error.fix = "start the registry (Scripts/registry-up) or check its address; nothing was changed here"
+                throw error
+            }
+        }
+    }
+
+    /// Packs a golden data dir into an image of one layer, labelled with its stamp, and pushes it.
+    func pushGolden(_ folder: URL, stamp: DataStamp, service: String, as reference: String) async throws(SandboxError) {
+        let labels = ["\(Label.prefix).fresh-hash=\(stamp.freshHash)", "\(Label.imageHash)=\(stamp.imageHash)",
+                      "\(Label.prefix).engine=\(stamp.engine)", "\(Label.prefix).version=\(stamp.version)",
+                      "\(Label.service)=\(service)", "\(Label.role)=golden-data"]
+        // tar | docker import, with every path and label passed as an argument, never inside the script text.
+        var arguments = ["-c", #"d="$1"; r="$2"; shift 2; tar -C "$d" --numeric-owner --transform 's,^\.,sandbox-data,' -cf - . | docker import "$@" - "$r""#,
+                         "sh", folder.path, reference]
+        for label in labels { arguments += ["--change", "LABEL \(label)"] }
+        line("packing the golden data of \(service) as \(reference)")
+        let packed = try await HostCommand.run("/bin/sh", arguments)
+        guard packed.status == 0 else {
+            throw SandboxError(.dockerFailed, "cannot pack the golden data of \(service) as an image", fix: "check the disk and the engine (`docker info`)",
+                               detail: packed.tail)
+        }
+        let command = DockerCommand(["push", "--quiet", reference])
+        line("pushing \(reference)")
+        let out = try await docker.run(command, check: false)
+        _ = try? await docker.run(DockerCommand(["image", "rm", reference]), check: false)
+        guard out.status == 0 else {
+            var error = docker.failure(command, out)
+            error.fix = "start the registry (Scripts/registry-up) or check its address; nothing was changed here"
+            throw error
+        }
+    }
+}
+
+extension GoldenData {
+    /// The golden data dir from the registry: pulled, unpacked into staging, checked against the recipe (engine,
+    /// version, fresh hash, the update steps applied), stamped as it came and renamed into place. One process at a time.
+    func pull(_ service: ResolvedService, from reference: String, updates: Set<String>) async throws(SandboxError) {
+        let golden = layout.golden(service)
+        if DataStamp.read(from: golden) != nil { return }
+        let lock = try FileLock(layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).lock")) {
+            line("waiting for another sandbox process that is making the set-up data of \(service.name)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if DataStamp.read(from: golden) != nil { return }
+        let staging = layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).staging")
+        try FileSystem.remove(staging)
+        try FileSystem.ensureDirectory(staging)
+        let transfer = RegistryTransfer(docker: docker, line: line)
+        do throws(SandboxError) {
+            try await transfer.pullReference(reference)
+            let name = "sbx-\(sandbox.name)-\(layout.checkout.id)-golden-pull-\(service.name)"
+            _ = try? await docker.run(.remove([name], force: true), check: false)
+            var labels = layout.labels(sandbox: sandbox.name)
+            labels[Label.role] = "golden"
+            labels[Label.instance] = "golden"
+            var create = ["create", "--name", name, "--network", "none"]
+            for (key, value) in labels.sorted(by: { $0.key < $1.key }) { create += ["--label", "\(key)=\(value)"] }
+            try await docker.run(DockerCommand(create + [reference, "/sandbox-data-only"]))
+            let unpacked = try await HostCommand.run("/bin/sh", ["-c", #"docker export "$1" | tar -x -C "$2" --numeric-owner -p --strip-components=1 sandbox-data"#,
+                                                                 "sh", name, staging.path])
+            _ = try? await docker.run(.remove([name], force: true), check: false)
+            _ = try? await docker.run(DockerCommand(["image", "rm", reference]), check: false)
+            guard unpacked.status == 0 else {
+                throw SandboxError(.dataDirDamaged, "cannot unpack the golden data of \(service.name) from \(reference)",
+                                   fix: "check the disk (`df -h .sandbox`), or run `sandbox up` without --registry to initialise here", detail: unpacked.tail)
+            }
+            guard let stamp = DataStamp.read(from: staging), stamp.engine == service.spec.engine, stamp.version == service.spec.version,
+                  stamp.freshHash == service.freshHash, Set(stamp.updates.keys) == updates else {
+                throw SandboxError(.dataDirDamaged, "the golden data of \(service.name) in the registry (\(reference)) does not match its recipe here",
+                                   fix: "push it again from a checkout with the same recipes (`sandbox push`), or run `sandbox up` without --registry to initialise here")
+            }
+        } catch {
+            try? FileSystem.remove(staging)
+            throw error
+        }
+        Readiness.clear(staging)
+        FileSystem.syncFilesystem(staging)
+        try FileSystem.move(staging, to: golden)
+    }
+}
