@@ -91,7 +91,7 @@ import Testing
     @Test func everyCommandsHelpHasAnExample() throws {
         let commands = ["up", "plan", "check", "build", "status", "ls", "env", "down", "destroy", "logs", "exec", "shell",
                         "client", "reset", "snapshot", "snapshot save", "snapshot restore", "snapshot ls", "snapshot delete", "doctor",
-                        "store", "store create", "store mount", "store status"]
+                        "store", "store create", "store mount", "store status", "push"]
         for command in commands {
             let r = try runProgram(Binary.path, command.split(separator: " ").map(String.init) + ["--help"])
             #expect(r.status == 0 && r.stdout.contains("USAGE: sandbox \(command)"), "\(command): \(r.stdout)")
