@@ -51,4 +51,10 @@ public enum Messages {
         SandboxError(.storeNotMounted, "the data store of this checkout (\(image)) is not mounted, so .sandbox/ looks empty (after a restart)",
                      fix: "mount it: `sudo sandbox store mount` (any `sudo sandbox` command mounts it too); the data is in the image, untouched")
     }
+
+    /// `owner` and `asked`: engines as `Docker.engine` names them (nil: the default one).
+    public static func otherEngine(instance: String, owner: String?, asked: String?) -> SandboxError {
+        SandboxError(.otherEngine, "instance '\(instance)' lives on \(owner.map { "the engine \($0)" } ?? "the default engine"), but this command talks to \(asked.map { "the engine \($0)" } ?? "the default engine")",
+                     fix: owner.map { "run it with DOCKER_HOST=\($0), or use another --instance on this engine" } ?? "unset DOCKER_HOST (and DOCKER_CONTEXT), or use another --instance on this engine")
+    }
 }

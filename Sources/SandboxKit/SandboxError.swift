@@ -30,6 +30,7 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case io = "io"
         case storeNotMounted = "store-not-mounted"
         case storeFailed = "store-failed"
+        case otherEngine = "other-engine"
         // Added by `sandbox serve`'s HTTP API.
         case badRequest = "bad-request"
         case unauthorized = "unauthorized"

@@ -2,7 +2,7 @@
 /// a build from a checkout says so instead.
 enum BuildInfo {
     static let version = "0.5.0"
-    static let commit = "commit 44c8d0dae6eb"
+    static let commit = "built from source"
 
     static var text: String { "\(version) (\(commit))" }
 }

@@ -70,6 +70,13 @@ import Testing
         #expect(try Clients.psql(url, "select count(*) from bookmarks") == "3")
         #expect(try Clients.psql(url, "select count(*) from information_schema.columns where column_name = 'tags'") == "1", "the update step came with the golden data")
 
+        // The shard's data dirs are the second engine's: the first engine is refused them.
+        let elsewhere = try shard.sandbox(["up"])
+        #expect(elsewhere.status == 1 && elsewhere.stderr.contains("lives on the engine unix://") && elsewhere.stderr.contains("fix: run it with DOCKER_HOST="),
+                "\(elsewhere.stderr)")
+        #expect(try runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.checkout-path=\(shard.root.path)"]).stdout.isEmpty,
+                "nothing of the shard started on the first engine")
+
         // A registry that does not answer: the plan says so and makes everything here instead.
         let offline = try DemoCheckout()
         let fallback = try offline.sandbox(["plan", "--registry", "127.0.0.1:1"], environment: worker)

@@ -5,6 +5,14 @@ import Synchronization
 /// The one owner of the `docker` CLI: runs commands, counts them, turns failures into `SandboxError`s.
 /// It inherits the environment, so `DOCKER_HOST` and docker contexts apply.
 public final class Docker: Sendable {
+    /// Which engine the docker CLI talks to, as the environment names it: nil for the default one.
+    public static var engine: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let host = environment["DOCKER_HOST"], !host.isEmpty, host != "unix:///var/run/docker.sock" { return host }
+        if let context = environment["DOCKER_CONTEXT"], !context.isEmpty, context != "default" { return "context \(context)" }
+        return nil
+    }
+
     public struct Output: Sendable {
         public var status: Int32
         public var stdout: String

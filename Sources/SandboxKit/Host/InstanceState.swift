@@ -7,6 +7,9 @@ public struct InstanceState: Sendable, Equatable, Codable {
     public var ports: [String: Int]
     /// The checkout's commit when `up` last succeeded (nil outside git).
     public var commit: String?
+    /// The engine the instance's containers live on, when it is not the default one (`DOCKER_HOST`, a context):
+    /// its data dir must never be served by containers of two engines at once.
+    public var engine: String?
 
     public init(sandbox: String, ports: [String: Int] = [:]) {
         self.sandbox = sandbox

@@ -42,7 +42,11 @@ public struct Instance: Sendable {
         try FileSystem.ensureDirectory(layout.root)
         try FileSystem.checkWritable(layout.root)
         // Recorded first, so the instance is known as this sandbox's even if this first command fails.
-        if InstanceState.read(layout) == nil { try InstanceState(sandbox: sandbox.name).write(layout) }
+        if InstanceState.read(layout) == nil {
+            var state = InstanceState(sandbox: sandbox.name)
+            state.engine = Docker.engine
+            try state.write(layout)
+        }
         let executor = executor(reporter)
         var attempts = 0
         while true {

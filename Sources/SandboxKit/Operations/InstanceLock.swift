@@ -34,6 +34,10 @@ extension InstanceLayout {
             guard let taken = try FileLock.attempt(lockFile) else { throw Messages.busy(instance) }
             lock = taken
         }
+        // The data dirs of an instance are served by one engine's containers, never by two engines' at once.
+        if let saved = InstanceState.read(self), saved.engine != Docker.engine {
+            throw Messages.otherEngine(instance: instance, owner: saved.engine, asked: Docker.engine)
+        }
         let interrupted = FileSystem.exists(runningMark)
         if interrupted { reporter.report(.message("the previous command on instance '\(instance)' was interrupted; its containers are made anew")) }
         // Not flushed to disk: after a power loss every container is gone or restarted anyway.
