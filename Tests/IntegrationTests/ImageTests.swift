@@ -27,8 +27,13 @@ import SandboxKit
                 "\(instance.docker.commandLog)")
     }
 
-    @Test func eachStockImageInitialisesBecomesReadyAndStopsCleanly() throws {
-        let checkout = try DemoCheckout(files: ["Recipes/stock.yml": Self.recipe])
+    /// Every stock engine and version: (PostgreSQL image, its major; MariaDB image, its version).
+    static let versions = [("postgresql-15", "15", "mariadb-10.11", "10.11"), ("postgresql-17", "17", "mariadb-11.8", "11.8")]
+
+    @Test(arguments: versions)
+    func eachStockImageInitialisesBecomesReadyAndStopsCleanly(_ pg: String, _ pgVersion: String, _ maria: String, _ mariaVersion: String) throws {
+        let recipe = Self.recipe.replacingOccurrences(of: "postgresql-15", with: pg).replacingOccurrences(of: "mariadb-10.11", with: maria)
+        let checkout = try DemoCheckout(files: ["Recipes/stock.yml": recipe])
         let up = try checkout.sandbox(["up", "--json"])
         #expect(up.status == 0, "\(up.stderr)")
         let data = checkout.root.appendingPathComponent(".sandbox/dev")
@@ -44,6 +49,11 @@ import SandboxKit
         let mariaURL = try #require(urls.first { $0["service"] as? String == "maria" }?["url"] as? String)
         #expect(try Clients.psql(pgURL, "select current_user") == "sandbox")
         #expect(try Clients.mysql(mariaURL, "select current_user()") == "sandbox@%")
+        // The server is the version its recipe names.
+        let pgServer = try Clients.psql(pgURL, "show server_version")
+        #expect(pgServer.hasPrefix(pgVersion + "."), "\(pg) runs PostgreSQL \(pgServer)")
+        let mariaServer = try Clients.mysql(mariaURL, "select version()")
+        #expect(mariaServer.hasPrefix(mariaVersion + "."), "\(maria) runs MariaDB \(mariaServer)")
         // The service runs as the database's own user, not root.
         for (service, process, user) in [("pg", "postgres", "postgres"), ("maria", "mariadbd", "mysql")] {
             let owner = try checkout.sandbox(["exec", service, "--", "sh", "-c",
