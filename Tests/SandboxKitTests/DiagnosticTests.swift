@@ -226,7 +226,7 @@ import Testing
         #expect(try diagnose([
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-16\n",
         ]) == #"""
-        Recipes/shop.yml:5:12: error: no image recipe 'postgresql-16' in Images/ or the stock recipes (did you mean 'postgresql-15'?); known: debian-bookworm, mariadb-10.11, postgresql-15
+        Recipes/shop.yml:5:12: error: no image recipe 'postgresql-16' in Images/ or the stock recipes (did you mean 'postgresql-15'?); known: debian-bookworm, debian-trixie, mariadb-10.11, mariadb-11.8, postgresql-15, postgresql-17
             image: postgresql-16
                    ^
         """#)
