@@ -5,6 +5,14 @@ import Synchronization
 /// The one owner of the `docker` CLI: runs commands, counts them, turns failures into `SandboxError`s.
 /// It inherits the environment, so `DOCKER_HOST` and docker contexts apply.
 public final class Docker: Sendable {
+    /// The engine's identity: its ID and its data root (two engines on one host share the ID, which comes from
+    /// /etc/docker/key.json, but never the data root); nil when it does not answer.
+    public func engineID() async -> String? {
+        guard let out = try? await run(DockerCommand(["info", "--format", "{{.ID}} {{.DockerRootDir}}"]), check: false), out.status == 0 else { return nil }
+        let id = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return id.isEmpty ? nil : id
+    }
+
     /// Which engine the docker CLI talks to, as the environment names it: nil for the default one.
     public static var engine: String? {
         let environment = ProcessInfo.processInfo.environment

@@ -10,6 +10,8 @@ public struct InstanceState: Sendable, Equatable, Codable {
     /// The engine the instance's containers live on, when it is not the default one (`DOCKER_HOST`, a context):
     /// its data dir must never be served by containers of two engines at once.
     public var engine: String?
+    /// That engine's own ID (`docker info`), to tell another engine from another address of the same one.
+    public var engineID: String?
 
     public init(sandbox: String, ports: [String: Int] = [:]) {
         self.sandbox = sandbox

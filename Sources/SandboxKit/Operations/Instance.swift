@@ -42,9 +42,11 @@ public struct Instance: Sendable {
         try FileSystem.ensureDirectory(layout.root)
         try FileSystem.checkWritable(layout.root)
         // Recorded first, so the instance is known as this sandbox's even if this first command fails.
+        try await layout.checkEngine(docker)
         if InstanceState.read(layout) == nil {
             var state = InstanceState(sandbox: sandbox.name)
             state.engine = Docker.engine
+            state.engineID = await docker.engineID()
             try state.write(layout)
         }
         let executor = executor(reporter)

@@ -21,6 +21,15 @@ public final class InstanceSession: @unchecked Sendable {
 }
 
 extension InstanceLayout {
+    /// The data dirs of an instance are served by one engine's containers, never by two engines' at once. Checked
+    /// under the lock, and only when this command names another engine than the one that made the instance: the
+    /// same engine may be reached by another address (a proxy, a context), so the engines' own IDs decide.
+    public func checkEngine(_ docker: Docker) async throws(SandboxError) {
+        guard let saved = InstanceState.read(self), saved.engine != Docker.engine, let id = saved.engineID else { return }
+        guard let current = await docker.engineID(), current != id else { return }
+        throw Messages.otherEngine(instance: instance, owner: saved.engine, asked: Docker.engine)
+    }
+
     var runningMark: URL { lockFile.deletingPathExtension().appendingPathExtension("running") }
 
     /// Takes the instance's lock for a whole command, then finishes or rolls back whatever a killed command left
@@ -33,10 +42,6 @@ extension InstanceLayout {
         } else {
             guard let taken = try FileLock.attempt(lockFile) else { throw Messages.busy(instance) }
             lock = taken
-        }
-        // The data dirs of an instance are served by one engine's containers, never by two engines' at once.
-        if let saved = InstanceState.read(self), saved.engine != Docker.engine {
-            throw Messages.otherEngine(instance: instance, owner: saved.engine, asked: Docker.engine)
         }
         let interrupted = FileSystem.exists(runningMark)
         if interrupted { reporter.report(.message("the previous command on instance '\(instance)' was interrupted; its containers are made anew")) }

@@ -48,6 +48,7 @@ public struct Workspace: Sendable {
         }
         let lock = try layout.lock(wait: wait, reporter: reporter)
         defer { withExtendedLifetime(lock) {} }
+        try await layout.checkEngine(docker)
         let observed = try await Observer(docker: docker, layout: layout).observe(nil, for: operation)
         let plan = Planner.removal(operation, instance: instance, containers: observed.containers)
         try await Executor(docker: docker, layout: layout, sandbox: nil, images: imageProvider, reporter: reporter).apply(plan)
