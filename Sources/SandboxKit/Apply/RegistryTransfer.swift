@@ -36,14 +36,20 @@ struct RegistryTransfer: Sendable {
     func push(_ tag: String, as references: [String]) async throws(SandboxError) {
         for reference in references {
             try await docker.run(DockerCommand(["tag", tag, reference]))
-            line("pushing \(reference)")
-            let command = DockerCommand(["push", "--quiet", reference])
-            let out = try await docker.run(command, check: false)
-            guard out.status == 0 else {
-                var error = docker.failure(command, out)
-                error.fix = "start the registry (Scripts/registry-up) or check its address; nothing was changed here"
-                throw error
-            }
+            try await pushReference(reference)
+        }
+    }
+
+    /// Pushes a local tag, then drops it: the engine keeps only the recipe's own tags.
+    func pushReference(_ reference: String) async throws(SandboxError) {
+        line("pushing \(reference)")
+        let command = DockerCommand(["push", "--quiet", reference])
+        let out = try await docker.run(command, check: false)
+        _ = try? await docker.run(DockerCommand(["image", "rm", reference]), check: false)
+        guard out.status == 0 else {
+            var error = docker.failure(command, out)
+            error.fix = "start the registry (Scripts/registry-up) or check its address; nothing was changed here"
+            throw error
         }
     }
 
@@ -62,15 +68,7 @@ struct RegistryTransfer: Sendable {
             throw SandboxError(.dockerFailed, "cannot pack the golden data of \(service) as an image", fix: "check the disk and the engine (`docker info`)",
                                detail: packed.tail)
         }
-        let command = DockerCommand(["push", "--quiet", reference])
-        line("pushing \(reference)")
-        let out = try await docker.run(command, check: false)
-        _ = try? await docker.run(DockerCommand(["image", "rm", reference]), check: false)
-        guard out.status == 0 else {
-            var error = docker.failure(command, out)
-            error.fix = "start the registry (Scripts/registry-up) or check its address; nothing was changed here"
-            throw error
-        }
+        try await pushReference(reference)
     }
 }
 
