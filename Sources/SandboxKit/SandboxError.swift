@@ -31,6 +31,7 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case storeNotMounted = "store-not-mounted"
         case storeFailed = "store-failed"
         case otherEngine = "other-engine"
+        case upgradeFailed = "upgrade-failed"
         // Added by `sandbox serve`'s HTTP API.
         case badRequest = "bad-request"
         case unauthorized = "unauthorized"

@@ -21,6 +21,23 @@ import Testing
         """#)
     }
 
+    @Test func upgradeRoutesNeedTheirCommandsAndAKnownMethod() throws {
+        let service = "service:\n  run-as: app\n  port: 8080\n  engine: app\n  version: \"2\"\n  start: app\n  ready: \"true\"\n"
+        let output = try diagnose([
+            "Images/app.yml": "image: app\nfrom: debian:bookworm\n" + service + "  upgrade:\n    method: dumb\n",
+            "Images/app2.yml": "image: app2\nfrom: debian:bookworm\n" + service + "  upgrade:\n    method: dump\n    dump: app-dump\n    run: app-upgrade {prot}\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app2\n",
+        ])
+        #expect(output.contains("Images/app.yml:11:13: error: 'method' must be one of dump, in-place, not 'dumb' (did you mean 'dump'?)"), "\(output)")
+        #expect(output.contains("Images/app2.yml:11:5: error: upgrade method 'dump' needs 'restore': 'dump' writes the old data to standard output, 'restore' reads it"), "\(output)")
+        #expect(output.contains("Images/app2.yml:13:5: error: 'run' belongs to upgrade method 'in-place', not 'dump'"), "\(output)")
+        #expect(output.contains("Images/app2.yml:13:22: error: unknown reference '{prot}' in upgrade 'run' (did you mean 'port'?)"), "\(output)")
+        #expect(try diagnose([
+            "Images/app.yml": "image: app\nfrom: debian:bookworm\n" + service + "  upgrade:\n    method: in-place\n    run: app-upgrade --data {data}\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
+        ]) == "ok")
+    }
+
     @Test func imageRecipeWithoutFromOrBootstrap() throws {
         #expect(try diagnose([
             "Images/app.yml": "image: app\nbuild:\n  - run: make install\n",

@@ -201,7 +201,7 @@ import Testing
         """)
     }
 
-    @Test func changedEngineVersionIsRefused() {
+    @Test func olderVersionWithNoImageRecipeToDumpItIsRefused() {
         var observed = fixture.converged()
         if case var .ready(stamp)? = observed.dataDirs["db"] {
             stamp.version = "13"
@@ -210,9 +210,111 @@ import Testing
         let plan = fixture.plan(observed)
         #expect(!plan.isNoOp)
         #expect(plan.description == """
-        problem: service db: its data dir was made by postgresql 13, but the recipe now runs postgresql 15; migrate the data yourself (dump with the old recipe, restore with the new), or keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance dev`
+        problem: service db: upgrading its postgresql 13 data needs a 13 server to dump it, and no image recipe runs postgresql 13; add that image recipe to Images/ (Images/README.md says how), or put the recipe back on 13
         #1 service:analytics, Nothing, up to date
         """)
+    }
+
+    @Test func otherEngineIsRefused() {
+        var observed = fixture.converged()
+        if case var .ready(stamp)? = observed.dataDirs["analytics"] {
+            stamp.engine = "mysql"
+            observed.dataDirs["analytics"] = .ready(stamp)
+        }
+        #expect(fixture.plan(observed).description == """
+        problem: service analytics: its data dir .sandbox/dev/analytics was made by mysql 10.11, but the recipe now runs mariadb 10.11; move the data yourself (dump it with the old recipe, load it into the new), or keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance dev`
+        #1 service:db, Nothing, up to date
+        """)
+    }
+
+    /// Data 15 and 10.11 made, under a recipe now on 17 and 11.8: the upgrade plan, exactly.
+    static func olderData(_ fixture: PlannerFixture) -> ObservedState {
+        var observed = fixture.converged()
+        for service in fixture.sandbox.services {
+            guard case var .ready(stamp)? = observed.dataDirs[service.name],
+                  let old = service.otherVersions.first(where: { ["15", "10.11"].contains($0.spec.version) }) else { continue }
+            stamp.version = old.spec.version
+            stamp.imageHash = old.imageHash
+            observed.dataDirs[service.name] = .ready(stamp)
+            observed.containers[service.name]?.configHash = "made-for-the-old-image"
+            observed.containers[service.name]?.imageHash = old.imageHash
+            observed.dataSizes[service.name] = 60_000_000
+            for image in old.images { observed.images[image.tag] = .some(image.hash) }
+        }
+        return observed
+    }
+
+    @Test func olderMajorIsUpgradedAfterASnapshotAndSwitchedInOneStep() throws {
+        let fixture = try PlannerFixture(db: "postgresql-17", analytics: "mariadb-11.8")
+        let plan = fixture.plan(Self.olderData(fixture))
+        #expect(plan.description == """
+        #1 instance:dev, SaveSnapshot before-upgrade-15-17-10.11-11.8, before the upgrade: every service's data as it is, kept as snapshot 'before-upgrade-15-17-10.11-11.8'
+        #2 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 11 s for 57 MiB; the old data is not touched
+        #3 service:analytics, UpgradeData 10.11->11.8 in-place, mariadb 10.11 -> 11.8 in place (the 11.8 server starts on a copy of the data and upgrades it); about 6 s for 57 MiB; the old data is not touched
+        #4 instance:dev, SwitchData db,analytics, the upgraded data replaces the old in one step
+        #5 service:db, RemoveContainer, image recipe changed
+        #6 service:db, CreateContainer port=20001, image recipe changed
+        #7 service:db, WaitReady, container created
+        #8 service:analytics, RemoveContainer, image recipe changed
+        #9 service:analytics, CreateContainer port=20002, image recipe changed
+        #10 service:analytics, WaitReady, container created
+        #11 instance:dev, DeleteReplacedData, the old data is kept in snapshot 'before-upgrade-15-17-10.11-11.8'
+        """)
+        // The upgraded data keeps its password and applied steps; only the version and image change.
+        for action in plan.actions {
+            guard case let .upgradeData(upgrade) = action.kind else { continue }
+            #expect(upgrade.stamp.password == "pw" && upgrade.stamp.updates == upgrade.from.updates)
+            #expect(upgrade.stamp.version == upgrade.service.spec.version && upgrade.stamp.imageHash == upgrade.service.imageHash)
+            #expect(upgrade.container?.running == true, "started again if the upgrade fails")
+            #expect((upgrade.method == .dump) == (upgrade.old?.imageTag == "acme/postgresql-15:shop"))
+        }
+        guard case let .saveSnapshot(_, stop, restart)? = plan.actions.first?.kind else { Issue.record("no snapshot first"); return }
+        #expect(stop.map(\.service) == ["analytics", "db"] && restart.isEmpty, "every service upgrades: none restarts before")
+    }
+
+    @Test func anUpgradeBuildsTheOldImageItDumpsWithAndKeepsEarlierSnapshots() throws {
+        let fixture = try PlannerFixture(db: "postgresql-17")
+        var observed = Self.olderData(fixture)
+        observed.dataDirs["analytics"] = fixture.converged().dataDirs["analytics"]
+        observed.containers["analytics"] = fixture.converged().containers["analytics"]
+        observed.images["acme/postgresql-15:shop"] = nil
+        observed.snapshotNames = ["before-upgrade-15-17"]
+        let plan = fixture.plan(observed)
+        #expect(plan.description == """
+        #1 image:acme/postgresql-15:shop, Build, image missing
+        #2 instance:dev, SaveSnapshot before-upgrade-15-17-2, before the upgrade: every service's data as it is, kept as snapshot 'before-upgrade-15-17-2'
+        #3 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 11 s for 57 MiB; the old data is not touched
+        #4 instance:dev, SwitchData db, the upgraded data replaces the old in one step
+        #5 service:db, RemoveContainer, image recipe changed
+        #6 service:db, CreateContainer port=20001, image recipe changed
+        #7 service:db, WaitReady, container created
+        #8 service:analytics, Nothing, up to date
+        #9 instance:dev, DeleteReplacedData, the old data is kept in snapshot 'before-upgrade-15-17-2'
+        """)
+        guard case let .saveSnapshot(_, stop, restart) = plan.actions[1].kind else { Issue.record("no snapshot"); return }
+        #expect(stop.map(\.service) == ["analytics", "db"] && restart.map(\.service) == ["analytics"], "the service not upgraded runs again")
+    }
+
+    @Test func downgradeIsRefusedWithTheSnapshotFromBeforeTheUpgrade() {
+        var observed = fixture.converged()
+        if case var .ready(stamp)? = observed.dataDirs["db"] {
+            stamp.version = "17"
+            observed.dataDirs["db"] = .ready(stamp)
+        }
+        observed.snapshotNames = ["before-upgrade-15-17", "before-upgrade-15-17-2", "mine"]
+        #expect(fixture.plan(observed).description == """
+        problem: service db: its data dir holds postgresql 17 data, newer than the recipe's 15, and data is never moved to an older version; go back to the data from before the upgrade with `sandbox snapshot restore before-upgrade-15-17-2 --instance dev`, or put the recipe back on postgresql 17
+        #1 service:analytics, Nothing, up to date
+        """)
+    }
+
+    @Test func versionsCompareNumberByNumber() {
+        #expect(EngineVersionOrder.compare("10.11", "11.8") == .orderedAscending)
+        #expect(EngineVersionOrder.compare("9.6", "10") == .orderedAscending)
+        #expect(EngineVersionOrder.compare("17", "15") == .orderedDescending)
+        #expect(EngineVersionOrder.compare("15", "15.0") == .orderedSame)
+        #expect(EngineVersionOrder.compare("15beta", "15") == nil)
+        #expect(DataUpgrade.estimate(method: .dump, bytes: 0) < DataUpgrade.estimate(method: .dump, bytes: 1_000_000_000))
     }
 
     @Test func takenPortMovesAStoppedServiceToAFreeOne() {
@@ -299,7 +401,7 @@ final class PlannerFixture: Sendable {
 
     var db: ResolvedService { sandbox.services[0] }
 
-    init() throws {
+    init(db: String = "postgresql-15", analytics: String = "mariadb-10.11") throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("planner-\(UUID().uuidString)")
         let recipes = root.appendingPathComponent("Recipes")
         try FileManager.default.createDirectory(at: recipes.appendingPathComponent("migrations"), withIntermediateDirectories: true)
@@ -308,14 +410,14 @@ final class PlannerFixture: Sendable {
         owner: acme
         services:
           db:
-            image: postgresql-15
+            image: \(db)
             setup:
               - create-database: {name: shop}
               - sql: {database: shop, file: schema.sql}
             update:
               - sql: {database: shop, file: migrations/}
           analytics:
-            image: mariadb-10.11
+            image: \(analytics)
             port: 3306
         """.write(to: recipes.appendingPathComponent("shop.yml"), atomically: true, encoding: .utf8)
         try "create table t (id int);".write(to: recipes.appendingPathComponent("schema.sql"), atomically: true, encoding: .utf8)

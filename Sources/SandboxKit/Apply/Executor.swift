@@ -34,14 +34,28 @@ public struct Executor: Sendable {
         var phase: [Plan.Action] = []
         for action in plan.actions {
             if case .instance = action.target {
-                try await run(phase, state: state)
+                try await runPhase(phase, state: state)
                 phase = []
                 try await timed(action, state: state)
             } else {
                 phase.append(action)
             }
         }
-        try await run(phase, state: state)
+        try await runPhase(phase, state: state)
+    }
+
+    /// One phase; when it fails, every data upgrade in it is abandoned (a sibling's that succeeded too), so each
+    /// upgraded service is back on its old data and old server before the error is reported.
+    func runPhase(_ actions: [Plan.Action], state: SharedState) async throws(SandboxError) {
+        do {
+            try await run(actions, state: state)
+        } catch {
+            for action in actions {
+                guard case let .upgradeData(upgrade) = action.kind, let sandbox else { continue }
+                await DataUpgrader(docker: docker, layout: layout, sandbox: sandbox, uid: uid, gid: gid, line: { _ in }).abandon(upgrade)
+            }
+            throw error
+        }
     }
 
     func run(_ actions: [Plan.Action], state: SharedState) async throws(SandboxError) {
@@ -121,6 +135,10 @@ public struct Executor: Sendable {
             try await DataCopy.copy(source, to: layout.staging(service), line: line)
         case let .switchData(services):
             try DataSwitch(layout: layout).commit(services)
+        case let .saveSnapshot(name, stop, restart):
+            try await SnapshotSave(docker: docker, layout: layout, sandbox: try recipe()).save(name, stop: stop, restart: restart, line: line)
+        case let .upgradeData(upgrade):
+            try await DataUpgrader(docker: docker, layout: layout, sandbox: try recipe(), uid: uid, gid: gid, line: line).run(upgrade)
         case .deleteReplacedData:
             try DataSwitch(layout: layout).deleteReplaced(sandbox?.services.map(\.name) ?? [])
         case .deleteData:

@@ -57,3 +57,11 @@ public enum DataDirState: Sendable, Equatable {
     case damaged(String)
     case ready(DataStamp)
 }
+
+extension ResolvedService {
+    /// The image recipe that made data stamped `stamp`: the very image if its recipe is still here, else one of its version.
+    public func version(for stamp: DataStamp) -> EngineVersion? {
+        let same = otherVersions.filter { $0.spec.engine == stamp.engine && $0.spec.version == stamp.version }
+        return same.first { $0.imageHash == stamp.imageHash } ?? same.first
+    }
+}

@@ -34,6 +34,8 @@ public struct InstanceLayout: Sendable, Equatable {
     /// Written when staged data is about to replace the current data: its presence means "finish the switch".
     public var switchJournal: URL { root.appendingPathComponent(".switch.json") }
     public func replaced(_ service: String) -> URL { root.appendingPathComponent(".\(service).replaced") }
+    /// An upgrade's working folder: the copy of the old data the old server dumps.
+    public func upgradeWork(_ service: String) -> URL { root.appendingPathComponent(".\(service).upgrade") }
     public var snapshots: URL { root.appendingPathComponent("snapshots") }
 
     /// Golden data dirs, shared by every instance of the checkout, keyed by what a fresh data dir depends on.

@@ -68,6 +68,8 @@ public struct ObservedState: Sendable, Equatable {
     /// The snapshot a restore names, when the instance has it, and the names it has.
     public var snapshot: ObservedSnapshot?
     public var snapshotNames: [String] = []
+    /// Disk taken by the data dirs of services whose data an other engine version made (an upgrade's estimate).
+    public var dataSizes: [String: Int64] = [:]
 
     public init(images: [String: String?] = [:], containers: [String: ObservedContainer] = [:], dataDirs: [String: DataDirState] = [:],
                 ports: [String: PortChoice] = [:], golden: Set<String> = [], portConflicts: [String: Int] = [:]) {

@@ -93,9 +93,21 @@ public struct Observer: Sendable {
             state.containers = try await containers()
             return state
         }
-        let tags = sandbox.imageTags
+        // Data an older version made needs that version's image for its upgrade: its tags are asked with the others.
+        var tags = sandbox.imageTags
+        var versionChanged: [String] = []
+        for service in sandbox.services {
+            guard let stamp = DataStamp.read(from: layout.dataDir(service.name)), stamp.version != service.spec.version else { continue }
+            versionChanged.append(service.name)
+            for image in service.version(for: stamp)?.images ?? [] {
+                if !tags.contains(image.tag) { tags.append(image.tag) }
+                if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
+            }
+        }
+        if !versionChanged.isEmpty { state.snapshotNames = SnapshotStore(layout: layout).list().map(\.name) }
+        for name in versionChanged { state.dataSizes[name] = DiskUsage.of(layout.dataDir(name)).bytes }
         async let containerList = Self.capture { () async throws(SandboxError) in try await containers() }
-        async let imageList = Self.capture { () async throws(SandboxError) in try await images(tags) }
+        async let imageList = Self.capture { [tags] () async throws(SandboxError) in try await images(tags) }
         state.containers = try await containerList.get()
         state.images = try await imageList.get()
         let saved = InstanceState.read(layout)

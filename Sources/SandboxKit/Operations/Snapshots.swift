@@ -40,43 +40,9 @@ extension Instance {
         try SnapshotStore.validate(name)
         let lock = try layout.lock(wait: wait, reporter: reporter)
         defer { withExtendedLifetime(lock) {} }
-        let store = SnapshotStore(layout: layout)
-        var info = SnapshotInfo(name: name, sandbox: sandbox.name, services: [:], created: Date())
-        for service in sandbox.services {
-            guard let stamp = DataStamp.read(from: layout.dataDir(service.name)) else {
-                throw SandboxError(.notRunning, "instance '\(layout.instance)' has no data for \(service.name) yet", fix: "run `\(Messages.up(layout.instance))` first")
-            }
-            info.services[service.name] = .init(engine: stamp.engine, version: stamp.version)
-        }
-        if FileSystem.exists(store.folder(name)) {
-            throw SandboxError(.invalidName, "snapshot '\(name)' already exists in instance '\(layout.instance)'",
-                               fix: "pick another name, or delete \(layout.checkout.display(store.folder(name).path)) first")
-        }
         let containers = try await observer.containers()
-        let running = sandbox.services.compactMap { s in containers[s.name].flatMap { $0.running ? $0.id : nil } }
-        if !running.isEmpty {
-            reporter.report(.message("stopping \(running.count) service(s) for a consistent copy"))
-            try await docker.run(.stop(running))
-        }
-        var failure: SandboxError?
-        do {
-            for service in sandbox.services {
-                try await DataCopy.copy(layout.dataDir(service.name), to: store.staging(name).appendingPathComponent(service.name))
-            }
-            try store.commit(info)
-        } catch {
-            try? FileSystem.remove(store.staging(name))
-            failure = error
-        }
-        if !running.isEmpty {
-            for service in sandbox.services { Readiness.clear(layout.dataDir(service.name)) }
-            try await docker.run(.start(running))
-            for service in sandbox.services where containers[service.name]?.running == true {
-                try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: sandbox.name, service: service.name),
-                                                         service: service, dataDir: layout.dataDir(service.name))
-            }
-        }
-        if let failure { throw failure }
-        return info
+        let running = sandbox.services.compactMap { s in containers[s.name].flatMap { $0.running ? $0 : nil } }
+        return try await SnapshotSave(docker: docker, layout: layout, sandbox: sandbox)
+            .save(name, stop: running, restart: running) { reporter.report(.message($0)) }
     }
 }

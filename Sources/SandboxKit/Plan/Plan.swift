@@ -54,6 +54,11 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             case stageData(service: String, source: URL)
             /// Staged data dirs replace the current ones, for every named service in one atomic step.
             case switchData(services: [String])
+            /// Every service's data copied into a new snapshot, with the `stop` containers stopped for a consistent
+            /// copy; `restart` are started again afterwards (the others are about to be upgraded).
+            case saveSnapshot(name: String, stop: [ObservedContainer], restart: [ObservedContainer])
+            /// A service's data upgraded to a newer engine version into its staging folder, switched in by `switchData`.
+            case upgradeData(DataUpgrade)
             /// The data dirs `switchData` replaced are deleted.
             case deleteReplacedData
             /// The instance's data dirs, env file, state and secrets are deleted (snapshots are kept).
@@ -90,6 +95,8 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             case .copyGolden: return "CopyGoldenData"
             case .stageData: return "StageData"
             case let .switchData(services): return "SwitchData " + services.joined(separator: ",")
+            case let .saveSnapshot(name, _, _): return "SaveSnapshot \(name)"
+            case let .upgradeData(upgrade): return "UpgradeData \(upgrade.fromVersion)->\(upgrade.toVersion) \(upgrade.method.rawValue)"
             case .deleteReplacedData: return "DeleteReplacedData"
             case .deleteData: return "DeleteData"
             case .startContainer: return "StartContainer"

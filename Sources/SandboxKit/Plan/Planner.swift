@@ -26,6 +26,17 @@ public struct Planner: Sendable {
     /// What `up` does.
     public func plan(_ observed: ObservedState) -> Plan {
         var problems: [Plan.Problem] = []
+        // Data an older version of the engine made is upgraded first, unless something else refuses the plan.
+        var upgrades: [DataUpgrade] = []
+        for service in sandbox.services {
+            if case let .ready(stamp)? = observed.dataDirs[service.name], case let .success(upgrade)? = versionChange(service, stamp, observed) {
+                upgrades.append(upgrade)
+            }
+        }
+        if !upgrades.isEmpty {
+            let plan = upgrade(upgrades, observed)
+            if plan.problems.isEmpty { return plan }
+        }
         let actions = imageActions(observed.images, registry: observed.registry) + serviceActions(observed, problems: &problems)
         return Plan(actions: actions, problems: problems)
     }
@@ -46,10 +57,11 @@ public struct Planner: Sendable {
     /// Builds and base images, from one observation of the image tags. A missing base is made
     /// present only when an image built from it has to be built.
     /// With a registry, an image it holds at the recipe's hash is pulled instead of built (and needs no base).
-    public func imageActions(_ present: [String: String?], registry: Registry.Contents? = nil) -> [Plan.Action] {
+    public func imageActions(_ present: [String: String?], registry: Registry.Contents? = nil, images: [ResolvedImage]? = nil) -> [Plan.Action] {
+        let images = images ?? sandbox.images
         var builds: [Plan.Action] = []
         var bases: [String] = []
-        for image in sandbox.images where image.recipe.bootstrap == nil {
+        for image in images where image.recipe.bootstrap == nil {
             var cause: String
             switch present[image.tag] {
             case nil: cause = "image missing"
@@ -67,7 +79,7 @@ public struct Planner: Sendable {
             if case let .external(base)? = image.base, present[base] == nil, !bases.contains(base) { bases.append(base) }
         }
         return bases.map { base in
-            let recipe = sandbox.images.first { $0.tag == base && $0.recipe.bootstrap != nil }?.recipe
+            let recipe = images.first { $0.tag == base && $0.recipe.bootstrap != nil }?.recipe
             return .init(target: .image(base), kind: .ensureBase(tag: base, bootstrap: recipe), cause: "base image missing")
         } + builds
     }
@@ -122,10 +134,17 @@ public struct Planner: Sendable {
                                   fix: Messages.damagedDataFix(instance: layout.instance)))
             return []
         case let .ready(stamp):
-            if stamp.engine != service.spec.engine || stamp.version != service.spec.version {
-                problems.append(.init(.dataDirMismatch, "service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(service.spec.engine) \(service.spec.version)",
-                                      fix: "migrate the data yourself (dump with the old recipe, restore with the new), or keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`"))
+            switch versionChange(service, stamp, observed) {
+            case let .failure(problem)?:
+                problems.append(problem)
                 return []
+            case .success?:
+                // Planned by `upgrade` for `up`; anything else (a restore's or reset's later steps) never gets here with it.
+                problems.append(.init(.dataDirMismatch, "service \(service.name): its \(stamp.engine) \(stamp.version) data needs an upgrade to \(service.spec.version) first",
+                                      fix: "run `\(Messages.up(layout.instance))`: it upgrades the data"))
+                return []
+            case nil:
+                break
             }
             if stamp.setupHash != service.setupHash {
                 steps.append(.init(target: target, kind: .notice("setup steps changed since this data dir was set up; they run only on a fresh data dir (`sandbox reset` to start over)"), cause: "setup steps changed"))

@@ -56,6 +56,29 @@ public struct ResolvedService: Sendable, Equatable {
     /// Hash of everything a fresh, set-up data dir depends on: image, init and setup steps.
     public var freshHash: String
     public var setupHash: String
+    /// Image recipes that run the same engine at other versions, for upgrading data an older one made.
+    public var otherVersions: [EngineVersion] = []
+
+    /// The same service run by another version's image: what an upgrade starts on the old data.
+    public func running(_ version: EngineVersion) -> ResolvedService {
+        var old = self
+        old.imageTag = version.imageTag
+        old.imageHash = version.imageHash
+        old.spec = version.spec
+        old.actions = version.actions
+        old.otherVersions = []
+        return old
+    }
+}
+
+/// An image recipe that runs a service's engine at another version.
+public struct EngineVersion: Sendable, Equatable {
+    public var imageTag: String
+    public var imageHash: String
+    public var spec: ServiceSpec
+    public var actions: [String: ImageRecipe.Action]
+    /// The images it is built from, in build order, itself last.
+    public var images: [ResolvedImage]
 }
 
 /// One setup or update step, ready to run.

@@ -49,8 +49,28 @@ public struct Resolver {
                                             setup: setup, update: update, freshHash: ContentHash.of(fresh), setupHash: setupHash))
         }
         if !diagnostics.isEmpty { throw RecipeErrors(diagnostics, sources: set.sources) }
+        for index in services.indices { services[index].otherVersions = otherVersions(of: services[index].spec, sandbox: recipe) }
         return ResolvedSandbox(name: recipe.name, owner: recipe.owner, recipePath: recipe.path, images: images,
                                services: services, env: recipe.env)
+    }
+
+    /// Every image recipe with a service of the same engine at another version, resolved with its bases.
+    /// A recipe with errors is left out here; it is reported when a sandbox uses it.
+    func otherVersions(of spec: ServiceSpec, sandbox: SandboxRecipe) -> [EngineVersion] {
+        var found: [EngineVersion] = []
+        for name in set.images.keys.sorted() {
+            var ignored: [Diagnostic] = []
+            let location = SourceLocation(path: sandbox.path, line: 1, column: 1)
+            guard let chain = imageChain(name, from: location, &ignored),
+                  let other = chain.reversed().lazy.compactMap(\.service).first,
+                  other.engine == spec.engine, other.version != spec.version else { continue }
+            var images: [ResolvedImage] = []
+            for image in chain { images.append(resolveImage(image, base: images.last, sandbox: sandbox, &ignored)) }
+            guard ignored.isEmpty, let top = images.last else { continue }
+            let actions = chain.reduce(into: [String: ImageRecipe.Action]()) { all, recipe in all.merge(recipe.actions) { $1 } }
+            found.append(EngineVersion(imageTag: top.tag, imageHash: top.hash, spec: other, actions: actions, images: images))
+        }
+        return found
     }
 
     struct FreshKey: Encodable {

@@ -23,6 +23,8 @@ public struct ServiceSpec: Sendable, Equatable, Codable {
     /// Connection URL as seen from the host: `{host}`, `{port}` (the published one), `{user}`, `{password}`.
     public var url: Template?
     public var client: Client?
+    /// How data an older version of this engine made becomes this version's; nil: such data is refused.
+    public var upgrade: Upgrade?
 
     /// How SQL filters quote in this service's commands; nil for an engine with no dialect known.
     public var dialect: SQLDialect? { SQLDialect(engine: engine) }
@@ -31,11 +33,28 @@ public struct ServiceSpec: Sendable, Equatable, Codable {
         public var name: String
         public var run: Template
     }
+
+    /// The engine's supported route from an older major version to this one. `sandbox up` runs it when a service's
+    /// image changes to a newer version of the same engine, on a copy of the data, and switches the result in.
+    public struct Upgrade: Sendable, Equatable, Codable {
+        public enum Method: String, Sendable, Codable, CaseIterable {
+            /// The old version's server (its image recipe found by engine and version) runs on a copy of the old
+            /// data and `dump` writes it all to standard output; this version's server, on a fresh data dir made by
+            /// `init`, reads it on standard input with `restore`.
+            case dump
+            /// This version's server starts on a copy of the old data, then `run` upgrades it in place.
+            case inPlace = "in-place"
+        }
+        public var method: Method
+        public var dump: Template?
+        public var restore: Template?
+        public var run: Template?
+    }
 }
 
 extension ImageRecipe {
     static let serviceKeys = ["run-as", "data", "port", "engine", "version", "user", "env", "init", "start", "ready",
-                              "stop-signal", "stop-timeout", "ready-timeout", "url", "client"]
+                              "stop-signal", "stop-timeout", "ready-timeout", "url", "client", "upgrade"]
 
     static func parseService(_ reader: YAMLReader, _ node: Node) -> ServiceSpec? {
         guard let map = reader.mapping(node, what: "'service'", allowed: serviceKeys,
@@ -92,6 +111,13 @@ extension ImageRecipe {
             if let name, let run { client = .init(name: name, run: run) }
             if let run, let node = c["run"] { commands.append(("client", node, run)) }
         }
+        var upgrade: ServiceSpec.Upgrade?
+        if let node = map["upgrade"] {
+            upgrade = parseUpgrade(reader, node)
+            for (key, command) in [("dump", upgrade?.dump), ("restore", upgrade?.restore), ("run", upgrade?.run)] {
+                if let command, let node = node.mapping?[Node(key)] { commands.append(("upgrade " + key, node, command)) }
+            }
+        }
         // start and ready end up in the container's configuration (its command, SANDBOX_READY in its environment).
         for (key, node, t) in commands where key == "start" || key == "ready" {
             for reference in t.referenceParts where reference.name == "password" {
@@ -112,6 +138,28 @@ extension ImageRecipe {
         }
         return ServiceSpec(runAs: runAs, data: data, port: port, engine: engine, version: version, user: user, env: env,
                            initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout, readyTimeout: readyTimeout,
-                           url: url, client: client)
+                           url: url, client: client, upgrade: upgrade)
+    }
+
+    static func parseUpgrade(_ reader: YAMLReader, _ node: Node) -> ServiceSpec.Upgrade? {
+        guard let map = reader.mapping(node, what: "'upgrade'", allowed: ["method", "dump", "restore", "run"], required: ["method"]) else { return nil }
+        let methods = ServiceSpec.Upgrade.Method.allCases.map(\.rawValue)
+        guard let methodNode = map["method"], let text = reader.string(methodNode, what: "'method'") else { return nil }
+        guard let method = ServiceSpec.Upgrade.Method(rawValue: text) else {
+            reader.error(at: methodNode, "'method' must be one of \(methods.joined(separator: ", ")), not '\(text)'\(didYouMean(text, among: methods))")
+            return nil
+        }
+        var commands: [String: Template] = [:]
+        for key in ["dump", "restore", "run"] {
+            if let n = map[key], let t = template(reader, n, what: "upgrade '\(key)'", allowed: ImageReferences.command) { commands[key] = t }
+        }
+        let needed = method == .dump ? ["dump", "restore"] : ["run"]
+        let unused = method == .dump ? ["run"] : ["dump", "restore"]
+        for key in needed where map[key] == nil {
+            reader.error(at: node, "upgrade method '\(text)' needs '\(key)': \(method == .dump ? "'dump' writes the old data to standard output, 'restore' reads it" : "'run' upgrades the data in place once this version's server runs on it")")
+        }
+        for key in unused { if let n = map.keyNode(key) { reader.error(at: n, "'\(key)' belongs to upgrade method '\(method == .dump ? "in-place" : "dump")', not '\(text)'") } }
+        guard needed.allSatisfy({ commands[$0] != nil }) else { return nil }
+        return .init(method: method, dump: commands["dump"], restore: commands["restore"], run: commands["run"])
     }
 }

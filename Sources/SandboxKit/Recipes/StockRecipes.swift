@@ -48,6 +48,11 @@ public enum StockRecipes {
           client:
             name: mysql
             run: mariadb --socket=/tmp/mysqld.sock -u root
+          # Data an older MariaDB made (10.11, say) is upgraded where it is, the route MariaDB supports: this server
+          # starts on a copy of it, and mariadb-upgrade brings the system tables up to date.
+          upgrade:
+            method: in-place
+            run: mariadb-upgrade --socket=/tmp/mysqld.sock -u root
         # SQL reaches the client on its standard input from printf, a shell builtin: values (secrets above all)
         # never appear in a process's argv. The filters quote them for MariaDB, then for the shell.
         actions:
@@ -97,6 +102,11 @@ public enum StockRecipes {
           client:
             name: mysql
             run: mariadb --socket=/tmp/mysqld.sock -u root
+          # Data an older MariaDB made (10.11, say) is upgraded where it is, the route MariaDB supports: this server
+          # starts on a copy of it, and mariadb-upgrade brings the system tables up to date.
+          upgrade:
+            method: in-place
+            run: mariadb-upgrade --socket=/tmp/mysqld.sock -u root
         # SQL reaches the client on its standard input from printf, a shell builtin: values (secrets above all)
         # never appear in a process's argv. The filters quote them for MariaDB, then for the shell.
         actions:
@@ -150,6 +160,13 @@ public enum StockRecipes {
           client:
             name: psql
             run: psql -h /tmp -p {port} -U {user}
+          # Data an older PostgreSQL made (15, say) is moved here by `sandbox up` when the recipe changes to this image:
+          # that version's server dumps a copy of it, and this one restores the dump into a fresh data dir. The role
+          # `init` already made is left out of the dump; the dump's ALTER ROLE gives it its old password back.
+          upgrade:
+            method: dump
+            dump: pg_dumpall --quote-all-identifiers -h /tmp -p {port} -U {user}
+            restore: grep -vxF -e 'CREATE ROLE {user};' -e 'CREATE ROLE "{user}";' | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
         # SQL reaches psql on its standard input from printf, a shell builtin: values (secrets above all) never
         # appear in a process's argv. The filters quote them for PostgreSQL, then for the shell.
         actions:
@@ -203,6 +220,13 @@ public enum StockRecipes {
           client:
             name: psql
             run: psql -h /tmp -p {port} -U {user}
+          # Data an older PostgreSQL made (15, say) is moved here by `sandbox up` when the recipe changes to this image:
+          # that version's server dumps a copy of it, and this one restores the dump into a fresh data dir. The role
+          # `init` already made is left out of the dump; the dump's ALTER ROLE gives it its old password back.
+          upgrade:
+            method: dump
+            dump: pg_dumpall --quote-all-identifiers -h /tmp -p {port} -U {user}
+            restore: grep -vxF -e 'CREATE ROLE {user};' -e 'CREATE ROLE "{user}";' | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
         # SQL reaches psql on its standard input from printf, a shell builtin: values (secrets above all) never
         # appear in a process's argv. The filters quote them for PostgreSQL, then for the shell.
         actions:

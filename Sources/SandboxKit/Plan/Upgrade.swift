@@ -1,0 +1,141 @@
+import Foundation
+
+/// Moving a service's data to a newer major version of its engine, by the route its image recipe's `upgrade` names.
+public struct DataUpgrade: Sendable, Equatable {
+    /// The service as the recipe runs it now (the new version).
+    public var service: ResolvedService
+    /// The same service on the old version's image: the server `dump` runs against (nil for in-place).
+    public var old: ResolvedService?
+    public var method: ServiceSpec.Upgrade.Method
+    /// What made the data, and what the upgraded data is stamped with (the same password and applied steps).
+    public var from: DataStamp
+    public var stamp: DataStamp
+    /// The service's container, started again if the upgrade fails, so the old version keeps running.
+    public var container: ObservedContainer?
+
+    public var fromVersion: String { from.version }
+    public var toVersion: String { service.spec.version }
+
+    /// How the plan says it: `postgresql 15 -> 17 by dump and restore`.
+    public var summary: String {
+        "\(from.engine) \(fromVersion) -> \(toVersion) " + (method == .dump
+            ? "by dump and restore (the \(fromVersion) server dumps a copy of the data, a fresh \(toVersion) data dir restores it)"
+            : "in place (the \(toVersion) server starts on a copy of the data and upgrades it)")
+    }
+
+    /// Seconds the route takes for `bytes` of data, from docs/benchmarks.md's figures: servers starting and
+    /// stopping, plus the dump's and restore's throughput (or the copy's, in place).
+    public static func estimate(method: ServiceSpec.Upgrade.Method, bytes: Int64) -> Int {
+        let megabytes = Double(bytes) / 1_000_000
+        let seconds = method == .dump ? 6 + megabytes / 12 : 5 + megabytes / 200
+        return Int(seconds.rounded(.up))
+    }
+}
+
+/// A refusal, as the planner's verdict on one service's data.
+extension Plan.Problem: Error {}
+
+/// Version strings as recipes write them ("15", "10.11", "11.8"): compared number by number.
+public enum EngineVersionOrder {
+    /// nil when either is not dot-separated numbers.
+    public static func compare(_ a: String, _ b: String) -> ComparisonResult? {
+        let x = a.split(separator: ".").map { Int($0) }, y = b.split(separator: ".").map { Int($0) }
+        guard !x.isEmpty, !y.isEmpty, !x.contains(nil), !y.contains(nil) else { return nil }
+        for i in 0..<max(x.count, y.count) {
+            let l = i < x.count ? x[i]! : 0, r = i < y.count ? y[i]! : 0
+            if l != r { return l < r ? .orderedAscending : .orderedDescending }
+        }
+        return .orderedSame
+    }
+}
+
+extension Planner {
+    /// What a service's data needs for the recipe's engine version: nothing (nil), an upgrade, or a refusal.
+    func versionChange(_ service: ResolvedService, _ stamp: DataStamp, _ observed: ObservedState) -> Result<DataUpgrade, Plan.Problem>? {
+        let want = service.spec
+        if stamp.engine == want.engine && stamp.version == want.version { return nil }
+        let dir = layout.checkout.display(layout.dataDir(service.name).path)
+        let keep = "keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`"
+        guard stamp.engine == want.engine else {
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir \(dir) was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(want.engine) \(want.version)",
+                                  fix: "move the data yourself (dump it with the old recipe, load it into the new), or \(keep)"))
+        }
+        switch EngineVersionOrder.compare(stamp.version, want.version) {
+        case nil, .orderedSame?:
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), and the recipe runs version \(want.version); which is newer cannot be told",
+                                  fix: "write versions as numbers with dots, like \"17\" or \"11.8\", in the image recipes' 'version'"))
+        case .orderedDescending?:
+            let before = observed.snapshotNames.filter { $0.hasPrefix(Self.upgradeSnapshotPrefix([(want.version, stamp.version)])) }.sorted().last
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, newer than the recipe's \(want.version), and data is never moved to an older version",
+                                  fix: before.map { "go back to the data from before the upgrade with `sandbox snapshot restore \($0) --instance \(layout.instance)`, or put the recipe back on \(stamp.engine) \(stamp.version)" }
+                                      ?? "put the recipe back on \(stamp.engine) \(stamp.version), or \(keep)"))
+        case .orderedAscending?:
+            break
+        }
+        guard let route = want.upgrade else {
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, and image recipe \(service.imageTag) (\(want.version)) does not say how to upgrade it",
+                                  fix: "add 'upgrade' to the service of that image recipe (docs/recipes.md, \"Upgrades\"), or put the recipe back on \(stamp.version)"))
+        }
+        var old: ResolvedService?
+        if route.method == .dump {
+            guard let version = service.version(for: stamp) else {
+                return .failure(.init(.dataDirMismatch, "service \(service.name): upgrading its \(stamp.engine) \(stamp.version) data needs a \(stamp.version) server to dump it, and no image recipe runs \(stamp.engine) \(stamp.version)",
+                                      fix: "add that image recipe to Images/ (Images/README.md says how), or put the recipe back on \(stamp.version)"))
+            }
+            old = service.running(version)
+        }
+        var stamped = stamp
+        stamped.version = want.version
+        stamped.imageHash = service.imageHash
+        return .success(DataUpgrade(service: service, old: old, method: route.method, from: stamp, stamp: stamped,
+                                    container: observed.containers[service.name]))
+    }
+
+    /// `before-upgrade-15-17`, or with several services `before-upgrade-15-17-10.11-11.8`.
+    static func upgradeSnapshotPrefix(_ versions: [(String, String)]) -> String {
+        var parts: [String] = []
+        for (from, to) in versions where !parts.contains("\(from)-\(to)") { parts.append("\(from)-\(to)") }
+        return "before-upgrade-" + parts.joined(separator: "-")
+    }
+
+    /// `up` when services' data needs an upgrade: a snapshot of everything first; each upgrade on a copy, side by side;
+    /// one switch; then the containers and update steps as `up` plans them from the upgraded state.
+    func upgrade(_ upgrades: [DataUpgrade], _ observed: ObservedState) -> Plan {
+        var problems: [Plan.Problem] = []
+        var extra: [ResolvedImage] = []
+        for image in upgrades.filter({ $0.old != nil }).flatMap({ $0.service.version(for: $0.from)?.images ?? [] })
+        where !sandbox.images.contains(where: { $0.tag == image.tag }) && !extra.contains(where: { $0.tag == image.tag }) {
+            extra.append(image)
+        }
+        var actions = imageActions(observed.images, registry: observed.registry, images: sandbox.images + extra)
+        var name = String(Self.upgradeSnapshotPrefix(upgrades.map { ($0.fromVersion, $0.toVersion) }).prefix(56))
+        if observed.snapshotNames.contains(name) {
+            let base = name
+            name = (2...).lazy.map { "\(base)-\($0)" }.first { !observed.snapshotNames.contains($0) } ?? base
+        }
+        let running = observed.containers.values.filter(\.running).sorted { $0.service < $1.service }
+        let upgrading = Set(upgrades.map(\.service.name))
+        actions.append(.init(target: .instance(layout.instance),
+                             kind: .saveSnapshot(name: name, stop: running, restart: running.filter { !upgrading.contains($0.service) }),
+                             cause: "before the upgrade: every service's data as it is, kept as snapshot '\(name)'"))
+        for upgrade in upgrades {
+            let bytes = observed.dataSizes[upgrade.service.name] ?? 0
+            actions.append(.init(target: .service(upgrade.service.name), kind: .upgradeData(upgrade),
+                                 cause: "\(upgrade.summary); about \(DataUpgrade.estimate(method: upgrade.method, bytes: bytes)) s for \(DiskUsage.format(bytes)); the old data is not touched"))
+        }
+        actions.append(.init(target: .instance(layout.instance), kind: .switchData(services: upgrades.map(\.service.name)),
+                             cause: "the upgraded data replaces the old in one step"))
+        var after = observed
+        for upgrade in upgrades {
+            after.dataDirs[upgrade.service.name] = .ready(upgrade.stamp)
+            if var container = after.containers[upgrade.service.name] {
+                container.running = false
+                container.state = "exited"
+                after.containers[upgrade.service.name] = container
+            }
+        }
+        actions += serviceActions(after, problems: &problems)
+        actions.append(.init(target: .instance(layout.instance), kind: .deleteReplacedData, cause: "the old data is kept in snapshot '\(name)'"))
+        return Plan(actions: actions, problems: problems)
+    }
+}
