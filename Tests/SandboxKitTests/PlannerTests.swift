@@ -249,8 +249,8 @@ import Testing
         let plan = fixture.plan(Self.olderData(fixture))
         #expect(plan.description == """
         #1 instance:dev, SaveSnapshot before-upgrade-15-17-10.11-11.8, before the upgrade: every service's data as it is, kept as snapshot 'before-upgrade-15-17-10.11-11.8'
-        #2 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 11 s for 57 MiB; the old data is not touched
-        #3 service:analytics, UpgradeData 10.11->11.8 in-place, mariadb 10.11 -> 11.8 in place (the 11.8 server starts on a copy of the data and upgrades it); about 6 s for 57 MiB; the old data is not touched
+        #2 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 5 s for 57 MiB; the old data is not touched
+        #3 service:analytics, UpgradeData 10.11->11.8 in-place, mariadb 10.11 -> 11.8 in place (the 11.8 server starts on a copy of the data and upgrades it); about 4 s for 57 MiB; the old data is not touched
         #4 instance:dev, SwitchData db,analytics, the upgraded data replaces the old in one step
         #5 service:db, RemoveContainer, image recipe changed
         #6 service:db, CreateContainer port=20001, image recipe changed
@@ -283,7 +283,7 @@ import Testing
         #expect(plan.description == """
         #1 image:acme/postgresql-15:shop, Build, image missing
         #2 instance:dev, SaveSnapshot before-upgrade-15-17-2, before the upgrade: every service's data as it is, kept as snapshot 'before-upgrade-15-17-2'
-        #3 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 11 s for 57 MiB; the old data is not touched
+        #3 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 5 s for 57 MiB; the old data is not touched
         #4 instance:dev, SwitchData db, the upgraded data replaces the old in one step
         #5 service:db, RemoveContainer, image recipe changed
         #6 service:db, CreateContainer port=20001, image recipe changed
