@@ -176,8 +176,14 @@ import SandboxKit
         let first = try checkout.sandbox(["up", "toy"])
         #expect(first.status == 0, "\(first.stderr)")
         try checkout.write("Images/toy.yml", Self.toy("toy").replacingOccurrences(of: "version: \"1\"", with: "version: \"2\""))
+        // A newer version whose recipe names no upgrade route: refused, naming the recipe and both fixes.
+        let refused = try checkout.sandbox(["up", "toy", "--json"])
+        expectError(refused, "data-dir-mismatch", "service svc: its data dir holds toy 1 data, and image recipe 'toy' (Images/toy.yml) runs 2 but does not say how to upgrade older data")
+        #expect(refused.stderr.contains("fix: add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), or put the recipe back on toy 1"), "\(refused.stderr)")
+        // Another engine is refused the same way, whatever the version.
+        try checkout.write("Images/toy.yml", Self.toy("toy").replacingOccurrences(of: "engine: toy", with: "engine: other"))
         expectError(try checkout.sandbox(["up", "toy", "--json"]), "data-dir-mismatch",
-                    "service svc: its data dir was made by toy 1, but the recipe now runs toy 2")
+                    "service svc: its data dir .sandbox/dev/svc was made by toy 1, but the recipe now runs other 1")
         #expect(FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/dev/svc/made").path), "data kept")
     }
 

@@ -295,6 +295,17 @@ import Testing
         #expect(stop.map(\.service) == ["analytics", "db"] && restart.map(\.service) == ["analytics"], "the service not upgraded runs again")
     }
 
+    @Test func aNewerVersionWhoseRecipeNamesNoRouteIsRefused() throws {
+        let fixture = try PlannerFixture(db: "postgresql-17")
+        var planner = fixture.planner
+        planner.sandbox.services[0].spec.upgrade = nil
+        var observed = Self.olderData(fixture)
+        observed.dataDirs["analytics"] = fixture.converged().dataDirs["analytics"]
+        #expect(planner.plan(observed).problems.map(\.description) == [
+            "service db: its data dir holds postgresql 15 data, and stock image recipe 'postgresql-17' runs 17 but does not say how to upgrade older data; add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), or put the recipe back on postgresql 15",
+        ])
+    }
+
     @Test func downgradeIsRefusedWithTheSnapshotFromBeforeTheUpgrade() {
         var observed = fixture.converged()
         if case var .ready(stamp)? = observed.dataDirs["db"] {

@@ -75,8 +75,11 @@ extension Planner {
             break
         }
         guard let route = want.upgrade else {
-            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, and image recipe \(service.imageTag) (\(want.version)) does not say how to upgrade it",
-                                  fix: "add 'upgrade' to the service of that image recipe (docs/recipes.md, \"Upgrades\"), or put the recipe back on \(stamp.version)"))
+            let recipe = sandbox.image(service.imageTag)?.recipe
+            let named = recipe.map { $0.directory == nil ? "stock image recipe '\($0.name)'" : "image recipe '\($0.name)' (\(layout.checkout.display($0.path)))" }
+                ?? "image recipe \(service.imageTag)"
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, and \(named) runs \(want.version) but does not say how to upgrade older data",
+                                  fix: "add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), or put the recipe back on \(stamp.engine) \(stamp.version)"))
         }
         var old: ResolvedService?
         if route.method == .dump {
