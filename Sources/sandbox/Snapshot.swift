@@ -70,7 +70,7 @@ extension Sandbox {
             func run() async throws {
                 try await reporting(json: format.json) {
                     let instance = try options.instance()
-                    let usage = try await withProgress(json: format.json) { try instance.deleteSnapshot(name, reporter: $0, wait: lock.wait) }
+                    let usage = try await withProgress(json: format.json) { try await instance.deleteSnapshot(name, reporter: $0, wait: lock.wait) }
                     if format.json {
                         JSONOutput.emit(SnapshotDeleted(instance: instance.layout.instance, snapshot: name, freedBytes: usage.exclusiveBytes))
                     } else {

@@ -113,6 +113,8 @@ import Testing
         #expect(DataStamp(checkout.root.appendingPathComponent(".sandbox/dev/pg"))?.version == "15", "the killed upgrade left the 15 data in place")
         let again = try checkout.sandbox(["up"])
         try #require(again.status == 0, "\(again.stderr)")
+        #expect(try runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.role=upgrade", "--filter", "label=dev.sandbox.checkout-path=\(checkout.root.path)"]).stdout.isEmpty,
+                "the killed upgrade's private servers are gone")
         #expect(try Self.versions(env15).0.hasPrefix("17."))
         #expect(try Self.contents(env15) == before)
     }

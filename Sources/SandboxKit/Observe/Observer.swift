@@ -26,9 +26,9 @@ public struct Observer: Sendable {
     }
 
     /// This instance's containers, by service label.
-    public func containers() async throws(SandboxError) -> [String: ObservedContainer] {
+    public func containers(role: String = "service") async throws(SandboxError) -> [String: ObservedContainer] {
         let out = try await docker.run(.listContainers(labels: [Label.checkout: layout.checkout.id, Label.instance: layout.instance,
-                                                              Label.role: "service"]))
+                                                              Label.role: role]))
         return Self.parseContainers(out.stdout)
     }
 

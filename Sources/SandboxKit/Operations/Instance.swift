@@ -37,7 +37,7 @@ public struct Instance: Sendable {
     @discardableResult
     public func perform(_ operation: InstanceOperation, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError)
         -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
-        let lock = try layout.lock(wait: wait, reporter: reporter)
+        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }
         try FileSystem.ensureDirectory(layout.root)
         try FileSystem.checkWritable(layout.root)

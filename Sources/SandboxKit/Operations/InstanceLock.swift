@@ -33,9 +33,9 @@ extension InstanceLayout {
     var runningMark: URL { lockFile.deletingPathExtension().appendingPathExtension("running") }
 
     /// Takes the instance's lock for a whole command, then finishes or rolls back whatever a killed command left
-    /// (a data switch half done, staged copies, data half deleted, temporary files). With `wait` false, a held
-    /// lock is `instance-busy`.
-    public func lock(wait: Bool, reporter: any ProgressReporter) throws(SandboxError) -> InstanceSession {
+    /// (a data switch half done, staged copies, data half deleted, temporary files, the private servers of an
+    /// upgrade). With `wait` false, a held lock is `instance-busy`.
+    public func lock(wait: Bool, reporter: any ProgressReporter, docker: Docker) async throws(SandboxError) -> InstanceSession {
         let lock: FileLock
         if wait {
             lock = try FileLock(lockFile) { reporter.report(.message(Messages.waiting(instance))) }
@@ -48,8 +48,20 @@ extension InstanceLayout {
         // Not flushed to disk: after a power loss every container is gone or restarted anyway.
         FileManager.default.createFile(atPath: runningMark.path, contents: nil, attributes: [.posixPermissions: 0o600])
         let session = InstanceSession(lock: lock, mark: runningMark, interrupted: interrupted)
+        // A killed upgrade's servers outlive it and keep writing into the staged folders recovery deletes next.
+        if interrupted { try await removeUpgradeServers(docker) }
         for done in try DataSwitch(layout: self).recover() { reporter.report(.message(done)) }
         try SnapshotStore(layout: self).recover()
         return session
+    }
+
+    /// Removes the private containers (role `upgrade`) a killed upgrade of this instance left running.
+    func removeUpgradeServers(_ docker: Docker) async throws(SandboxError) {
+        let left = try await Observer(docker: docker, layout: self).containers(role: "upgrade").values.map(\.id)
+        guard !left.isEmpty else { return }
+        let out = try await docker.run(.remove(left.sorted(), force: true), check: false)
+        if out.status != 0 && !out.stderr.contains("No such container") && !out.stderr.contains("already in progress") {
+            throw docker.failure(.remove(left.sorted(), force: true), out)
+        }
     }
 }

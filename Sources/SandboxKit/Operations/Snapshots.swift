@@ -19,9 +19,9 @@ extension Instance {
 
     /// Deletes a snapshot under the instance lock; returns what it took. Freed is only what it alone held:
     /// blocks it shares with the instance, the golden copy or other snapshots stay theirs.
-    public func deleteSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) throws(SandboxError) -> DiskUsage {
+    public func deleteSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> DiskUsage {
         try SnapshotStore.validate(name)
-        let lock = try layout.lock(wait: wait, reporter: reporter)
+        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }
         let store = SnapshotStore(layout: layout)
         guard store.info(name) != nil else {
@@ -38,7 +38,7 @@ extension Instance {
     /// them again; the snapshot is renamed into place only when complete. Holds the instance lock throughout.
     public func saveSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> SnapshotInfo {
         try SnapshotStore.validate(name)
-        let lock = try layout.lock(wait: wait, reporter: reporter)
+        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }
         let containers = try await observer.containers()
         let running = sandbox.services.compactMap { s in containers[s.name].flatMap { $0.running ? $0 : nil } }

@@ -46,7 +46,7 @@ public struct Workspace: Sendable {
         if let sandbox, let owner = InstanceState.read(layout)?.sandbox, !owner.isEmpty, owner != sandbox {
             throw Messages.wrongSandbox(instance: instance, owner: owner, asked: sandbox)
         }
-        let lock = try layout.lock(wait: wait, reporter: reporter)
+        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }
         try await layout.checkEngine(docker)
         let observed = try await Observer(docker: docker, layout: layout).observe(nil, for: operation)
