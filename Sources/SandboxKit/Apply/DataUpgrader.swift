@@ -5,7 +5,7 @@ import Foundation
 /// The old data dir is only ever read (copied); every server the upgrade starts is a private container with no
 /// network, removed again. On any failure the staging and work folders are deleted and the service's container
 /// is started again on its untouched data, so the old version keeps running; a killed upgrade leaves the same
-/// (the next command's recovery deletes the folders).
+/// (the next command, whatever it is, removes the private servers that outlived it, then deletes the folders).
 struct DataUpgrader: Sendable {
     var docker: Docker
     var layout: InstanceLayout
