@@ -49,7 +49,11 @@ extension InstanceLayout {
         FileManager.default.createFile(atPath: runningMark.path, contents: nil, attributes: [.posixPermissions: 0o600])
         let session = InstanceSession(lock: lock, mark: runningMark, interrupted: interrupted)
         // A killed upgrade's servers outlive it and keep writing into the staged folders recovery deletes next.
-        if interrupted { try await removeUpgradeServers(docker) }
+        // With no engine answering, no container runs, and `snapshot delete` needs none: an unreachable engine is
+        // skipped here (the next command asks again); any other failure of the removal stops the command.
+        if interrupted {
+            do { try await removeUpgradeServers(docker) } catch where error.code == .engineUnreachable || error.code == .dockerMissing {}
+        }
         for done in try DataSwitch(layout: self).recover() { reporter.report(.message(done)) }
         try SnapshotStore(layout: self).recover()
         return session
