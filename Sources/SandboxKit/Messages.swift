@@ -44,6 +44,9 @@ public enum Messages {
     }
 
     // Engine
+    /// For a failure that is not one of the tool's own (a bug): where `serve` wrote what it knows.
+    public static let serverLog = "this is a bug in sandbox: run the same command on the command line to see it, and report it"
+
     public static let startEngine = "start it: sudo Scripts/engine-up (or `sudo systemctl start docker`); check with `docker info`"
 
     /// `image`: the store's image file as shown to people (`.sandbox/.store.xfs`).

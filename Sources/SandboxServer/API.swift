@@ -23,11 +23,12 @@ struct API: Sendable {
     }
 
     let checkouts: [ServedCheckout]
-    let runner: CommandRunner
     let center: OperationCenter
     let follower: BranchFollower
     /// `SANDBOX_HOOK_SECRET`: without it, `/hooks/git` takes nothing.
     let hookSecret: String?
+    /// This binary, which delivers notifications in the background.
+    let executable: String
 
     var endpoints: [Endpoint] {
         [
@@ -45,38 +46,62 @@ struct API: Sendable {
             Endpoint(method: .get, path: "/api/v1/instances") { _, _ in try await instanceList() },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}") { r, c in
                 let t = try target(r, c)
-                return try await read(["status", "--json"] + t.arguments + (flag(r, "secrets") ? ["--show-secrets"] : []))
+                return APIResponse.json(try await t.core.status(t.instance, secrets: flag(r, "secrets")))
             },
-            Endpoint(method: .get, path: "/api/v1/instances/{instance}/env") { r, c in try await read(["env", "--json"] + target(r, c).arguments) },
-            Endpoint(method: .get, path: "/api/v1/instances/{instance}/plan") { r, c in try await read(["plan", "--json"] + target(r, c).arguments + planFlags(r)) },
-            Endpoint(method: .post, path: "/api/v1/instances/{instance}/up") { r, c in try await submit("up", r, c, ["up", "--json"]) },
-            Endpoint(method: .post, path: "/api/v1/instances/{instance}/down") { r, c in try await submit("down", r, c, ["down", "--json"]) },
-            Endpoint(method: .post, path: "/api/v1/instances/{instance}/reset") { r, c in try await submit("reset", r, c, ["reset", "--json"]) },
+            Endpoint(method: .get, path: "/api/v1/instances/{instance}/env") { r, c in
+                let t = try target(r, c)
+                return APIResponse.json(Dictionary(try t.core.environment(t.instance), uniquingKeysWith: { $1 }))
+            },
+            Endpoint(method: .get, path: "/api/v1/instances/{instance}/plan") { r, c in
+                let t = try target(r, c)
+                return APIResponse.json(try await t.core.plan(t.instance, try planOperation(r)))
+            },
+            Endpoint(method: .post, path: "/api/v1/instances/{instance}/up") { r, c in
+                try await submit("up", r, c) { t, reporter in .up(try await t.core.up(t.instance, reporter: reporter)) }
+            },
+            Endpoint(method: .post, path: "/api/v1/instances/{instance}/down") { r, c in
+                try await submit("down", r, c) { t, reporter in .removal(try await t.core.down(t.instance, reporter: reporter)) }
+            },
+            Endpoint(method: .post, path: "/api/v1/instances/{instance}/reset") { r, c in
+                try await submit("reset", r, c) { t, reporter in .up(try await t.core.reset(t.instance, reporter: reporter)) }
+            },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/destroy") { r, c in
-                try await submit("destroy", r, c, ["destroy", "--json"] + (flag(r, "deleteData") ? ["--delete-data"] : []))
+                let deleteData = flag(r, "deleteData")
+                return try await submit("destroy", r, c) { t, reporter in
+                    .removal(try await t.core.destroy(t.instance, deleteData: deleteData, reporter: reporter))
+                }
             },
-            Endpoint(method: .get, path: "/api/v1/instances/{instance}/snapshots") { r, c in try await read(["snapshot", "ls", "--json"] + target(r, c).arguments) },
+            Endpoint(method: .get, path: "/api/v1/instances/{instance}/snapshots") { r, c in
+                let t = try target(r, c)
+                return APIResponse.json(try t.core.snapshots(t.instance))
+            },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/snapshots") { r, c in
                 let body = try await r.decode(as: SnapshotRequest.self, context: c)
                 let name = try snapshotName(body.name)
-                return try await submit("snapshot-save", r, c, ["snapshot", "save", "--json"], positional: [name])
+                return try await submit("snapshot-save", r, c) { t, reporter in
+                    .snapshotSaved(try await t.core.saveSnapshot(t.instance, name: name, reporter: reporter))
+                }
             },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/snapshots/{snapshot}/restore") { r, c in
                 let name = try snapshotName(c.parameters.get("snapshot") ?? "")
-                return try await submit("snapshot-restore", r, c, ["snapshot", "restore", "--json"], positional: [name])
+                return try await submit("snapshot-restore", r, c) { t, reporter in
+                    .up(try await t.core.restore(t.instance, snapshot: name, reporter: reporter))
+                }
             },
             Endpoint(method: .delete, path: "/api/v1/instances/{instance}/snapshots/{snapshot}") { r, c in
                 let name = try snapshotName(c.parameters.get("snapshot") ?? "")
-                return try await submit("snapshot-delete", r, c, ["snapshot", "delete", "--json"], positional: [name])
+                return try await submit("snapshot-delete", r, c) { t, reporter in
+                    .snapshotDeleted(try await t.core.deleteSnapshot(t.instance, name: name, reporter: reporter))
+                }
             },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/logs/{service}") { r, c in try await logs(r, c) },
             Endpoint(method: .get, path: "/api/v1/operations") { _, _ in
-                APIResponse.json(["operations": await center.all().reversed().map(\.json)])
+                APIResponse.json(OperationList(operations: await center.all().reversed()))
             },
-            Endpoint(method: .get, path: "/api/v1/operations/{id}") { _, c in APIResponse.json(try await operation(c).json) },
+            Endpoint(method: .get, path: "/api/v1/operations/{id}") { _, c in APIResponse.json(try await operation(c)) },
             Endpoint(method: .delete, path: "/api/v1/operations/{id}") { _, c in
                 let op = try await operation(c)
-                return APIResponse.json(await center.cancel(op.id)?.json ?? op.json)
+                return APIResponse.json(await center.cancel(op.id) ?? op)
             },
             Endpoint(method: .get, path: "/api/v1/operations/{id}/events") { _, c in try await EventStreams.operation(try await operation(c), center: center) },
             Endpoint(method: .get, path: "/api/v1/events") { _, _ in EventStreams.everything(center: center) },
@@ -121,39 +146,33 @@ struct API: Sendable {
                                 status: matching.isEmpty ? .ok : .accepted)
     }
 
-    /// `ls --json` of every served checkout, each instance marked with its checkout.
+    /// `ls` of every served checkout, each instance marked with its checkout; one `docker ps` per checkout.
     func instanceList() async throws -> Response {
-        var instances: [[String: Any]] = []
+        var instances: [ServedInstance] = []
         for checkout in checkouts {
-            let outcome = try await runner.run(["ls", "--json", "--checkout", checkout.root.path])
-            if let error = outcome.error {
-                if error.code == SandboxError.Code.noRecipes.rawValue || error.code == SandboxError.Code.invalidRecipes.rawValue { continue }
-                return APIResponse.error(error)
+            let list: InstanceList
+            do {
+                list = try await Core(checkout: checkout.root.path, executable: executable).list()
+            } catch let error as SandboxError where error.code == .noRecipes {
+                continue
+            } catch is RecipeErrors {
+                continue
             }
-            for var instance in (outcome.final?.dictionary["instances"] as? [[String: Any]]) ?? [] {
-                instance["checkout"] = checkout.id
-                instances.append(instance)
-            }
+            instances += list.instances.map { ServedInstance(checkout: checkout.id, status: $0) }
         }
-        return APIResponse.json(["instances": instances])
-    }
-
-    /// Runs a read-only command and answers with its final object, or its error.
-    func read(_ arguments: [String]) async throws -> Response {
-        let outcome = try await runner.run(arguments)
-        if let error = outcome.error { return APIResponse.error(error) }
-        return APIResponse.json(outcome.final?.text ?? "{}")
+        return APIResponse.json(ServedInstanceList(instances: instances))
     }
 
     // MARK: - Changing
 
     /// Queues an operation and answers 202 with it; progress is at `/api/v1/operations/{id}/events`.
-    func submit(_ kind: String, _ request: Request, _ context: BasicRequestContext, _ command: [String],
-                positional: [String] = []) async throws -> Response {
+    func submit(_ kind: String, _ request: Request, _ context: BasicRequestContext,
+                _ work: @escaping @Sendable (Target, any ProgressReporter) async throws -> OperationResult) async throws -> Response {
         let t = try target(request, context)
-        let op = try await center.submit(kind: kind, checkout: t.checkout.id, instance: t.instance,
-                                         arguments: command + t.arguments + ["--"] + positional)
-        var response = APIResponse.json(op.json, status: .accepted)
+        let op = try await center.submit(kind: kind, checkout: t.checkout.id, instance: t.instance.instance) { reporter in
+            try await work(t, reporter)
+        }
+        var response = APIResponse.json(op, status: .accepted)
         response.headers[.location] = "/api/v1/operations/\(op.id)"
         return response
     }
@@ -169,39 +188,24 @@ struct API: Sendable {
     func logs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let t = try target(request, context)
         let service = context.parameters.get("service") ?? ""
-        guard service.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", options: .regularExpression) != nil else {
-            throw SandboxError(.unknownService, "'\(service)' is not a service name", fix: "GET /api/v1/instances/\(t.instance) lists the services")
-        }
         let tailText = request.uri.queryParameters.get("tail") ?? "100"
         guard let tail = Int(tailText), (0...100_000).contains(tail) else {
             throw SandboxError(.badRequest, "tail must be a number of lines from 0 to 100000, not '\(tailText)'", fix: "use ?tail=200")
         }
-        // The service's state first: an unknown service or one never started gets its error, not empty logs.
-        let status = try await runner.run(["status", "--json"] + t.arguments)
-        if let error = status.error { return APIResponse.error(error) }
-        let services = (status.final?.dictionary["services"] as? [[String: Any]]) ?? []
-        guard let state = services.first(where: { $0["service"] as? String == service })?["state"] as? String else {
-            throw SandboxError(.unknownService, "instance \(t.instance) has no service '\(service)'",
-                               fix: "use one of: \(services.compactMap { $0["service"] as? String }.joined(separator: ", "))")
+        if flag(request, "follow") {
+            // The service is checked before the stream starts, so a mistake gets its error, not an empty stream.
+            _ = try await t.core.logs(t.instance, service: service, tail: 0)
+            return EventStreams.logs { line in try await t.core.followLogs(t.instance, service: service, tail: tail, line: line) }
         }
-        guard state != "absent" && state != "stopped" else {
-            throw SandboxError(.notRunning, "service \(service) of instance \(t.instance) has no container, so no logs", fix: "start it: POST /api/v1/instances/\(t.instance)/up")
-        }
-        let arguments = ["logs", "--tail", String(tail)] + t.arguments + ["--", service]
-        if flag(request, "follow") { return EventStreams.logs(arguments + ["--follow"], runner: runner) }
-        let outcome = try await runner.raw(arguments)
-        return APIResponse.json(["service": service, "lines": outcome.lines])
+        return APIResponse.json(try await t.core.logs(t.instance, service: service, tail: tail))
     }
 
     // MARK: - Request values
 
-    struct Target {
+    struct Target: Sendable {
         var checkout: ServedCheckout
-        var instance: String
-        var sandbox: String?
-        var arguments: [String] {
-            ["--checkout", checkout.root.path, "--instance=\(instance)"] + (sandbox.map { ["--sandbox=\($0)"] } ?? [])
-        }
+        var instance: Core.Target
+        var core: Core
     }
 
     /// The checkout (`?checkout=ID`, else the first), the instance (the path), the sandbox (`?sandbox=`, optional).
@@ -217,11 +221,10 @@ struct API: Sendable {
         }
         let instance = context.parameters.get("instance") ?? ""
         try InstanceLayout.validate(instance: instance)
+        // The sandbox's name is the core's to check, with the rules and the did-you-mean the CLI gives.
         let sandbox = request.uri.queryParameters.get("sandbox").map { String($0) }
-        if let sandbox, sandbox.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", options: .regularExpression) == nil {
-            throw SandboxError(.unknownSandbox, "'\(sandbox)' is not a sandbox name", fix: "GET /api/v1/checkouts lists each checkout's sandboxes")
-        }
-        return Target(checkout: checkout, instance: instance, sandbox: sandbox)
+        return Target(checkout: checkout, instance: Core.Target(sandbox: sandbox, instance: instance),
+                      core: Core(checkout: checkout.root.path, executable: executable))
     }
 
     func flag(_ request: Request, _ name: String) -> Bool {
@@ -229,13 +232,13 @@ struct API: Sendable {
         return value == "true" || value == "1" || value == "yes"
     }
 
-    func planFlags(_ request: Request) throws -> [String] {
+    func planOperation(_ request: Request) throws -> InstanceOperation {
         switch request.uri.queryParameters.get("action") ?? "up" {
-        case "up": return []
-        case "reset": return ["--reset"]
-        case "down": return ["--down"]
-        case "destroy": return ["--destroy"] + (flag(request, "deleteData") ? ["--delete-data"] : [])
-        case "restore": return ["--restore=\(try snapshotName(request.uri.queryParameters.get("snapshot").map { String($0) } ?? ""))"]
+        case "up": return .up
+        case "reset": return .reset
+        case "down": return .down
+        case "destroy": return .destroy(deleteData: flag(request, "deleteData"))
+        case "restore": return .restore(snapshot: try snapshotName(request.uri.queryParameters.get("snapshot").map { String($0) } ?? ""))
         case let other:
             throw SandboxError(.badRequest, "cannot plan '\(other)'", fix: "use action=up, reset, down, destroy or restore (with snapshot=NAME)")
         }
@@ -248,3 +251,21 @@ struct API: Sendable {
 }
 
 struct SnapshotRequest: Decodable { var name: String }
+
+struct OperationList: Encodable { var operations: [OperationCenter.Operation] }
+
+/// An instance in the list of every served checkout: its status, and which checkout it belongs to.
+struct ServedInstance: Encodable {
+    var checkout: String
+    var status: InstanceStatus
+
+    enum CodingKeys: String, CodingKey { case checkout }
+
+    func encode(to encoder: any Encoder) throws {
+        try status.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(checkout, forKey: .checkout)
+    }
+}
+
+struct ServedInstanceList: Encodable { var instances: [ServedInstance] }

@@ -3,36 +3,31 @@ import HTTPTypes
 import Hummingbird
 import SandboxKit
 
-/// JSON responses, and the HTTP status each error code is answered with.
+/// JSON responses: the core's objects in the encoding `--json` prints (`JSONLine`), and errors with the status
+/// their code has in the one table (`SandboxError.Code.httpStatus`).
 enum APIResponse {
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                  body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
     }
 
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        json(JSONLine.text(value), status: status)
+    }
+
+    /// The server's own small objects (checkouts, the follower's status, the hook's answer).
     static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-        json(JSONObject(object).text, status: status)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return json(String(decoding: data, as: UTF8.self), status: status)
     }
 
     /// `{"event":"error","code","message","fix"}`, the object `--json` prints on failure.
+    static func error(_ event: ErrorEvent) -> Response {
+        json(event, status: HTTPResponse.Status(code: event.typedCode.httpStatus))
+    }
+
     static func error(_ error: SandboxError) -> Response {
-        json(["event": "error", "code": error.code.rawValue, "message": error.message, "fix": error.fix ?? ""], status: status(for: error.code.rawValue))
-    }
-
-    static func error(_ object: JSONObject) -> Response {
-        json(object.text, status: status(for: object.code ?? "io"))
-    }
-
-    static func status(for code: String) -> HTTPResponse.Status {
-        switch SandboxError.Code(rawValue: code) {
-        case .badRequest, .invalidName, .invalidRecipes, .ambiguousSandbox: .badRequest
-        case .unauthorized: .unauthorized
-        case .crossOrigin: .forbidden
-        case .notFound, .unknownSandbox, .unknownService, .noSuchSnapshot, .noRecipes: .notFound
-        case .notRunning, .instanceBusy, .wrongSandbox, .dataDirMismatch, .dataDirDamaged: .conflict
-        case .shuttingDown, .engineUnreachable, .dockerMissing: .serviceUnavailable
-        default: .internalServerError
-        }
+        self.error(ErrorEvent(code: error.code, message: error.message, fix: error.fix ?? ""))
     }
 }
 
@@ -42,8 +37,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let error as SandboxError {
-            return APIResponse.error(error)
         } catch let error as HTTPError {
             let code: SandboxError.Code = switch error.status {
             case .notFound: .notFound
@@ -59,6 +52,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as DecodingError {
             return APIResponse.error(SandboxError(.badRequest, "the request body is not what this path takes: \(error)",
                                                   fix: "send JSON as GET /api/v1/openapi.json describes"))
+        } catch {
+            if let event = ErrorEvent(error) { return APIResponse.error(event) }
+            throw error
         }
     }
 }

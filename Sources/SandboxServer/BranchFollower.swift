@@ -32,14 +32,15 @@ public actor BranchFollower {
     }
 
     private let checkouts: [ServedCheckout]
-    private let runner: CommandRunner
+    /// This binary, which delivers notifications in the background.
+    private let executable: String
     private let center: OperationCenter
     private var statuses: [String: Status] = [:]
     private var running: Set<String> = []
     private var again: Set<String> = []
 
-    public init(checkouts: [ServedCheckout], runner: CommandRunner, center: OperationCenter) {
-        self.checkouts = checkouts; self.runner = runner; self.center = center
+    public init(checkouts: [ServedCheckout], executable: String, center: OperationCenter) {
+        self.checkouts = checkouts; self.executable = executable; self.center = center
     }
 
     /// The checkouts whose current branch is `branch`.
@@ -95,7 +96,7 @@ public actor BranchFollower {
                                      "upstreamCommit": status.upstreamCommit ?? NSNull()]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         let root = Checkout(root: checkout.root)
-        await Notifier(checkout: root, deliverer: [runner.executable, "notify-deliver", "--checkout", checkout.root.path])
+        await Notifier(checkout: root, deliverer: [executable, "notify-deliver", "--checkout", checkout.root.path])
             .send(.followRefused, result: data, instance: "")
     }
 
@@ -146,8 +147,9 @@ public actor BranchFollower {
     /// `up` of every instance of the checkout whose recorded commit is not `commit`, one operation each.
     private func upInstances(_ checkout: ServedCheckout, at commit: String) async {
         let id = checkout.id
-        let list = (try? await runner.run(["ls", "--json", "--checkout", checkout.root.path]))?.final?.dictionary["instances"] as? [[String: Any]] ?? []
-        let stale = list.filter { ($0["commit"] as? String) != commit }.compactMap { $0["instance"] as? String }
+        let core = Core(checkout: checkout.root.path, executable: executable)
+        let list = (try? await core.list())?.instances ?? []
+        let stale = list.filter { $0.commit != commit }.map(\.instance)
         guard !stale.isEmpty else {
             set(id) { $0.state = "up-to-date"; $0.result = "every instance runs \(commit.prefix(8))" }
             return
@@ -155,8 +157,9 @@ public actor BranchFollower {
         set(id) { $0.state = "updating" }
         var failed: [String] = []
         for instance in stale {
-            guard let op = try? await center.submit(kind: "up", checkout: id, instance: instance,
-                                                    arguments: ["up", "--json", "--checkout", checkout.root.path, "--instance=\(instance)"]) else {
+            guard let op = try? await center.submit(kind: "up", checkout: id, instance: instance, job: { reporter in
+                .up(try await core.up(Core.Target(instance: instance), reporter: reporter))
+            }) else {
                 failed.append(instance); continue
             }
             if await center.wait(op.id)?.state != .succeeded { failed.append(instance) }

@@ -18,8 +18,8 @@ enum EventStreams {
         ByteBuffer(string: "event: \(event)\ndata: \(data.replacingOccurrences(of: "\n", with: "\ndata: "))\n\n")
     }
 
-    /// The operation's events so far, then each as it comes (`event:` is the JSON object's own `event`),
-    /// then `end` with the finished operation.
+    /// The operation's events so far, then each as it comes (`event:` is the JSON object's own `event`), then its
+    /// `result` or `error` object (as `--json` ends), then `end` with the finished operation.
     static func operation(_ op: OperationCenter.Operation, center: OperationCenter) async throws -> Response {
         // The snapshot and the subscription are taken together, so no event is missed or sent twice.
         guard let (current, updates) = await center.subscribe(op.id) else {
@@ -27,11 +27,15 @@ enum EventStreams {
         }
         let messages = AsyncStream<ByteBuffer> { continuation in
             let task = Task {
-                for event in current.events { continuation.yield(message(event.event ?? "message", event.text)) }
+                for event in current.events { continuation.yield(message(event.event, JSONLine.text(event))) }
                 for await update in updates {
                     switch update {
-                    case .event(let event): continuation.yield(message(event.event ?? "message", event.text))
-                    case .finished(let finished): continuation.yield(message("end", JSONObject(finished.json).text))
+                    case .event(let event): continuation.yield(message(event.event, JSONLine.text(event)))
+                    case .finished(let finished):
+                        // The last object `--json` prints, then the finished operation.
+                        if let result = finished.result { continuation.yield(message("result", JSONLine.text(result))) }
+                        if let error = finished.error { continuation.yield(message("error", JSONLine.text(error))) }
+                        continuation.yield(message("end", JSONLine.text(finished)))
                     }
                 }
                 continuation.finish()
@@ -48,9 +52,9 @@ enum EventStreams {
                 for await (id, update) in await center.subscribeAll() {
                     switch update {
                     case .event(let event):
-                        continuation.yield(message("update", JSONObject(["operation": id, "event": event.dictionary]).text))
+                        continuation.yield(message("update", JSONLine.text(OperationUpdate(operation: id, event: event))))
                     case .finished(let op):
-                        continuation.yield(message("end", JSONObject(op.json).text))
+                        continuation.yield(message("end", JSONLine.text(op)))
                     }
                 }
                 continuation.finish()
@@ -61,12 +65,10 @@ enum EventStreams {
     }
 
     /// A service's log: the tail, then each new line, as `line` messages `{"line": …}`.
-    static func logs(_ arguments: [String], runner: CommandRunner) -> Response {
+    static func logs(_ follow: @escaping @Sendable (_ line: @escaping @Sendable (String) -> Void) async throws -> Void) -> Response {
         let messages = AsyncStream<ByteBuffer> { continuation in
             let task = Task {
-                try? await runner.follow(arguments) { line in
-                    continuation.yield(message("line", JSONObject(["line": line]).text))
-                }
+                try? await follow { line in continuation.yield(message("line", JSONLine.text(["line": line]))) }
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
@@ -101,4 +103,10 @@ enum EventStreams {
             try await writer.finish(nil)
         })
     }
+}
+
+/// One event of one operation, in the stream of every operation's.
+struct OperationUpdate: Encodable {
+    var operation: String
+    var event: ProgressRecord
 }

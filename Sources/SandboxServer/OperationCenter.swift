@@ -1,50 +1,77 @@
 import Foundation
 import SandboxKit
 
-/// The operations `serve` runs (up, down, reset, destroy, snapshot save and restore), one at a time per instance.
+/// What an operation ended with: the core's result object of its kind.
+public enum OperationResult: Sendable, Encodable {
+    case up(UpResult)
+    case removal(RemovalResult)
+    case snapshotSaved(SnapshotSaved)
+    case snapshotDeleted(SnapshotDeleted)
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case let .up(r): try r.encode(to: encoder)
+        case let .removal(r): try r.encode(to: encoder)
+        case let .snapshotSaved(r): try r.encode(to: encoder)
+        case let .snapshotDeleted(r): try r.encode(to: encoder)
+        }
+    }
+}
+
+/// The operations `serve` runs (up, down, reset, destroy, snapshot save, restore and delete), one at a time per instance.
 ///
-/// Each is a `sandbox … --json` child (``CommandRunner``); its events are kept and handed to every subscriber
-/// as they come. Operations on one instance run in the order they were asked for, and the child takes the
-/// instance lock as the CLI does, so an operation never interleaves with a CLI command either.
+/// Each is a call into the core, in this process; its progress events are kept and handed to every subscriber as
+/// they come. Operations on one instance run in the order they were asked for, and the core takes the instance's
+/// file lock as a CLI process does, so an operation never interleaves with a CLI command either.
 public actor OperationCenter {
-    public enum State: String, Sendable { case queued, running, succeeded, failed, cancelled }
+    public enum State: String, Sendable, Encodable { case queued, running, succeeded, failed, cancelled }
+
+    /// The work of one operation: the core's call, reporting progress to the reporter it is given.
+    public typealias Job = @Sendable (any ProgressReporter) async throws -> OperationResult
 
     /// What a subscriber is told: each event as it comes, then the finished operation.
-    public enum Update: Sendable { case event(JSONObject), finished(Operation) }
+    public enum Update: Sendable { case event(ProgressRecord), finished(Operation) }
 
-    public struct Operation: Sendable {
+    public struct Operation: Sendable, Encodable {
         public var id: String
         public var kind: String
         public var checkout: String
         public var instance: String
-        public var arguments: [String]
         public var state: State = .queued
         public var created: Date
         public var started: Date?
         public var finished: Date?
-        public var events: [JSONObject] = []
-        public var result: JSONObject?
-        public var error: JSONObject?
+        public var events: [ProgressRecord] = []
+        public var result: OperationResult?
+        public var error: ErrorEvent?
+        /// A failure's full text (its message, the failing command's last lines, the fix), for the page.
         public var messages: [String] = []
 
         var key: String { "\(checkout)/\(instance)" }
 
-        public var json: [String: Any] {
-            let iso = ISO8601DateFormatter()
-            var object: [String: Any] = ["id": id, "kind": kind, "checkout": checkout, "instance": instance, "state": state.rawValue,
-                                         "created": iso.string(from: created), "events": events.map(\.dictionary),
-                                         "messages": messages]
-            object["started"] = started.map { iso.string(from: $0) } ?? NSNull()
-            object["finished"] = finished.map { iso.string(from: $0) } ?? NSNull()
-            object["result"] = result?.dictionary ?? NSNull()
-            object["error"] = error?.dictionary ?? NSNull()
-            return object
+        enum CodingKeys: String, CodingKey { case id, kind, checkout, instance, state, created, started, finished, events, result, error, messages }
+
+        /// Every key is always there (`null` when unset), as docs/serve.md and the OpenAPI document say.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(checkout, forKey: .checkout)
+            try c.encode(instance, forKey: .instance)
+            try c.encode(state, forKey: .state)
+            try c.encode(created, forKey: .created)
+            try c.encode(started, forKey: .started)
+            try c.encode(finished, forKey: .finished)
+            try c.encode(events, forKey: .events)
+            try c.encode(result, forKey: .result)
+            try c.encode(error, forKey: .error)
+            try c.encode(messages, forKey: .messages)
         }
     }
 
-    private let runner: CommandRunner
     private var operations: [String: Operation] = [:]
     private var order: [String] = []
+    private var jobs: [String: Job] = [:]
     private var waiting: [String: [String]] = [:]
     private var tasks: [String: Task<Void, Never>] = [:]
     private var subscribers: [String: [UUID: AsyncStream<Update>.Continuation]] = [:]
@@ -54,17 +81,18 @@ public actor OperationCenter {
     /// Finished operations kept for `GET /operations`.
     private let keep = 200
 
-    public init(runner: CommandRunner) { self.runner = runner }
+    public init() {}
 
     /// Queues an operation; it starts when the instance has no other running.
-    public func submit(kind: String, checkout: String, instance: String, arguments: [String]) throws(SandboxError) -> Operation {
+    public func submit(kind: String, checkout: String, instance: String, job: @escaping Job) throws(SandboxError) -> Operation {
         guard !stopping else {
             throw SandboxError(.shuttingDown, "sandbox serve is stopping and takes no new operations", fix: "start sandbox serve again and retry")
         }
         counter += 1
         let id = String(format: "op-%04d-%@", counter, String(UUID().uuidString.prefix(8)).lowercased())
-        let operation = Operation(id: id, kind: kind, checkout: checkout, instance: instance, arguments: arguments, created: Date())
+        let operation = Operation(id: id, kind: kind, checkout: checkout, instance: instance, created: Date())
         operations[id] = operation
+        jobs[id] = job
         order.append(id)
         waiting[operation.key, default: []].append(id)
         prune()
@@ -108,13 +136,14 @@ public actor OperationCenter {
         return stream
     }
 
-    /// Cancels a queued operation at once; a running one is stopped (SIGTERM to its child, which is kill-safe:
-    /// the next `up` finishes or undoes what it began).
+    /// Cancels a queued operation at once; a running one is stopped (its task is cancelled, which ends its docker
+    /// and host children as a Ctrl-C would: kill-safe, the next `up` finishes or undoes what it began).
     public func cancel(_ id: String) -> Operation? {
         guard var operation = operations[id] else { return nil }
         switch operation.state {
         case .queued:
             waiting[operation.key]?.removeAll { $0 == id }
+            jobs[id] = nil
             operation.state = .cancelled
             operation.finished = Date()
             operations[id] = operation
@@ -146,38 +175,37 @@ public actor OperationCenter {
 
     private func startNext(_ key: String) {
         guard !tasks.keys.contains(where: { operations[$0]?.key == key }),
-              let id = waiting[key]?.first else { return }
+              let id = waiting[key]?.first, let job = jobs.removeValue(forKey: id) else { return }
         waiting[key]?.removeFirst()
         operations[id]?.state = .running
         operations[id]?.started = Date()
-        let arguments = operations[id]?.arguments ?? []
-        let runner = runner
         tasks[id] = Task {
-            do {
-                let outcome = try await runner.stream(arguments) { event in await self.record(id, event) }
-                self.finish(id, outcome: outcome, cancelled: Task.isCancelled)
-            } catch {
-                self.finish(id, outcome: nil, cancelled: Task.isCancelled, failure: "\(error)")
-            }
+            // Events reach the record in the order the core reported them.
+            let (records, input) = AsyncStream<ProgressRecord>.makeStream(bufferingPolicy: .unbounded)
+            let pump = Task { for await record in records { self.record(id, record) } }
+            let outcome: Result<OperationResult, any Error>
+            do { outcome = .success(try await job(RecordingReporter { input.yield($0) })) } catch { outcome = .failure(error) }
+            input.finish()
+            await pump.value
+            self.finish(id, outcome, cancelled: Task.isCancelled)
         }
     }
 
-    private func record(_ id: String, _ event: JSONObject) {
+    private func record(_ id: String, _ event: ProgressRecord) {
         operations[id]?.events.append(event)
         publish(id, .event(event))
     }
 
-    private func finish(_ id: String, outcome: CommandRunner.Outcome?, cancelled: Bool, failure: String? = nil) {
+    private func finish(_ id: String, _ outcome: Result<OperationResult, any Error>, cancelled: Bool) {
         guard var operation = operations[id] else { return }
         tasks[id] = nil
         operation.finished = Date()
-        if let outcome {
-            operation.messages = outcome.messages
-            operation.result = outcome.final
-            operation.error = outcome.error
-        } else {
-            operation.error = JSONObject(["event": "error", "code": SandboxError.Code.io.rawValue,
-                                          "message": "could not run sandbox: \(failure ?? "unknown")", "fix": "check the server's log"])
+        switch outcome {
+        case let .success(result):
+            operation.result = result
+        case let .failure(error):
+            operation.error = ErrorEvent(error) ?? ErrorEvent(code: .io, message: "the operation failed: \(error)", fix: Messages.serverLog)
+            operation.messages = String(describing: error).split(separator: "\n").suffix(40).map(String.init)
         }
         operation.state = cancelled ? .cancelled : (operation.error == nil ? .succeeded : .failed)
         operations[id] = operation

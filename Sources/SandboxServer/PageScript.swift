@@ -8,7 +8,9 @@ enum PageScript {
 
     const STEP = {
       EnsureBaseImage: "Preparing the base system", Build: "Preparing the database software",
-      InitGolden: "Creating fresh data", InitData: "Creating fresh data", CopyGoldenData: "Copying fresh data",
+      PullImage: "Downloading the database software", PullGolden: "Downloading fresh data",
+      InitGolden: "Creating fresh data", CopyGoldenData: "Copying fresh data",
+      SaveSnapshot: "Saving a snapshot first", UpgradeData: "Moving the data to the new version",
       StageData: "Preparing the data", SwitchData: "Putting the data in place", DeleteReplacedData: "Removing the old data",
       DeleteData: "Removing the data", RemoveContainer: "Stopping", RemoveContainers: "Stopping",
       StartContainer: "Starting", CreateContainer: "Starting", WaitReady: "Waiting until it accepts connections",

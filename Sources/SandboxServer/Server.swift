@@ -15,11 +15,10 @@ import ServiceLifecycle
 public enum SandboxHTTPServer {
     /// Runs until stopped. `started` gets the login link once the port is open (the real port for `:0`).
     public static func run(_ configuration: ServeConfiguration, logger: Logger, started: @escaping @Sendable (String) -> Void) async throws {
-        let runner = CommandRunner(executable: configuration.executable)
-        let center = OperationCenter(runner: runner)
-        let follower = BranchFollower(checkouts: configuration.checkouts, runner: runner, center: center)
+        let center = OperationCenter()
+        let follower = BranchFollower(checkouts: configuration.checkouts, executable: configuration.executable, center: center)
         let address = ServerAddress(configuration.origin)
-        let router = makeRouter(configuration, address: address, runner: runner, center: center, follower: follower)
+        let router = makeRouter(configuration, address: address, center: center, follower: follower)
         let server: HTTPServerBuilder
         if let tls = configuration.tls {
             server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(tls))
@@ -48,13 +47,13 @@ public enum SandboxHTTPServer {
         try await group.run()
     }
 
-    static func makeRouter(_ configuration: ServeConfiguration, address: ServerAddress, runner: CommandRunner,
+    static func makeRouter(_ configuration: ServeConfiguration, address: ServerAddress,
                            center: OperationCenter, follower: BranchFollower) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AccessGuard(token: configuration.token, address: address))
-        let api = API(checkouts: configuration.checkouts, runner: runner, center: center, follower: follower,
-                      hookSecret: configuration.hookSecret)
+        let api = API(checkouts: configuration.checkouts, center: center, follower: follower,
+                      hookSecret: configuration.hookSecret, executable: configuration.executable)
         for endpoint in api.endpoints {
             router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: endpoint.handler)
         }

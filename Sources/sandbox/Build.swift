@@ -14,11 +14,8 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting {
-                let instance = try options.instance(sandbox.name)
-                let built = try await withProgress(json: false) { try await instance.build(reporter: $0) }
-                for image in instance.sandbox.images {
-                    say("\(image.tag)  \(built.contains(image.tag) ? "built" : "current")  \(image.hash.prefix(12))")
-                }
+                let result = try await withProgress(json: false) { try await options.core.build(try options.target(sandbox.name), reporter: $0) }
+                for image in result.images { say("\(image.tag)  \(image.built ? "built" : "current")  \(image.hash.prefix(12))") }
             }
         }
     }

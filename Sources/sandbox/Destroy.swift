@@ -24,33 +24,12 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: format.json) {
-                let workspace = try options.workspace()
-                let name = options.instanceName
-                let plan = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .destroy(deleteData: deleteData),
-                                                      reporter: format.json ? JSONReporter() : SilentReporter(), wait: lock.wait)
-                let result = RemovalResult(instance: name, removed: plan.removedServices, deletedData: deleteData)
-                if format.json {
-                    JSONOutput.emit(result)
-                } else {
-                    say(deleteData ? "destroyed instance \(name) and deleted its data (snapshots kept)"
-                        : "removed the containers of instance \(name); data kept (add --delete-data to delete it)")
-                }
-                if !plan.isNoOp { await Notifications(workspace.checkout).send(.destroy, result, instance: name) }
+                let result = try await options.core.destroy(try options.target(sandbox.name), deleteData: deleteData, wait: lock.wait,
+                                                            reporter: format.json ? JSONReporter() : SilentReporter())
+                if format.json { return JSONOutput.emit(result) }
+                say(deleteData ? "destroyed instance \(result.instance) and deleted its data (snapshots kept)"
+                    : "removed the containers of instance \(result.instance); data kept (add --delete-data to delete it)")
             }
         }
-    }
-}
-
-struct RemovalResult: Encodable {
-    var event = "result"
-    var instance: String
-    var removed: [String]
-    var deletedData: Bool?
-}
-
-extension SandboxKit.Plan {
-    /// The services whose containers the plan removes.
-    var removedServices: [String] {
-        actions.compactMap { if case let .removeContainer(c, _) = $0.kind { return c.service } else { return nil } }
     }
 }

@@ -21,19 +21,13 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: format.json) {
+                let result = try await options.core.down(try options.target(sandbox.name), wait: lock.wait,
+                                                         reporter: format.json ? JSONReporter() : SilentReporter())
+                if format.json { return JSONOutput.emit(result) }
                 let workspace = try options.workspace()
-                let name = options.instanceName
-                let plan = try await workspace.remove(instance: name, sandbox: sandbox.name ?? options.sandbox, .down,
-                                                      reporter: format.json ? JSONReporter() : SilentReporter(), wait: lock.wait)
-                let removed = plan.removedServices
-                let result = RemovalResult(instance: name, removed: removed)
-                if format.json {
-                    JSONOutput.emit(result)
-                } else {
-                    say(removed.isEmpty ? "nothing running in instance \(name)"
-                        : "stopped \(removed.joined(separator: ", ")); data kept in \(workspace.checkout.display(try workspace.layout(name).root.path))/")
-                }
-                if !plan.isNoOp { await Notifications(workspace.checkout).send(.down, result, instance: name) }
+                let folder = workspace.checkout.display(try workspace.layout(result.instance).root.path)
+                say(result.removed.isEmpty ? "nothing running in instance \(result.instance)"
+                    : "stopped \(result.removed.joined(separator: ", ")); data kept in \(folder)/")
             }
         }
     }

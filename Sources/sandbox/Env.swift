@@ -15,12 +15,9 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: format.json) {
-                let pairs = try options.instance(sandbox.name).environment()
-                if format.json {
-                    JSONOutput.emit(Dictionary(pairs, uniquingKeysWith: { $1 }))
-                } else {
-                    for (key, value) in pairs { say("export \(key)=\(shellQuote(value))") }
-                }
+                let pairs = try options.core.environment(try options.target(sandbox.name))
+                if format.json { return JSONOutput.emit(Dictionary(pairs, uniquingKeysWith: { $1 })) }
+                for (key, value) in pairs { say("export \(key)=\(shellQuote(value))") }
             }
         }
     }

@@ -22,31 +22,3 @@ extension Sandbox {
         }
     }
 }
-
-/// The events a command sends once it changed an instance (docs/notifications.md). Nothing it does can change
-/// the command's output or exit status: it prints nothing, throws nothing, and hands delivery to a background process.
-struct Notifications {
-    let notifier: Notifier?
-
-    init(_ checkout: Checkout) {
-        let config = NotifyConfig.load()
-        notifier = config.isEnabled
-            ? Notifier(checkout: checkout, deliverer: [Sandbox.Serve.executablePath(), "notify-deliver", "--checkout", checkout.root.path], config: config)
-            : nil
-    }
-
-    /// A command's result object as the event `kind`.
-    func send<T: Encodable>(_ kind: NotifyEvent.Kind, _ result: T, instance: String) async {
-        guard let notifier, let data = JSONOutput.data(result) else { return }
-        await notifier.send(kind, result: data, instance: instance)
-    }
-
-    /// A failure as the event `kind`: its `error` object (code, message, fix), and which instance of which sandbox.
-    func failed(_ kind: NotifyEvent.Kind, _ error: any Error, instance: String, sandbox: String?) async {
-        guard let notifier, var object = errorObject(error) else { return }
-        object["instance"] = instance
-        object["sandbox"] = sandbox
-        guard let data = try? JSONSerialization.data(withJSONObject: object) else { return }
-        await notifier.send(kind, result: data, instance: instance)
-    }
-}

@@ -42,30 +42,10 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: format.json) {
-                var instance = try options.instance(sandbox.name)
-                instance.registry = try registry.resolved()
-                let plan = try await instance.plan(operation)
-                if format.json {
-                    JSONOutput.emit(PlanJSON(plan))
-                } else {
-                    say(plan.description)
-                }
+                let plan = try await options.core.plan(try options.target(sandbox.name, registry: try registry.resolved()), operation)
+                if format.json { return JSONOutput.emit(plan) }
+                say(plan.text)
             }
         }
-    }
-}
-
-struct PlanJSON: Encodable {
-    struct Step: Encodable { var target: String; var action: String; var cause: String }
-    var event = "plan"
-    struct Problem: Encodable { var code: String; var message: String; var fix: String }
-    var problems: [Problem]
-    var actions: [Step]
-    var noop: Bool
-
-    init(_ plan: SandboxKit.Plan) {
-        problems = plan.problems.map { Problem(code: $0.code.rawValue, message: $0.message, fix: $0.fix) }
-        actions = plan.actions.map { Step(target: $0.targetText, action: $0.name, cause: $0.cause) }
-        noop = plan.isNoOp
     }
 }

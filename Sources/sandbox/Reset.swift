@@ -24,12 +24,11 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: output.json) {
-                let workspace = try options.workspace()
-                let instance = try options.instance(sandbox.name, in: workspace)
-                try await withProgress(json: output.json) { try await instance.reset(reporter: $0, wait: lock.wait) }
-                let result = try await Report.result(instance, changed: true, output: output,
-                                                     headline: "instance \(instance.layout.instance) is back to its fresh state")
-                await Notifications(workspace.checkout).send(.reset, result, instance: result.instance)
+                let target = try options.target(sandbox.name)
+                let result = try await withProgress(json: output.json) {
+                    try await options.core.reset(target, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
+                }
+                Report.print(result, output: output, headline: "instance \(result.instance) is back to its fresh state")
             }
         }
     }

@@ -29,6 +29,9 @@ struct CheckoutOption: ParsableArguments {
 
     func workspace() throws -> Workspace { try Workspace.load(path: checkout) }
 
+    /// The core's operations on this checkout.
+    var core: Core { Core(checkout: checkout, executable: Sandbox.Serve.executablePath()) }
+
     /// The checkout alone: no recipes read, no data store mounted (for `store`, which must work either way).
     func findCheckout() throws -> Checkout {
         try Checkout.find(from: URL(fileURLWithPath: checkout ?? FileManager.default.currentDirectoryPath))
@@ -49,6 +52,16 @@ struct InstanceOptions: ParsableArguments {
     var instanceName: String { instance ?? ProcessInfo.processInfo.environment["SANDBOX_INSTANCE"] ?? "dev" }
 
     func workspace() throws -> Workspace { try location.workspace() }
+
+    var core: Core { location.core }
+
+    /// The instance to act on; `positional` is the sandbox given as an argument, an alias of `--sandbox`.
+    func target(_ positional: String? = nil, registry: Registry? = nil) throws -> Core.Target {
+        if let positional, let sandbox, positional != sandbox {
+            throw ValidationError("the sandbox is named twice ('\(positional)' and --sandbox \(sandbox)); name it once")
+        }
+        return Core.Target(sandbox: positional ?? sandbox, instance: instanceName, registry: registry)
+    }
 
     /// The instance; `positional` is the sandbox given as an argument, an alias of `--sandbox`.
     func instance(_ positional: String? = nil, in workspace: Workspace? = nil) throws -> SandboxKit.Instance {
@@ -101,49 +114,20 @@ func reporting<T>(json: Bool = false, _ body: () async throws -> T) async throws
     do {
         return try await body()
     } catch let error as SandboxError {
-        if json, let object = errorObject(error) { JSONOutput.emit(object) }
+        if json, let event = ErrorEvent(error) { JSONOutput.emit(event) }
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
         throw ExitCode.failure
     } catch let error as RecipeErrors {
-        if json, let object = errorObject(error) { JSONOutput.emit(object) }
+        if json, let event = ErrorEvent(error) { JSONOutput.emit(event) }
         FileHandle.standardError.write(Data((error.description + "\n\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes; fix them and run `sandbox check`\n").utf8))
         throw ExitCode.failure
     }
 }
 
-/// The `error` event of a failure people can act on (docs/json.md); nil for any other error.
-func errorObject(_ error: any Error) -> [String: Any]? {
-    switch error {
-    case let error as SandboxError:
-        return ["event": "error", "code": error.code.rawValue, "message": error.message, "fix": error.fix ?? ""]
-    case let error as RecipeErrors:
-        return ["event": "error", "code": SandboxError.Code.invalidRecipes.rawValue,
-                "message": "\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes",
-                "fix": "fix them and run `sandbox check`",
-                "diagnostics": error.diagnostics.map { ["path": $0.location.path, "line": $0.location.line,
-                                                        "column": $0.location.column, "message": $0.message] as [String: Any] }]
-    default:
-        return nil
-    }
-}
-
+/// Prints the core's objects as `--json` lines: the same encoding `sandbox serve` sends (`JSONLine`).
 enum JSONOutput {
-    static func emit(_ object: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
-    }
-
     static func emit<T: Encodable>(_ value: T) {
-        guard let data = data(value) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
-    }
-
-    /// The object as `emit` prints it, without the newline.
-    static func data<T: Encodable>(_ value: T) -> Data? {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return try? encoder.encode(value)
+        FileHandle.standardOutput.write(JSONLine.data(value) + Data("\n".utf8))
     }
 }
 

@@ -26,14 +26,12 @@ extension Sandbox {
 
             func run() async throws {
                 try await reporting(json: format.json) {
-                    let instance = try options.instance()
-                    let info = try await withProgress(json: format.json) { try await instance.saveSnapshot(name, reporter: $0, wait: lock.wait) }
-                    if format.json {
-                        JSONOutput.emit(SnapshotSaved(instance: instance.layout.instance, sandbox: instance.sandbox.name, snapshot: info.name,
-                                                      services: info.services.keys.sorted()))
-                    } else {
-                        say("saved snapshot \(info.name) of instance \(instance.layout.instance) (\(info.services.keys.sorted().joined(separator: ", ")))")
+                    let target = try options.target()
+                    let saved = try await withProgress(json: format.json) {
+                        try await options.core.saveSnapshot(target, name: name, wait: lock.wait, reporter: $0)
                     }
+                    if format.json { return JSONOutput.emit(saved) }
+                    say("saved snapshot \(saved.snapshot) of instance \(saved.instance) (\(saved.services.joined(separator: ", ")))")
                 }
             }
         }
@@ -48,12 +46,11 @@ extension Sandbox {
 
             func run() async throws {
                 try await reporting(json: output.json) {
-                    let workspace = try options.workspace()
-                    let instance = try options.instance(in: workspace)
-                    try await withProgress(json: output.json) { try await instance.restoreSnapshot(name, reporter: $0, wait: lock.wait) }
-                    let result = try await Report.result(instance, changed: true, output: output,
-                                                         headline: "restored snapshot \(name) into instance \(instance.layout.instance)")
-                    await Notifications(workspace.checkout).send(.snapshotRestored, result, instance: result.instance)
+                    let target = try options.target()
+                    let result = try await withProgress(json: output.json) {
+                        try await options.core.restore(target, snapshot: name, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
+                    }
+                    Report.print(result, output: output, headline: "restored snapshot \(name) into instance \(result.instance)")
                 }
             }
         }
@@ -69,13 +66,12 @@ extension Sandbox {
 
             func run() async throws {
                 try await reporting(json: format.json) {
-                    let instance = try options.instance()
-                    let usage = try await withProgress(json: format.json) { try await instance.deleteSnapshot(name, reporter: $0, wait: lock.wait) }
-                    if format.json {
-                        JSONOutput.emit(SnapshotDeleted(instance: instance.layout.instance, snapshot: name, freedBytes: usage.exclusiveBytes))
-                    } else {
-                        say("deleted snapshot \(name) of instance \(instance.layout.instance), freeing \(DiskUsage.format(usage.exclusiveBytes))")
+                    let target = try options.target()
+                    let deleted = try await withProgress(json: format.json) {
+                        try await options.core.deleteSnapshot(target, name: name, wait: lock.wait, reporter: $0)
                     }
+                    if format.json { return JSONOutput.emit(deleted) }
+                    say("deleted snapshot \(name) of instance \(deleted.instance), freeing \(DiskUsage.format(deleted.freedBytes))")
                 }
             }
         }
@@ -88,10 +84,10 @@ extension Sandbox {
 
             func run() async throws {
                 try await reporting(json: format.json) {
-                    let instance = try options.instance()
-                    let snapshots = instance.snapshots().map { SnapshotJSON(info: $0, usage: instance.snapshotUsage($0.name)) }
+                    let list = try options.core.snapshots(try options.target())
+                    let snapshots = list.snapshots
                     if format.json {
-                        JSONOutput.emit(SnapshotsJSON(snapshots: snapshots))
+                        JSONOutput.emit(list)
                     } else if snapshots.isEmpty {
                         say("no snapshots; save one with: sandbox snapshot save NAME")
                     } else {
@@ -106,43 +102,4 @@ extension Sandbox {
             }
         }
     }
-}
-
-struct SnapshotsJSON: Encodable {
-    var event = "snapshots"
-    var snapshots: [SnapshotJSON]
-}
-
-/// A snapshot as `ls --json` prints it: its record, and the disk it takes (`exclusiveBytes`: what deleting it frees).
-struct SnapshotJSON: Encodable {
-    var name: String
-    var sandbox: String
-    var services: [String: SnapshotInfo.Service]
-    var created: Date
-    var bytes: Int64
-    var exclusiveBytes: Int64
-
-    init(info: SnapshotInfo, usage: DiskUsage) {
-        name = info.name
-        sandbox = info.sandbox
-        services = info.services
-        created = info.created
-        bytes = usage.bytes
-        exclusiveBytes = usage.exclusiveBytes
-    }
-}
-
-struct SnapshotSaved: Encodable {
-    var event = "result"
-    var instance: String
-    var sandbox: String
-    var snapshot: String
-    var services: [String]
-}
-
-struct SnapshotDeleted: Encodable {
-    var event = "result"
-    var instance: String
-    var snapshot: String
-    var freedBytes: Int64
 }

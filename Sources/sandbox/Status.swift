@@ -15,27 +15,13 @@ extension Sandbox {
 
         func run() async throws {
             try await reporting(json: output.json) {
-                let instance = try options.instance(sandbox.name)
-                let statuses = try await instance.status(secrets: output.showSecrets)
-                if output.json {
-                    JSONOutput.emit(StatusJSON(instance: instance.layout.instance, sandbox: instance.sandbox.name, services: statuses,
-                                               commit: InstanceState.read(instance.layout)?.commit))
-                } else {
-                    say("instance \(instance.layout.instance) of sandbox \(instance.sandbox.name)")
-                    for s in statuses { say(StatusTable.line(s)) }
-                }
+                let status = try await options.core.status(try options.target(sandbox.name), secrets: output.showSecrets)
+                if output.json { return JSONOutput.emit(status) }
+                say("instance \(status.instance) of sandbox \(status.sandbox)")
+                for s in status.services { say(StatusTable.line(s)) }
             }
         }
     }
-}
-
-struct StatusJSON: Encodable {
-    var event = "status"
-    var instance: String
-    var sandbox: String
-    var services: [ServiceStatus]
-    /// The checkout's commit at the instance's last successful `up` (absent outside git).
-    var commit: String?
 }
 
 enum StatusTable {

@@ -189,7 +189,7 @@ import SandboxKit
 
     @Test func instanceBusyWithNoWait() throws {
         let checkout = try DemoCheckout(files: Self.files)
-        let held = try FileLock(checkout.root.appendingPathComponent(".sandbox/.locks/dev.lock"))
+        let held = try #require(try FileLock.attempt(checkout.root.appendingPathComponent(".sandbox/.locks/dev.lock")))
         expectError(try checkout.sandbox(["up", "toy", "--no-wait", "--json"]), "instance-busy",
                     "another `sandbox` command is working on instance 'dev'")
         _ = held

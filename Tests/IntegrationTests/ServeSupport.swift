@@ -100,3 +100,54 @@ final class ServeProcess: @unchecked Sendable {
         return try finished(try #require(accepted.json["id"] as? String))
     }
 }
+
+/// Watches a process's descendants from /proc, every few milliseconds, and keeps the command lines of those that run
+/// the `sandbox` binary itself: a `sandbox … --json` child lives 0.1–0.3 s, so a poll this often cannot miss one.
+final class ChildWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [Int32: String] = [:]
+    private var running = true
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(parent: Int32, executable: String = Binary.path) {
+        let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath().path
+        Thread.detachNewThread { [self] in
+            while isRunning {
+                for (pid, line) in Self.descendants(of: parent, running: binary) { record(pid, line) }
+                usleep(3_000)
+            }
+            finished.signal()
+        }
+    }
+
+    private var isRunning: Bool { lock.lock(); defer { lock.unlock() }; return running }
+    private func record(_ pid: Int32, _ line: String) { lock.lock(); seen[pid] = line; lock.unlock() }
+
+    /// Stops watching and returns the command lines seen.
+    func stop() -> [String] {
+        lock.lock(); running = false; lock.unlock()
+        finished.wait()
+        lock.lock(); defer { lock.unlock() }
+        return seen.values.sorted()
+    }
+
+    static func descendants(of root: Int32, running binary: String) -> [(Int32, String)] {
+        var parents: [Int32: Int32] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let ppid = Int32(fields[1]) { parents[pid] = ppid }
+        }
+        func descends(_ pid: Int32) -> Bool {
+            var current = pid, hops = 0
+            while let up = parents[current], hops < 64 { if up == root { return true }; current = up; hops += 1 }
+            return false
+        }
+        return parents.keys.filter(descends).compactMap { pid in
+            guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"), exe == binary else { return nil }
+            let raw = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+            return (pid, String(decoding: raw, as: UTF8.self).replacingOccurrences(of: "\0", with: " "))
+        }
+    }
+}

@@ -42,6 +42,7 @@ import Testing
         let checkout = try DemoCheckout()
         checkout.track("dev")
         let serve = try ServeProcess(checkout)
+        let children = ChildWatcher(parent: serve.process.processIdentifier)
         let spec = try serve.request("GET", "/api/v1/openapi.json")
         #expect(spec.status == 200 && (spec.json["openapi"] as? String)?.hasPrefix("3.") == true)
         #expect((try serve.request("GET", "/api/v1/checkouts").json["checkouts"] as? [[String: Any]])?.first?["sandboxes"] as? [String] == ["demo"])
@@ -109,6 +110,8 @@ import Testing
         #expect(try serve.request("GET", "/api/v1/instances/dev?checkout=other").status == 404)
         #expect(try serve.request("POST", "/api/v1/instances/dev/snapshots", body: "{").status == 400)
         #expect(try serve.request("GET", "/api/v1/instances/dev/plan?action=fly").json["code"] as? String == "bad-request")
+        // Every read and operation above ran in the server's own process, on the core the CLI uses.
+        #expect(children.stop() == [], "serve started sandbox children")
     }
 
     @Test func theCLIAndTheAPIOnOneInstanceNeverInterleave() throws {

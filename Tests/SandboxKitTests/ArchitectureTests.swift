@@ -4,7 +4,7 @@ import Testing
 /// The library's folders are layers that depend one way (docs/architecture.md):
 /// a file may name the types of its own folder and of the folders before it, never of one after it.
 @Suite struct ArchitectureTests {
-    static let layers = ["", "Recipes", "Engine", "Host", "Observe", "Plan", "Output", "Apply", "Notify", "Operations"]
+    static let layers = ["", "Recipes", "Engine", "Host", "Observe", "Plan", "Output", "Apply", "Notify", "Operations", "Core"]
 
     static var sources: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

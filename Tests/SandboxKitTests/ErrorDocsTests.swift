@@ -9,12 +9,16 @@ import Testing
     @Test func everyCodeIsDocumentedWithCauseAndFix() throws {
         let text = try String(contentsOf: Self.root.appendingPathComponent("docs/errors.md"), encoding: .utf8)
         let rows = text.split(separator: "\n").filter { $0.hasPrefix("| `") }
+        var statuses: [String: Int] = [:]
         let documented = rows.compactMap { row -> String? in
             let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count == 3, cells.allSatisfy({ !$0.isEmpty }) else { return nil }
-            return cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            guard cells.count == 4, cells.allSatisfy({ !$0.isEmpty }) else { return nil }
+            let code = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            statuses[code] = Int(cells[1])
+            return code
         }
-        #expect(documented.count == rows.count, "every row has a code, a cause and a fix")
+        #expect(documented.count == rows.count, "every row has a code, an HTTP status, a cause and a fix")
         #expect(documented.sorted() == SandboxError.Code.allCases.map(\.rawValue).sorted())
+        for code in SandboxError.Code.allCases { #expect(statuses[code.rawValue] == code.httpStatus, "\(code.rawValue)") }
     }
 }

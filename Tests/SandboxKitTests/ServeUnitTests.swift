@@ -45,17 +45,31 @@ import SandboxKit
         #expect(throws: SandboxError.self) { try AccessToken.load(environment: ["SANDBOX_TOKEN": "short"], stateFolder: folder) }
     }
 
-    @Test func everyErrorCodeHasAnHTTPStatusAndOnlyTrueServerFaultsAre5xx() {
-        for code in SandboxError.Code.allCases {
-            let status = APIResponse.status(for: code.rawValue).code
-            #expect((400...599).contains(status), "\(code)")
-        }
-        #expect(APIResponse.status(for: "unauthorized").code == 401)
-        #expect(APIResponse.status(for: "cross-origin").code == 403)
-        #expect(APIResponse.status(for: "invalid-name").code == 400)
-        #expect(APIResponse.status(for: "no-such-snapshot").code == 404)
-        #expect(APIResponse.status(for: "instance-busy").code == 409)
-        #expect(APIResponse.status(for: "shutting-down").code == 503)
+    /// The one table, code by code (docs/errors.md shows the same column; ErrorDocsTests holds them equal).
+    @Test(arguments: SandboxError.Code.allCases) func everyErrorCodeHasItsHTTPStatus(code: SandboxError.Code) {
+        let expected: [SandboxError.Code: Int] = [
+            .badRequest: 400, .invalidName: 400, .ambiguousSandbox: 400, .unauthorized: 401, .crossOrigin: 403,
+            .notFound: 404, .unknownSandbox: 404, .unknownService: 404, .noSuchSnapshot: 404, .noRecipes: 404,
+            .notRunning: 409, .instanceBusy: 409, .wrongSandbox: 409, .dataDirMismatch: 409, .dataDirDamaged: 409, .portTaken: 409,
+            .otherEngine: 409, .invalidRecipes: 422, .buildFailed: 422, .initFailed: 422, .stepFailed: 422, .notReady: 422,
+            .upgradeFailed: 422, .io: 500, .dataDirNotWritable: 500, .storeFailed: 500, .dockerFailed: 502, .baseImageUnavailable: 502,
+            .shuttingDown: 503, .engineUnreachable: 503, .dockerMissing: 503, .storeNotMounted: 503, .diskFull: 507,
+        ]
+        #expect(code.httpStatus == expected[code], "\(code.rawValue)")
+        let response = APIResponse.error(SandboxError(code, "m", fix: "f"))
+        #expect(response.status.code == code.httpStatus)
+    }
+
+    /// Every action a plan can hold is worded on the page and named in docs/json.md; the page words no action that is not.
+    @Test func thePagesStepMapAndTheJSONDocsNameEveryAction() throws {
+        let map = try #require(PageScript.text.firstMatch(of: /const STEP = \{([^}]*)\}/)?.1)
+        let worded = Set(map.matches(of: /(\w+): "/).map { String($0.1) })
+        let verbs = Set(Plan.Action.Verb.allCases.map(\.rawValue))
+        #expect(worded == verbs, "missing: \(verbs.subtracting(worded).sorted()), extra: \(worded.subtracting(verbs).sorted())")
+        let json = try String(contentsOf: ErrorDocsTests.root.appendingPathComponent("docs/json.md"), encoding: .utf8)
+        let row = try #require(json.split(separator: "\n").first { $0.hasPrefix("| `action` |") })
+        let documented = Set(row.matches(of: /`(\w+)/).map { String($0.1) }).subtracting(["action"])
+        #expect(documented == verbs, "missing: \(verbs.subtracting(documented).sorted()), extra: \(documented.subtracting(verbs).sorted())")
     }
 
     @Test func theOpenAPIDocumentListsExactlyTheRoutesTheServerHas() throws {
@@ -63,8 +77,9 @@ import SandboxKit
         #expect(document["openapi"] as? String == "3.0.3")
         let paths = try #require(document["paths"] as? [String: [String: Any]])
         let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
-        let runner = CommandRunner(executable: "/bin/false"), center = OperationCenter(runner: runner)
-        let api = API(checkouts: [], runner: runner, center: center, follower: BranchFollower(checkouts: [], runner: runner, center: center), hookSecret: nil)
+        let center = OperationCenter()
+        let api = API(checkouts: [], center: center, follower: BranchFollower(checkouts: [], executable: "/bin/false", center: center),
+                      hookSecret: nil, executable: "/bin/false")
         let served = Set(api.endpoints.map { "\($0.method.rawValue) \($0.path)" })
         #expect(documented == served)
         // Every $ref points at something the document defines.

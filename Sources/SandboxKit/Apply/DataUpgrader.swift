@@ -20,7 +20,7 @@ struct DataUpgrader: Sendable {
     func run(_ upgrade: DataUpgrade) async throws(SandboxError) {
         let service = upgrade.service
         let staging = layout.staging(service.name), work = layout.upgradeWork(service.name)
-        let prefix = "sbx-\(sandbox.name)-\(layout.checkout.id)-\(layout.instance)-upgrade-\(service.name)"
+        let prefix = layout.containerName(sandbox: sandbox.name, [layout.instance, "upgrade", service.name])
         let names = [prefix + "-from", prefix + "-to", prefix + "-to-init"]
         let (from, to) = ("\(upgrade.from.engine) \(upgrade.fromVersion)", upgrade.toVersion)
         var doing = "preparing"
@@ -77,7 +77,7 @@ struct DataUpgrader: Sendable {
             FileSystem.syncFilesystem(staging)
             try FileSystem.remove(work)
         } catch {
-            for name in names { _ = try? await docker.run(.remove([name], force: true), check: false) }
+            for name in names { try? await docker.forceRemove([name]) }
             try? FileSystem.remove(staging)
             try? FileSystem.remove(work)
             if error.code == .engineUnreachable || error.code == .dockerMissing { throw error }
@@ -125,13 +125,10 @@ struct DataUpgrader: Sendable {
         let out = try await docker.run(command, check: false)
         for text in (out.stdout + out.stderr).split(separator: "\n") { line(String(text)) }
         if out.status != 0 {
-            if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
+            if out.failure == .engineDown || out.failure == .outOfSpace { throw docker.failure(command, out) }
             throw SandboxError(.upgradeFailed, "exit status \(out.status)", detail: Docker.tail(out.stderr.isEmpty ? out.stdout : out.stderr, lines: 15))
         }
     }
 
-    func removeLeftover(_ name: String) async throws(SandboxError) {
-        let out = try await docker.run(.remove([name], force: true), check: false)
-        if out.status != 0 && !out.stderr.contains("No such container") { throw docker.failure(.remove([name], force: true), out) }
-    }
+    func removeLeftover(_ name: String) async throws(SandboxError) { try await docker.forceRemove([name]) }
 }

@@ -174,10 +174,7 @@ public struct Executor: Sendable {
     func removeContainers(_ containers: [ObservedContainer], force: Bool) async throws(SandboxError) {
         let ids = containers.map(\.id)
         if !force { try await docker.run(.stop(ids), check: false) }
-        let command = DockerCommand.remove(ids, force: true)
-        let out = try await docker.run(command, check: false)
-        // Gone already (removed by hand, or by the engine) is what we wanted.
-        if out.status != 0 && !out.stderr.contains("No such container") { throw docker.failure(command, out) }
+        try await docker.forceRemove(ids)
         for container in containers {
             if let (address, port) = ObservedContainer.published(container.ports) { _ = await Ports.waitUntilFree(port, address: address) }
         }
@@ -191,8 +188,8 @@ public struct Executor: Sendable {
         let out = try await docker.run(command, check: false)
         if out.status != 0 {
             // The container may exist in "created" state after a failed start; it is ours (by name and labels).
-            _ = try? await docker.run(.remove([spec.run.name], force: true), check: false)
-            guard out.stderr.contains("port is already allocated") || out.stderr.contains("address already in use") else {
+            try? await docker.forceRemove([spec.run.name])
+            guard out.failure == .portTaken else {
                 throw docker.failure(command, out)
             }
             var error = SandboxError(.portTaken, "port \(spec.port) for service \(spec.service) was taken by another program since planning",

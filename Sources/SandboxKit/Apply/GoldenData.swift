@@ -30,18 +30,29 @@ struct GoldenData: Sendable {
 
     /// Makes the golden data dir, unless another `sandbox` process made it meanwhile. One process at a time.
     func make(_ service: ResolvedService, updates: [ResolvedStep]) async throws(SandboxError) {
+        try await whileMissing(service, doing: "initialising") { () async throws(SandboxError) in try await initialise(service, updates: updates) }
+    }
+
+    /// Runs `body` under the golden copy's lock, unless the copy is complete, or becomes complete while this waits
+    /// for another process: one process makes it, the others find it done. A stamp always means complete.
+    func whileMissing(_ service: ResolvedService, doing: String, _ body: () async throws(SandboxError) -> Void) async throws(SandboxError) {
         let golden = layout.golden(service)
         if DataStamp.read(from: golden) != nil { return }
-        let lock = try FileLock(layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).lock")) {
-            line("waiting for another sandbox process that is initialising \(service.name)")
+        let lock = try await FileLock.acquire(layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).lock")) {
+            line("waiting for another sandbox process that is \(doing) \(service.name)")
         }
         defer { withExtendedLifetime(lock) {} }
         if DataStamp.read(from: golden) != nil {
             line("made meanwhile by another sandbox process")
             return
         }
+        try await body()
+    }
+
+    private func initialise(_ service: ResolvedService, updates: [ResolvedStep]) async throws(SandboxError) {
+        let golden = layout.golden(service)
         let staging = layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).staging")
-        let name = "sbx-\(sandbox.name)-\(layout.checkout.id)-golden-\(service.name)-\(service.freshHash.prefix(8))"
+        let name = layout.containerName(sandbox: sandbox.name, ["golden", service.name, String(service.freshHash.prefix(8))])
         try await removeLeftover(name)
         try await removeLeftover(name + "-init")
         try FileSystem.remove(staging)
@@ -117,7 +128,7 @@ struct GoldenData: Sendable {
             try await docker.run(.stop([name], timeout: service.spec.stopTimeout))
             try await docker.run(.remove([name]))
         } catch {
-            _ = try? await docker.run(.remove([name], force: true), check: false)
+            try? await docker.forceRemove([name])
             throw error
         }
     }
@@ -126,11 +137,7 @@ struct GoldenData: Sendable {
     func removeLeftover(_ name: String) async throws(SandboxError) {
         let out = try await docker.run(.listContainers(labels: [Label.checkout: layout.checkout.id, Label.role: "golden"]))
         if out.stdout.contains("\"Names\":\"\(name)\"") {
-            let removed = try await docker.run(.remove([name], force: true), check: false)
-            // Another removal of the same container in progress, or done, is what we wanted.
-            if removed.status != 0 && !removed.stderr.contains("No such container") && !removed.stderr.contains("already in progress") {
-                throw docker.failure(.remove([name], force: true), removed)
-            }
+            try await docker.forceRemove([name])
         }
     }
 }

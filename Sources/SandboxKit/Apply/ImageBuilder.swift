@@ -29,7 +29,7 @@ public struct ImageBuilder: ImageProviding {
         line("pulling \(tag)")
         let pulled = try await docker.run(.pull(tag), check: false)
         if pulled.status == 0 { return }
-        if Docker.isEngineDown(pulled.stderr) { throw docker.failure(.pull(tag), pulled) }
+        if pulled.failure == .engineDown { throw docker.failure(.pull(tag), pulled) }
         guard let recipe, let bootstrap = recipe.bootstrap else {
             throw SandboxError(.baseImageUnavailable, "base image \(tag) is not here and cannot be pulled",
                                fix: "load it (`docker load`), make a registry reachable, or add a bootstrap recipe for it in Images/ (see docs/recipes.md)",
@@ -42,7 +42,7 @@ public struct ImageBuilder: ImageProviding {
     /// debootstrap into a scratch folder, then `docker import`; once, under a lock, however many `up`s run at once.
     func bootstrap(_ tag: String, _ spec: ImageRecipe.Bootstrap, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
         let lockDir = stateDirectory.appendingPathComponent("bootstrap")
-        let lock = try FileLock(Self.locks.appendingPathComponent("base-\(tag.replacingOccurrences(of: "/", with: "_")).lock")) {
+        let lock = try await FileLock.acquire(Self.locks.appendingPathComponent("base-\(tag.replacingOccurrences(of: "/", with: "_")).lock")) {
             line("waiting for another sandbox process that is bootstrapping \(tag)")
         }
         defer { withExtendedLifetime(lock) {} }
@@ -86,7 +86,7 @@ public struct ImageBuilder: ImageProviding {
 
     public func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
         // Instances of one sandbox share its images: one build, the others wait and find it done.
-        let lock = try FileLock(Self.locks.appendingPathComponent("build-\(image.tag.replacingOccurrences(of: "/", with: "_")).lock")) {
+        let lock = try await FileLock.acquire(Self.locks.appendingPathComponent("build-\(image.tag.replacingOccurrences(of: "/", with: "_")).lock")) {
             line("waiting for another sandbox process that is building \(image.tag)")
         }
         defer { withExtendedLifetime(lock) {} }

@@ -32,7 +32,7 @@ struct Readiness: Sendable {
             if marked || now >= nextStateCheck || now >= deadline {
                 let command = DockerCommand.containerState(container)
                 let out = try await docker.run(command, check: false)
-                if Docker.isEngineDown(out.stderr) { throw docker.failure(command, out) }
+                if out.failure == .engineDown { throw docker.failure(command, out) }
                 let state = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                 // "restarting" is a service that died: the restart policy is bringing it back, over and over.
                 let stopped = out.status != 0 || (state != "running" && state != "created")

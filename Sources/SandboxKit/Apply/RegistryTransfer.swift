@@ -18,12 +18,12 @@ struct RegistryTransfer: Sendable {
             throw SandboxError(.dockerFailed, "the registry's \(reference) is not the image recipe \(image.tag) describes (content hash \(found?.prefix(12) ?? "none"), expected \(image.hash.prefix(12)))",
                                fix: "push it again from a checkout with the same recipes (`sandbox push`), or run `sandbox up` without --registry to build it here")
         }
-        try await docker.run(DockerCommand(["tag", reference, image.tag]))
+        try await docker.run(.tag(reference, as: image.tag))
     }
 
     func pullReference(_ reference: String) async throws(SandboxError) {
         line("pulling \(reference)")
-        let command = DockerCommand(["pull", "--quiet", reference])
+        let command = DockerCommand.pull(reference)
         let out = try await docker.run(command, check: false)
         guard out.status == 0 else {
             var error = docker.failure(command, out)
@@ -35,7 +35,7 @@ struct RegistryTransfer: Sendable {
     /// Tags `tag` as each of `references` and pushes them.
     func push(_ tag: String, as references: [String]) async throws(SandboxError) {
         for reference in references {
-            try await docker.run(DockerCommand(["tag", tag, reference]))
+            try await docker.run(.tag(tag, as: reference))
             try await pushReference(reference)
         }
     }
@@ -43,9 +43,9 @@ struct RegistryTransfer: Sendable {
     /// Pushes a local tag, then drops it: the engine keeps only the recipe's own tags.
     func pushReference(_ reference: String) async throws(SandboxError) {
         line("pushing \(reference)")
-        let command = DockerCommand(["push", "--quiet", reference])
+        let command = DockerCommand.push(reference)
         let out = try await docker.run(command, check: false)
-        _ = try? await docker.run(DockerCommand(["image", "rm", reference]), check: false)
+        _ = try? await docker.run(.removeImage(reference), check: false)
         guard out.status == 0 else {
             var error = docker.failure(command, out)
             error.fix = "start the registry (Scripts/registry-up) or check its address; nothing was changed here"
@@ -76,31 +76,29 @@ extension GoldenData {
     /// The golden data dir from the registry: pulled, unpacked into staging, checked against the recipe (engine,
     /// version, fresh hash, the update steps applied), stamped as it came and renamed into place. One process at a time.
     func pull(_ service: ResolvedService, from reference: String, updates: Set<String>) async throws(SandboxError) {
-        let golden = layout.golden(service)
-        if DataStamp.read(from: golden) != nil { return }
-        let lock = try FileLock(layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).lock")) {
-            line("waiting for another sandbox process that is making the set-up data of \(service.name)")
+        try await whileMissing(service, doing: "pulling the set-up data of") { () async throws(SandboxError) in
+            try await unpack(service, from: reference, updates: updates)
         }
-        defer { withExtendedLifetime(lock) {} }
-        if DataStamp.read(from: golden) != nil { return }
+    }
+
+    private func unpack(_ service: ResolvedService, from reference: String, updates: Set<String>) async throws(SandboxError) {
+        let golden = layout.golden(service)
         let staging = layout.goldenRoot.appendingPathComponent(".\(golden.lastPathComponent).staging")
         try FileSystem.remove(staging)
         try FileSystem.ensureDirectory(staging)
         let transfer = RegistryTransfer(docker: docker, line: line)
         do throws(SandboxError) {
             try await transfer.pullReference(reference)
-            let name = "sbx-\(sandbox.name)-\(layout.checkout.id)-golden-pull-\(service.name)"
-            _ = try? await docker.run(.remove([name], force: true), check: false)
+            let name = layout.containerName(sandbox: sandbox.name, ["golden", "pull", service.name])
+            try await docker.forceRemove([name])
             var labels = layout.labels(sandbox: sandbox.name)
             labels[Label.role] = "golden"
             labels[Label.instance] = "golden"
-            var create = ["create", "--name", name, "--network", "none"]
-            for (key, value) in labels.sorted(by: { $0.key < $1.key }) { create += ["--label", "\(key)=\(value)"] }
-            try await docker.run(DockerCommand(create + [reference, "/sandbox-data-only"]))
+            try await docker.run(.create(name: name, image: reference, labels: labels, network: "none", command: ["/sandbox-data-only"]))
             let unpacked = try await HostCommand.run("/bin/sh", ["-c", #"docker export "$1" | tar -x -C "$2" --numeric-owner -p --strip-components=1 sandbox-data"#,
                                                                  "sh", name, staging.path])
-            _ = try? await docker.run(.remove([name], force: true), check: false)
-            _ = try? await docker.run(DockerCommand(["image", "rm", reference]), check: false)
+            try? await docker.forceRemove([name])
+            _ = try? await docker.run(.removeImage(reference), check: false)
             guard unpacked.status == 0 else {
                 throw SandboxError(.dataDirDamaged, "cannot unpack the golden data of \(service.name) from \(reference)",
                                    fix: "check the disk (`df -h .sandbox`), or run `sandbox up` without --registry to initialise here", detail: unpacked.tail)

@@ -163,6 +163,28 @@ extension DockerCommand {
         return DockerCommand(args + [container])
     }
 
+    /// A container made but not started (to export its files).
+    public static func create(name: String, image: String, labels: [String: String], network: String, command: [String]) -> DockerCommand {
+        var args = ["create", "--name", name, "--network", network]
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
+        return DockerCommand(args + [image] + command)
+    }
+
+    public static func tag(_ source: String, as target: String) -> DockerCommand { DockerCommand(["tag", source, target]) }
+
+    public static func push(_ reference: String) -> DockerCommand { DockerCommand(["push", "--quiet", reference]) }
+
+    /// Removes a tag (the image itself stays while another tag names it).
+    public static func removeImage(_ reference: String) -> DockerCommand { DockerCommand(["image", "rm", reference]) }
+
+    /// Whether a registry holds a manifest (the local registry of a fleet speaks plain HTTP).
+    public static func inspectManifest(_ reference: String) -> DockerCommand {
+        DockerCommand(["manifest", "inspect", "--insecure", reference])
+    }
+
+    /// The engine's ID and data root, one line.
+    public static let engineIdentity = DockerCommand(["info", "--format", "{{.ID}} {{.DockerRootDir}}"])
+
     public static let info = DockerCommand(["info", "--format", "{{json .ServerVersion}}"])
     public static let version = DockerCommand(["version", "--format", "{{json .}}"])
 }

@@ -59,12 +59,13 @@ public struct Registry: Sendable, Equatable {
 
     /// Whether the registry has `reference`: nil when it has not, an error text when it cannot be asked.
     public static func has(_ reference: String, docker: Docker) async -> Result<Bool, RegistryUnreachable> {
-        guard let out = try? await docker.run(DockerCommand(["manifest", "inspect", "--insecure", reference]), check: false) else {
+        guard let out = try? await docker.run(.inspectManifest(reference), check: false) else {
             return .failure(RegistryUnreachable(reason: "the docker CLI did not run"))
         }
         if out.status == 0 { return .success(true) }
+        // A registry without the repository says "not found" in its own words; one that does not answer never does.
         let text = out.stderr + out.stdout
-        if text.contains("no such manifest") || text.contains("manifest unknown") || text.contains("not found") { return .success(false) }
+        if out.failure == .noSuchManifest || text.contains("not found") { return .success(false) }
         return .failure(RegistryUnreachable(reason: Docker.tail(text, lines: 1)))
     }
 

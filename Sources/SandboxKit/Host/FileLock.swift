@@ -1,22 +1,25 @@
 import Foundation
 
-/// An exclusive `flock` held for the life of the value's scope; released by the kernel if the process dies.
+/// An exclusive `flock` held for the life of the value; released by the kernel if the process dies. Never waits by
+/// blocking a thread: `acquire` polls, so many waiters in `serve` cost no threads.
 public final class FileLock: @unchecked Sendable {
     private let fd: Int32
     public let path: String
 
-    /// Takes the lock, calling `waiting` once if another process holds it, then blocking until it is free.
-    public init(_ url: URL, waiting: () -> Void = {}) throws(SandboxError) {
-        try FileSystem.ensureDirectory(url.deletingLastPathComponent())
-        path = url.path
-        fd = open(url.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        if fd < 0 {
-            throw SandboxError(.dataDirNotWritable, "cannot open the lock file \(url.path): \(String(cString: strerror(errno)))",
-                               fix: "make \(url.deletingLastPathComponent().path) writable by you")
-        }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            waiting()
-            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+    /// Takes the lock without holding a thread while another holder has it (`serve` runs many operations on few
+    /// threads): tries, then tries again at growing intervals up to 100 ms, calling `waiting` once. A cancelled task
+    /// stops waiting with `instance-busy`.
+    public static func acquire(_ url: URL, waiting: () -> Void) async throws(SandboxError) -> FileLock {
+        if let lock = try attempt(url) { return lock }
+        waiting()
+        var pause = 5
+        while true {
+            do { try await Task.sleep(for: .milliseconds(pause)) } catch {
+                throw SandboxError(.instanceBusy, "stopped waiting for \(url.lastPathComponent): the command was cancelled",
+                                   fix: "run it again once the other command has finished")
+            }
+            if let lock = try attempt(url) { return lock }
+            pause = min(pause * 2, 100)
         }
     }
 

@@ -52,8 +52,12 @@ public struct InstanceLayout: Sendable, Equatable {
     }
 
     /// `sbx-<sandbox>-<checkout id>-<instance>-<service>`: unique per checkout, readable in `docker ps`.
-    public func containerName(sandbox: String, service: String) -> String {
-        "sbx-\(sandbox)-\(checkout.id)-\(instance)-\(service)"
+    public func containerName(sandbox: String, service: String) -> String { containerName(sandbox: sandbox, [instance, service]) }
+
+    /// `sbx-<sandbox>-<checkout id>-<parts…>`: every container name sandbox makes is built here, so one checkout's
+    /// names never collide with another's (helpers: `golden-…`, `golden-pull-…`, `<instance>-upgrade-…`).
+    public func containerName(sandbox: String, _ parts: [String]) -> String {
+        (["sbx", sandbox, checkout.id] + parts).joined(separator: "-")
     }
 
     /// The labels every container of this instance carries.

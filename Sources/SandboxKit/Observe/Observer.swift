@@ -1,6 +1,7 @@
 import Foundation
 
-/// Gathers `ObservedState` for one instance: one `docker ps` and one `docker image inspect`, the rest from the host.
+/// Gathers `ObservedState` for one instance: one `docker ps` and one `docker image inspect` (with a registry also one
+/// manifest query per image or golden copy that is missing here), the rest from the host.
 public struct Observer: Sendable {
     public var docker: Docker
     public var layout: InstanceLayout
@@ -32,6 +33,22 @@ public struct Observer: Sendable {
         return Self.parseContainers(out.stdout)
     }
 
+    /// Every instance's service containers in a checkout, by instance and service, in one `docker ps` (for `ls`).
+    public static func containersByInstance(checkout: Checkout, docker: Docker) async throws(SandboxError) -> [String: [String: ObservedContainer]] {
+        let out = try await docker.run(.listContainers(labels: [Label.checkout: checkout.id, Label.role: "service"]))
+        return parseContainersByInstance(out.stdout)
+    }
+
+    static func parseContainersByInstance(_ text: String) -> [String: [String: ObservedContainer]] {
+        var result: [String: [String: ObservedContainer]] = [:]
+        for line in text.split(separator: "\n") {
+            guard let ps = try? JSONDecoder().decode(PSLine.self, from: Data(line.utf8)),
+                  let instance = parseLabels(ps.Labels)[Label.instance] else { continue }
+            for (service, container) in parseContainers(String(line)) { result[instance, default: [:]][service] = container }
+        }
+        return result
+    }
+
     static func parseContainers(_ text: String) -> [String: ObservedContainer] {
         var result: [String: ObservedContainer] = [:]
         for line in text.split(separator: "\n") {
@@ -59,7 +76,7 @@ public struct Observer: Sendable {
     public func images(_ tags: [String]) async throws(SandboxError) -> [String: String?] {
         guard !tags.isEmpty else { return [:] }
         let out = try await docker.run(.inspectImages(tags), check: false)
-        if out.status != 0 && !out.stderr.contains("No such image") && !out.stderr.contains("No such object") {
+        if out.status != 0 && out.failure != .noSuchImage {
             throw docker.failure(.inspectImages(tags), out)
         }
         return Self.parseImages(out.stdout, wanted: tags)

@@ -129,16 +129,24 @@ public struct Instance: Sendable {
 
     /// The running container of a service, or an error that says how to start it.
     public func runningContainer(_ service: String) async throws(SandboxError) -> (ResolvedService, ObservedContainer) {
-        guard let resolved = sandbox.service(service) else {
-            let names = sandbox.services.map(\.name)
-            throw SandboxError(.unknownService, "sandbox \(sandbox.name) has no service '\(service)'\(didYouMean(service, among: names))",
-                               fix: "use one of: \(names.joined(separator: ", "))")
-        }
+        let resolved = try self.service(named: service)
         guard let container = try await observer.containers()[service], container.running else {
             throw SandboxError(.notRunning, "service \(service) of instance '\(layout.instance)' is not running",
                                fix: "run `\(Messages.up(layout.instance))` first")
         }
         return (resolved, container)
+    }
+}
+
+extension Instance {
+    /// The service of that name, or an error that lists the names there are.
+    public func service(named service: String) throws(SandboxError) -> ResolvedService {
+        guard let resolved = sandbox.service(service) else {
+            let names = sandbox.services.map(\.name)
+            throw SandboxError(.unknownService, "sandbox \(sandbox.name) has no service '\(service)'\(didYouMean(service, among: names))",
+                               fix: "use one of: \(names.joined(separator: ", "))")
+        }
+        return resolved
     }
 }
 

@@ -38,7 +38,7 @@ extension InstanceLayout {
     public func lock(wait: Bool, reporter: any ProgressReporter, docker: Docker) async throws(SandboxError) -> InstanceSession {
         let lock: FileLock
         if wait {
-            lock = try FileLock(lockFile) { reporter.report(.message(Messages.waiting(instance))) }
+            lock = try await FileLock.acquire(lockFile) { reporter.report(.message(Messages.waiting(instance))) }
         } else {
             guard let taken = try FileLock.attempt(lockFile) else { throw Messages.busy(instance) }
             lock = taken
@@ -62,10 +62,6 @@ extension InstanceLayout {
     /// Removes the private containers (role `upgrade`) a killed upgrade of this instance left running.
     func removeUpgradeServers(_ docker: Docker) async throws(SandboxError) {
         let left = try await Observer(docker: docker, layout: self).containers(role: "upgrade").values.map(\.id)
-        guard !left.isEmpty else { return }
-        let out = try await docker.run(.remove(left.sorted(), force: true), check: false)
-        if out.status != 0 && !out.stderr.contains("No such container") && !out.stderr.contains("already in progress") {
-            throw docker.failure(.remove(left.sorted(), force: true), out)
-        }
+        try await docker.forceRemove(left.sorted())
     }
 }

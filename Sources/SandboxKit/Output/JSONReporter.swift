@@ -8,27 +8,18 @@ public struct JSONReporter: ProgressReporter {
         self.write = write
     }
 
-    struct Event: Encodable {
-        var event: String
-        var target: String?
-        var action: String?
-        var cause: String?
-        var seconds: Double?
-        var code: String?
-        var message: String?
+    public func report(_ event: ProgressEvent) {
+        if let record = ProgressRecord(event) { write(JSONLine.text(record)) }
     }
+}
+
+/// Hands each progress event to `record` as its typed object (what `serve` keeps for an operation's stream).
+public struct RecordingReporter: ProgressReporter {
+    let record: @Sendable (ProgressRecord) -> Void
+
+    public init(_ record: @escaping @Sendable (ProgressRecord) -> Void) { self.record = record }
 
     public func report(_ event: ProgressEvent) {
-        let e: Event
-        switch event {
-        case let .started(a): e = Event(event: "start", target: a.targetText, action: a.name, cause: a.cause)
-        case let .finished(a, s): e = Event(event: "done", target: a.targetText, action: a.name, seconds: (s * 1000).rounded() / 1000)
-        case let .failed(a, error): e = Event(event: "failed", target: a.targetText, action: a.name, code: error.code.rawValue, message: error.message)
-        case let .message(text): e = Event(event: "message", message: text)
-        case .output, .planned: return
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let data = try? encoder.encode(e), let text = String(data: data, encoding: .utf8) { write(text) }
+        if let r = ProgressRecord(event) { record(r) }
     }
 }

@@ -83,29 +83,53 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             self.cause = cause
         }
 
-        public var name: String {
+        /// The words actions are named by in plans, `--json` events and the page's step map (which, like docs/json.md,
+        /// must word every one: ServeUnitTests).
+        public enum Verb: String, CaseIterable, Sendable {
+            case EnsureBaseImage, Build, PullImage, PullGolden, RemoveContainer, RemoveContainers, InitGolden, CopyGoldenData
+            case StageData, SwitchData, SaveSnapshot, UpgradeData, DeleteReplacedData, DeleteData, StartContainer
+            case CreateContainer, WaitReady, SetCredentials, RunUpdate, Notice, Nothing
+        }
+
+        public var verb: Verb {
             switch kind {
-            case .ensureBase: return "EnsureBaseImage"
-            case .build: return "Build"
-            case .pullImage: return "PullImage"
-            case .pullGolden: return "PullGolden"
-            case let .removeContainer(_, force): return force ? "RemoveContainer force" : "RemoveContainer"
-            case let .removeContainers(containers): return "RemoveContainers " + containers.map(\.service).joined(separator: ",")
-            case let .initGolden(_, updates): return updates.isEmpty ? "InitGolden" : "InitGolden updates=\(updates.count)"
-            case .copyGolden: return "CopyGoldenData"
-            case .stageData: return "StageData"
-            case let .switchData(services): return "SwitchData " + services.joined(separator: ",")
-            case let .saveSnapshot(name, _, _): return "SaveSnapshot \(name)"
-            case let .upgradeData(upgrade): return "UpgradeData \(upgrade.fromVersion)->\(upgrade.toVersion) \(upgrade.method.rawValue)"
-            case .deleteReplacedData: return "DeleteReplacedData"
-            case .deleteData: return "DeleteData"
-            case .startContainer: return "StartContainer"
-            case let .createContainer(spec): return "CreateContainer port=\(spec.port)"
-            case .waitReady: return "WaitReady"
-            case .setCredentials: return "SetCredentials"
-            case let .runUpdate(step, _): return "RunUpdate \(step.title)"
-            case .notice: return "Notice"
-            case .nothing: return "Nothing"
+            case .ensureBase: return .EnsureBaseImage
+            case .build: return .Build
+            case .pullImage: return .PullImage
+            case .pullGolden: return .PullGolden
+            case .removeContainer: return .RemoveContainer
+            case .removeContainers: return .RemoveContainers
+            case .initGolden: return .InitGolden
+            case .copyGolden: return .CopyGoldenData
+            case .stageData: return .StageData
+            case .switchData: return .SwitchData
+            case .saveSnapshot: return .SaveSnapshot
+            case .upgradeData: return .UpgradeData
+            case .deleteReplacedData: return .DeleteReplacedData
+            case .deleteData: return .DeleteData
+            case .startContainer: return .StartContainer
+            case .createContainer: return .CreateContainer
+            case .waitReady: return .WaitReady
+            case .setCredentials: return .SetCredentials
+            case .runUpdate: return .RunUpdate
+            case .notice: return .Notice
+            case .nothing: return .Nothing
+            }
+        }
+
+        /// The verb and what distinguishes this action from others of its kind.
+        public var name: String {
+            let verb = verb.rawValue
+            switch kind {
+            case let .removeContainer(_, force): return force ? verb + " force" : verb
+            case let .removeContainers(containers): return verb + " " + containers.map(\.service).joined(separator: ",")
+            case let .initGolden(_, updates): return updates.isEmpty ? verb : verb + " updates=\(updates.count)"
+            case let .switchData(services): return verb + " " + services.joined(separator: ",")
+            case let .saveSnapshot(name, _, _): return verb + " \(name)"
+            case let .upgradeData(upgrade): return verb + " \(upgrade.fromVersion)->\(upgrade.toVersion) \(upgrade.method.rawValue)"
+            case let .createContainer(spec): return verb + " port=\(spec.port)"
+            case let .runUpdate(step, _): return verb + " \(step.title)"
+            default: return verb
             }
         }
 
@@ -130,12 +154,8 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
 
     public var isNoOp: Bool { problems.isEmpty && !actions.contains { $0.changes } }
 
-    /// One numbered line per action, like compose's plan: `#1 service:db, CreateContainer port=20001, container missing`.
-    public var description: String {
-        var lines = problems.map { "problem: \($0)" }
-        lines += actions.enumerated().map { "#\($0.offset + 1) \($0.element)" }
-        return lines.joined(separator: "\n")
-    }
+    /// The text `sandbox plan` prints (`PlanResult.text`): golden text in PlannerTests.
+    public var description: String { PlanResult(self).text }
 
     /// The problems as one error, each with its fix.
     public var refusal: SandboxError? {

@@ -1,0 +1,25 @@
+import Foundation
+
+extension SandboxError.Code {
+    /// The HTTP status `sandbox serve` answers this code with: the one table (docs/errors.md lists it beside each code,
+    /// ErrorDocsTests holds the two equal). No `default`: a new code does not compile until it has its status.
+    public var httpStatus: Int {
+        switch self {
+        // The request itself is wrong.
+        case .badRequest, .invalidName, .ambiguousSandbox: 400
+        case .unauthorized: 401
+        case .crossOrigin: 403
+        case .notFound, .unknownSandbox, .unknownService, .noSuchSnapshot, .noRecipes: 404
+        // The request is fine, but the instance's state or another command stands in the way.
+        case .notRunning, .instanceBusy, .wrongSandbox, .dataDirMismatch, .dataDirDamaged, .portTaken, .otherEngine: 409
+        // The recipes, or a step they name, cannot be carried out as written.
+        case .invalidRecipes, .buildFailed, .initFailed, .stepFailed, .notReady, .upgradeFailed: 422
+        // The host: disk, permissions, an unexpected I/O failure.
+        case .io, .dataDirNotWritable, .storeFailed: 500
+        // Something the server depends on failed: the engine, a base image's source.
+        case .dockerFailed, .baseImageUnavailable: 502
+        case .shuttingDown, .engineUnreachable, .dockerMissing, .storeNotMounted: 503
+        case .diskFull: 507
+        }
+    }
+}

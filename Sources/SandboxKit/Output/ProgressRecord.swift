@@ -1,0 +1,47 @@
+import Foundation
+
+/// One progress event as `--json` prints it and an operation's event stream carries it.
+public struct ProgressRecord: Codable, Sendable, Equatable {
+    public var event: String
+    public var target: String?
+    public var action: String?
+    public var cause: String?
+    public var seconds: Double?
+    public var code: String?
+    public var message: String?
+
+    /// The record of `event`; nil for the events only a terminal shows (output lines, the plan).
+    public init?(_ event: ProgressEvent) {
+        switch event {
+        case let .started(a): self.init(event: "start", target: a.targetText, action: a.name, cause: a.cause)
+        case let .finished(a, s): self.init(event: "done", target: a.targetText, action: a.name, seconds: (s * 1000).rounded() / 1000)
+        case let .failed(a, error): self.init(event: "failed", target: a.targetText, action: a.name, code: error.code.rawValue, message: error.message)
+        case let .message(text): self.init(event: "message", message: text)
+        case .output, .planned: return nil
+        }
+    }
+
+    public init(event: String, target: String? = nil, action: String? = nil, cause: String? = nil, seconds: Double? = nil,
+                code: String? = nil, message: String? = nil) {
+        self.event = event
+        self.target = target
+        self.action = action
+        self.cause = cause
+        self.seconds = seconds
+        self.code = code
+        self.message = message
+    }
+}
+
+/// The one JSON encoding of the core's objects: sorted keys, unescaped slashes, ISO 8601 dates, one line.
+public enum JSONLine {
+    public static func data<T: Encodable>(_ value: T) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        // Every value the core encodes is made of strings, numbers, dates and containers of them: this cannot fail.
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
+    }
+
+    public static func text<T: Encodable>(_ value: T) -> String { String(decoding: data(value), as: UTF8.self) }
+}
