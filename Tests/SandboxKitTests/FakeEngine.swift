@@ -1,0 +1,250 @@
+import Foundation
+import Synchronization
+@testable import SandboxKit
+
+/// An engine in memory behind SandboxKit's `EngineTransport`: containers and images as the docker CLI reports them,
+/// answering in microseconds, so the executor, the golden copies, the upgrader and the observer run in unit tests.
+///
+/// A detached container "starts" by writing the readiness marker into every folder mounted into it (as the entry
+/// script does once its check passes); a foreground one (init) writes `initialised` into its mounts. Every script
+/// a command carries is decoded and kept, so a test reads the exact SQL steps that ran. `fail` makes the next
+/// commands of a verb answer as a failing engine does, in the engine's own words.
+final class FakeEngine: EngineTransport {
+    struct Container: Equatable {
+        var id: String
+        var name: String
+        var image: String
+        var labels: [String: String]
+        var state: String
+        var ports: String
+        var mounts: [String]
+    }
+
+    struct Failure {
+        var verb: String
+        var status: Int32
+        var stderr: String
+        var times: Int
+    }
+
+    private struct World {
+        var containers: [String: Container] = [:]
+        var images: [String: [String: String]] = [:]
+        var commands: [[String]] = []
+        var scripts: [String] = []
+        var failures: [Failure] = []
+        var nextID = 1
+    }
+
+    private let world = Mutex(World())
+
+    init(images: [String] = []) {
+        world.withLock { w in for tag in images { w.images[tag] = [:] } }
+    }
+
+    // MARK: what tests set and read
+
+    /// The next `times` commands whose first word is `verb` fail with `stderr`.
+    func fail(_ verb: String, times: Int = 1, status: Int32 = 1, stderr: String) {
+        world.withLock { $0.failures.append(Failure(verb: verb, status: status, stderr: stderr, times: times)) }
+    }
+
+    /// Every argv run, in order.
+    var commands: [[String]] { world.withLock { $0.commands } }
+    /// Every script sent on standard input (decoded), in order.
+    var scripts: [String] { world.withLock { $0.scripts } }
+    var containers: [Container] { world.withLock { Array($0.containers.values).sorted { $0.name < $1.name } } }
+    var imageTags: [String] { world.withLock { $0.images.keys.sorted() } }
+
+    func verbs() -> [String] { commands.map { $0.first == "image" ? "image " + $0[1] : $0[0] } }
+
+    /// A container made outside the core (by hand, or left by a killed command).
+    func add(_ container: Container) { world.withLock { $0.containers[container.name] = container } }
+
+    func setState(_ name: String, _ state: String) { world.withLock { $0.containers[name]?.state = state } }
+
+    // MARK: EngineTransport
+
+    func run(_ command: DockerCommand) async throws(SandboxError) -> Docker.Output {
+        answer(command)
+    }
+
+    func stream(_ command: DockerCommand, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> Docker.Output {
+        let out = answer(command)
+        for text in (out.stdout + out.stderr).split(separator: "\n") { line(String(text)) }
+        return out
+    }
+
+    func attached(_ command: DockerCommand) async throws(SandboxError) -> Int32 { answer(command).status }
+
+    private func answer(_ command: DockerCommand) -> Docker.Output {
+        let argv = command.arguments
+        let script = (try? command.input()).flatMap { $0 }.flatMap { data -> String? in
+            guard command.script != nil, let first = String(decoding: data, as: UTF8.self).split(separator: "\n").first else { return nil }
+            return Data(base64Encoded: String(first)).map { String(decoding: $0, as: UTF8.self) }
+        }
+        return world.withLock { w in
+            w.commands.append(argv)
+            if let script { w.scripts.append(script) }
+            let verb = argv.first == "image" ? "image " + argv[1] : argv[0]
+            if let index = w.failures.firstIndex(where: { $0.verb == verb }) {
+                let failure = w.failures[index]
+                w.failures[index].times -= 1
+                if w.failures[index].times == 0 { w.failures.remove(at: index) }
+                return Docker.Output(status: failure.status, stderr: failure.stderr)
+            }
+            return Self.carryOut(verb, argv, &w)
+        }
+    }
+
+    private static func carryOut(_ verb: String, _ argv: [String], _ w: inout World) -> Docker.Output {
+        switch verb {
+        case "ps": return list(argv, w)
+        case "image inspect": return inspectImages(Array(argv.dropFirst(4)), w)
+        case "run": return runContainer(Array(argv.dropFirst()), &w)
+        case "create":
+            var args = Array(argv.dropFirst())
+            args.insert("--detach", at: 0)
+            let out = runContainer(args, &w)
+            if let name = value("--name", in: argv) { w.containers[name]?.state = "created" }
+            return out
+        case "start":
+            for name in argv.dropFirst() {
+                guard let c = find(name, w) else { return noSuch(name) }
+                w.containers[c.name]?.state = "running"
+                markReady(c.mounts)
+            }
+            return Docker.Output(status: 0)
+        case "stop":
+            for name in argv.dropFirst() where !name.hasPrefix("--") && Int(name) == nil {
+                guard let c = find(name, w) else { return noSuch(name) }
+                w.containers[c.name]?.state = "exited"
+            }
+            return Docker.Output(status: 0)
+        case "rm":
+            for name in argv.dropFirst() where name != "--force" {
+                guard let c = find(name, w) else { return noSuch(name) }
+                w.containers[c.name] = nil
+            }
+            return Docker.Output(status: 0)
+        case "inspect":
+            guard let c = find(argv.last ?? "", w) else { return noSuch(argv.last ?? "") }
+            return Docker.Output(status: 0, stdout: c.state + "\n")
+        case "exec":
+            let target = argv[argv.firstIndex(of: "--user")! + 2]
+            guard let c = find(target, w) else { return noSuch(target) }
+            return c.state == "running" ? Docker.Output(status: 0)
+                : Docker.Output(status: 1, stderr: "Error response from daemon: Container \(c.id) is not running")
+        case "build", "import":
+            let tag = verb == "build" ? value("--tag", in: argv)! : argv.last!
+            var labels: [String: String] = [:]
+            for (i, arg) in argv.enumerated() where arg == "--label" || arg == "--change" {
+                let pair = argv[i + 1].replacingOccurrences(of: "LABEL ", with: "")
+                if let eq = pair.firstIndex(of: "=") { labels[String(pair[..<eq])] = String(pair[pair.index(after: eq)...]) }
+            }
+            w.images[tag] = labels
+            return Docker.Output(status: 0, stdout: "Successfully tagged \(tag)\n")
+        case "tag":
+            guard let labels = w.images[argv[1]] else { return Docker.Output(status: 1, stderr: "Error response from daemon: No such image: \(argv[1])") }
+            w.images[argv[2]] = labels
+            return Docker.Output(status: 0)
+        case "image rm":
+            w.images[argv[2]] = nil
+            return Docker.Output(status: 0)
+        case "pull":
+            return w.images[argv.last!] != nil ? Docker.Output(status: 0)
+                : Docker.Output(status: 1, stderr: "Error response from daemon: manifest for \(argv.last!) not found: manifest unknown")
+        case "logs": return Docker.Output(status: 0, stdout: "fake log line\n")
+        case "info": return Docker.Output(status: 0, stdout: argv.contains("{{.ID}} {{.DockerRootDir}}") ? "FAKE:ID /var/lib/fake\n" : "\"20.10.24\"\n")
+        case "version": return Docker.Output(status: 0, stdout: #"{"Server":{"Version":"20.10.24"}}"#)
+        default: return Docker.Output(status: 1, stderr: "fake engine: no answer for `docker \(argv.joined(separator: " "))`")
+        }
+    }
+
+    private static func value(_ flag: String, in argv: [String]) -> String? {
+        argv.firstIndex(of: flag).map { argv[$0 + 1] }
+    }
+
+    private static func find(_ nameOrID: String, _ w: World) -> Container? {
+        w.containers[nameOrID] ?? w.containers.values.first { $0.id == nameOrID }
+    }
+
+    private static func noSuch(_ name: String) -> Docker.Output {
+        Docker.Output(status: 1, stderr: "Error response from daemon: No such container: \(name)")
+    }
+
+    private static func markReady(_ mounts: [String]) {
+        for folder in mounts { FileManager.default.createFile(atPath: folder + "/" + Readiness.markerName, contents: nil) }
+    }
+
+    private static func list(_ argv: [String], _ w: World) -> Docker.Output {
+        var wanted: [String: String] = [:]
+        for (i, arg) in argv.enumerated() where arg == "--filter" {
+            let pair = argv[i + 1].dropFirst("label=".count)
+            if let eq = pair.firstIndex(of: "=") { wanted[String(pair[..<eq])] = String(pair[pair.index(after: eq)...]) }
+        }
+        let lines = w.containers.values.sorted { $0.name < $1.name }.filter { c in wanted.allSatisfy { c.labels[$0.key] == $0.value } }.map { c in
+            let labels = c.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            return JSONLine.text(["ID": c.id, "Names": c.name, "Image": c.image, "State": c.state, "Labels": labels, "Ports": c.ports])
+        }
+        return Docker.Output(status: 0, stdout: lines.map { $0 + "\n" }.joined())
+    }
+
+    private static func inspectImages(_ tags: [String], _ w: World) -> Docker.Output {
+        var out = "", missing: [String] = []
+        for tag in tags {
+            guard let labels = w.images[tag] else { missing.append(tag); continue }
+            out += #"{"Id":"sha256:\#(tag.utf8.reduce(7) { ($0 &* 31 &+ Int($1)) & 0xffffff })","RepoTags":["\#(tag)"],"Config":{"Labels":\#(JSONLine.text(labels))}}"# + "\n"
+        }
+        return Docker.Output(status: missing.isEmpty ? 0 : 1, stdout: out,
+                             stderr: missing.map { "Error: No such image: \($0)\n" }.joined())
+    }
+
+    private static func runContainer(_ args: [String], _ w: inout World) -> Docker.Output {
+        var name = "", labels: [String: String] = [:], mounts: [String] = [], ports = "", detached = false, remove = false
+        var i = 0
+        while i < args.count, args[i].hasPrefix("--") {
+            let flag = args[i]
+            switch flag {
+            case "--detach": detached = true
+            case "--rm": remove = true
+            case "--interactive", "--init": break
+            default:
+                let v = args[i + 1]
+                i += 1
+                switch flag {
+                case "--name": name = v
+                case "--label":
+                    if let eq = v.firstIndex(of: "=") { labels[String(v[..<eq])] = String(v[v.index(after: eq)...]) }
+                case "--mount":
+                    if let source = v.split(separator: ",").first(where: { $0.hasPrefix("source=") }) { mounts.append(String(source.dropFirst(7))) }
+                case "--publish":
+                    let parts = v.split(separator: ":")
+                    ports = "\(parts[0]):\(parts[1])->\(parts[2])/tcp"
+                default: break
+                }
+            }
+            i += 1
+        }
+        let image = args[i]
+        guard w.images[image] != nil else {
+            return Docker.Output(status: 125, stderr: "Unable to find image '\(image)' locally\ndocker: Error response from daemon: pull access denied")
+        }
+        if let other = w.containers[name] {
+            return Docker.Output(status: 125, stderr: #"docker: Error response from daemon: Conflict. The container name "/\#(name)" is already in use by container "\#(other.id)"."#)
+        }
+        if !ports.isEmpty, let taken = w.containers.values.first(where: { $0.ports.split(separator: "-").first == ports.split(separator: "-").first }) {
+            return Docker.Output(status: 125, stderr: "docker: Error response from daemon: driver failed programming external connectivity on endpoint \(taken.name): Bind for \(ports.split(separator: "-")[0]) failed: port is already allocated.")
+        }
+        let id = String(format: "%012x", w.nextID)
+        w.nextID += 1
+        if !detached {
+            for folder in mounts { FileManager.default.createFile(atPath: folder + "/initialised", contents: Data("by the fake engine\n".utf8)) }
+            if !remove { w.containers[name] = Container(id: id, name: name, image: image, labels: labels, state: "exited", ports: ports, mounts: mounts) }
+            return Docker.Output(status: 0)
+        }
+        w.containers[name] = Container(id: id, name: name, image: image, labels: labels, state: "running", ports: ports, mounts: mounts)
+        markReady(mounts)
+        return Docker.Output(status: 0, stdout: id + "\n")
+    }
+}
