@@ -63,10 +63,17 @@ public struct Core: Sendable {
         guard !names.isEmpty else { return InstanceList(instances: []) }
         let containers = try await Observer.containersByInstance(checkout: workspace.checkout, docker: workspace.docker)
         var instances: [InstanceStatus] = []
+        // Each sandbox is resolved once (its files hashed once), not once per instance: forty instances, one resolve.
+        var resolved: [String: ResolvedSandbox?] = [:]
         for name in names {
             let layout = try workspace.layout(name)
             let state = InstanceState.read(layout)
-            guard let instance = try? workspace.instance(sandbox: state?.sandbox, instance: name) else { continue }
+            let owner = state?.sandbox ?? ""
+            if resolved[owner] == nil {
+                resolved[owner] = .some(try? workspace.resolve(workspace.recipes.sandboxes.count > 1 && !owner.isEmpty ? owner : nil))
+            }
+            guard let sandbox = resolved[owner] ?? nil, owner.isEmpty || owner == sandbox.name else { continue }
+            let instance = Instance(docker: workspace.docker, layout: layout, sandbox: sandbox, images: workspace.imageProvider)
             instances.append(InstanceStatus(instance: name, sandbox: instance.sandbox.name,
                                             services: try await instance.status(observed: containers[name] ?? [:], secrets: secrets),
                                             commit: state?.commit))

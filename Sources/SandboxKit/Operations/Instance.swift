@@ -87,7 +87,10 @@ public struct Instance: Sendable {
     }
 
     /// Builds (or confirms) every image the sandbox needs; returns the tags built.
-    public func build(reporter: any ProgressReporter) async throws(SandboxError) -> [String] {
+    public func build(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> [String] {
+        // Under the instance's lock like every other change made through it: a build never runs beside its `up`.
+        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
+        defer { withExtendedLifetime(lock) {} }
         let actions = planner.imageActions(try await observer.images(sandbox.imageTags))
         try await executor(reporter).apply(Plan(actions: actions))
         return actions.compactMap { if case let .build(image) = $0.kind { return image.tag } else { return nil } }
