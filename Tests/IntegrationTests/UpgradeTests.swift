@@ -80,10 +80,13 @@ import Testing
         #expect(try Self.contents(env15) == before, "the snapshot holds the data as it was before the upgrade")
 
         // A restore that fails: the upgrade stops there, both services run their old versions on their old data.
+        // postgresql-17 inherits its upgrade route from postgresql-15; this copy replaces it with one whose restore fails.
         let stock17 = try String(contentsOf: Binary.repoRoot.appendingPathComponent("Images/postgresql-17.yml"), encoding: .utf8)
-        let restoreLine = try #require(stock17.split(separator: "\n").first { $0.contains("restore:") })
-        try checkout.write("Images/postgresql-17.yml", stock17.replacingOccurrences(of: String(restoreLine),
-            with: "    restore: cat > /dev/null; echo 'the restore refuses this dump' >&2; exit 3"))
+        let stock15 = try String(contentsOf: Binary.repoRoot.appendingPathComponent("Images/postgresql-15.yml"), encoding: .utf8)
+        let dumpLine = try #require(stock15.split(separator: "\n").first { $0.contains("dump: pg_dumpall") })
+        try #require(stock17.hasSuffix("service:\n  version: \"17\"\n"), "the test appends to the service section")
+        try checkout.write("Images/postgresql-17.yml", stock17 + "  upgrade:\n    method: dump\n\(dumpLine)\n"
+            + "    restore: cat > /dev/null; echo 'the restore refuses this dump' >&2; exit 3\n")
         try Self.recipe(checkout, images: Self.new)
         let failed = try checkout.sandbox(["up"])
         #expect(failed.status == 1 && failed.stderr.contains("upgrading the data of pg from postgresql 15 to 17 failed while restoring the dump into 17")

@@ -43,11 +43,16 @@ enum ImageReferences {
 }
 
 extension ImageRecipe {
-    static let topKeys = ["image", "from", "bootstrap", "build", "service", "actions"]
+    static let topKeys = ["image", "extends", "from", "bootstrap", "build", "service", "actions"]
 
-    /// Reads one image recipe, appending every problem to `reader`.
-    static func parse(_ reader: YAMLReader, directory: String?) -> ImageRecipe? {
-        guard let root = reader.root() else { return nil }
+    /// Reads one image recipe, appending every problem to `reader`; `parents` finds the recipes it `extends`.
+    static func parse(_ reader: YAMLReader, directory: String?, parents: RecipeExtends.Parents = { _ in nil }) -> ImageRecipe? {
+        guard let written = reader.root(), let root = RecipeExtends.merged(written, reader, directory: directory, parents: parents) else { return nil }
+        return parse(reader, root: root, directory: directory)
+    }
+
+    /// Reads an image recipe's document, `extends` already merged into it.
+    static func parse(_ reader: YAMLReader, root: Node, directory: String?) -> ImageRecipe? {
         guard let top = reader.mapping(root, what: "an image recipe", allowed: topKeys, required: ["image"]) else { return nil }
         let before = reader.diagnostics.count
         var recipe = ImageRecipe(name: "", path: reader.path, directory: directory, from: nil, bootstrap: nil,

@@ -22,8 +22,17 @@ public struct RecipeSet: Sendable {
     public static func load(_ checkout: Checkout, stock: [StockRecipes.File] = StockRecipes.files) throws(SandboxError) -> RecipeSet {
         var set = RecipeSet(checkout: checkout, sandboxes: [], images: [:], diagnostics: [], sources: [:], fileCount: 0)
         set.brokenImages = [:]
-        for file in yamlFiles(in: checkout.imagesDirectory) {
-            set.readImage(path: file, directory: checkout.imagesDirectory.path)
+        // What `extends` may name: the checkout's Images/NAME.yml, else the stock recipe of that name.
+        let local = yamlFiles(in: checkout.imagesDirectory)
+        let parents: RecipeExtends.Parents = { name in
+            if let file = local.first(where: { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension == name }),
+               let data = FileManager.default.contents(atPath: file) {
+                return (checkout.display(file), String(decoding: data, as: UTF8.self))
+            }
+            return stock.first { $0.name == name + ".yml" }.map { ("<stock>/\($0.name)", $0.text) }
+        }
+        for file in local {
+            set.readImage(path: file, directory: checkout.imagesDirectory.path, parents: parents)
         }
         var stockNames: Set<String> = []
         for file in stock {
@@ -31,7 +40,7 @@ public struct RecipeSet: Sendable {
             guard set.images[name] == nil, !set.hasImageFile(name) else { continue }
             let reader = YAMLReader(path: "<stock>/\(file.name)", source: file.text)
             set.sources[reader.path] = file.text
-            if let recipe = ImageRecipe.parse(reader, directory: nil) { set.images[recipe.name] = recipe; stockNames.insert(name) }
+            if let recipe = ImageRecipe.parse(reader, directory: nil, parents: parents) { set.images[recipe.name] = recipe; stockNames.insert(name) }
             set.diagnostics += reader.diagnostics
         }
         for file in yamlFiles(in: checkout.recipesDirectory) {
@@ -68,12 +77,12 @@ public struct RecipeSet: Sendable {
         images.values.contains { ($0.path as NSString).lastPathComponent == "\(name).yml" }
     }
 
-    private mutating func readImage(path: String, directory: String) {
+    private mutating func readImage(path: String, directory: String, parents: RecipeExtends.Parents) {
         let display = checkout.display(path)
         guard let text = Self.read(path, display: display, into: &self) else { return }
         fileCount += 1
         let reader = YAMLReader(path: display, source: text)
-        if let recipe = ImageRecipe.parse(reader, directory: directory) {
+        if let recipe = ImageRecipe.parse(reader, directory: directory, parents: parents) {
             let expected = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             if recipe.name != expected {
                 reader.error(at: SourceLocation(path: display, line: 1, column: 1),

@@ -78,58 +78,13 @@ public enum StockRecipes {
               | mariadb --socket=/tmp/mysqld.sock -u root
         """#),
         File(name: "mariadb-11.8.yml", text: #"""
-        # MariaDB 11.8 from Debian 13 (trixie)'s packages: the same actions, readiness and client as mariadb-10.11.
+        # MariaDB 11.8 from Debian 13 (trixie)'s packages: mariadb-10.11's recipe (actions, readiness, client, upgrade
+        # route) on the newer base.
         image: mariadb-11.8
+        extends: mariadb-10.11
         from: debian:trixie
-        build:
-          - apt: [mariadb-server, mariadb-client]
         service:
-          run-as: mysql
-          port: 3306
-          engine: mariadb
           version: "11.8"
-          user: sandbox
-          init:
-            - mariadb-install-db --datadir={data}/mysql --innodb-log-file-size=8M --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null
-            - >-
-              printf "FLUSH PRIVILEGES;\nCREATE USER %s@'%%' IDENTIFIED BY %s;\nGRANT ALL ON *.* TO %s@'%%' WITH GRANT OPTION;\nCREATE USER %s@'localhost' IDENTIFIED BY %s;\nGRANT ALL ON *.* TO %s@'localhost' WITH GRANT OPTION;\n"
-              {user|literal} {password|literal} {user|literal} {user|literal} {password|literal} {user|literal}
-              | mariadbd --bootstrap --datadir={data}/mysql --innodb-log-file-size=8M --log-error=/tmp/bootstrap.log
-              || {{ cat /tmp/bootstrap.log >&2; exit 1; }}
-          start: mariadbd --datadir={data}/mysql --innodb-log-file-size=8M --socket=/tmp/mysqld.sock --pid-file=/tmp/mysqld.pid --port={port} --bind-address=0.0.0.0 --skip-name-resolve --innodb-flush-log-at-trx-commit=2
-          ready: mariadb-admin --socket=/tmp/mysqld.sock -u root ping --silent
-          url: mysql://{user}:{password}@{host}:{port}/
-          client:
-            name: mysql
-            run: mariadb --socket=/tmp/mysqld.sock -u root
-          # Data an older MariaDB made (10.11, say) is upgraded where it is, the route MariaDB supports: this server
-          # starts on a copy of it, and mariadb-upgrade brings the system tables up to date.
-          upgrade:
-            method: in-place
-            run: mariadb-upgrade --socket=/tmp/mysqld.sock -u root
-        # SQL reaches the client on its standard input from printf, a shell builtin: values (secrets above all)
-        # never appear in a process's argv. The filters quote them for MariaDB, then for the shell.
-        actions:
-          sql:
-            params: {database: {type: string, default: mysql}, file: files}
-            stdin: file
-            run: mariadb --socket=/tmp/mysqld.sock -u root --batch {database}
-          create-database:
-            params: {name: identifier}
-            run: >-
-              printf 'CREATE DATABASE %s;\n' {name|ident} | mariadb --socket=/tmp/mysqld.sock -u root
-          create-user:
-            params: {name: identifier, secret: secret}
-            run: >-
-              printf "CREATE USER %s@'%%' IDENTIFIED BY %s; GRANT ALL ON *.* TO %s@'%%';\n" {name|literal} {secret|literal} {name|literal}
-              | mariadb --socket=/tmp/mysqld.sock -u root
-          # The convention for per-instance credentials: the login user's new password, on every host it has.
-          set-password:
-            params: {secret: secret}
-            run: >-
-              printf "ALTER USER %s@'%%' IDENTIFIED BY %s;\nALTER USER %s@'localhost' IDENTIFIED BY %s;\n"
-              {user|literal} {secret|literal} {user|literal} {secret|literal}
-              | mariadb --socket=/tmp/mysqld.sock -u root
         """#),
         File(name: "postgresql-15.yml", text: #"""
         # PostgreSQL 15 from Debian's packages.
@@ -192,64 +147,16 @@ public enum StockRecipes {
               | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
         """#),
         File(name: "postgresql-17.yml", text: #"""
-        # PostgreSQL 17 from Debian 13 (trixie)'s packages: the same actions, readiness and client as postgresql-15.
+        # PostgreSQL 17 from Debian 13 (trixie)'s packages: postgresql-15's recipe (actions, readiness, client, upgrade
+        # route) on the newer base and packages.
         image: postgresql-17
+        extends: postgresql-15
         from: debian:trixie
         build:
           - apt: [postgresql-17, postgresql-client-17]
           - env: {PATH: "/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
         service:
-          run-as: postgres
-          port: 5432
-          engine: postgresql
           version: "17"
-          user: sandbox
-          env:
-            PGHOST: /tmp          # the socket lives in /tmp: /run/postgresql belongs to the image's uid
-            PGUSER: sandbox
-            PGDATABASE: postgres
-          init:
-            - printf '%s\n' {password} > /tmp/pwfile
-            - initdb -D {data}/main --wal-segsize=1 -U {user} --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-            - rm -f /tmp/pwfile
-            - echo "host all all all scram-sha-256" >> {data}/main/pg_hba.conf
-          start: postgres -D {data}/main -c listen_addresses='*' -c port={port} -c unix_socket_directories=/tmp -c synchronous_commit=off -c min_wal_size=2MB -c max_wal_size=32MB
-          ready: pg_isready -q -h /tmp -p {port}
-          stop-signal: SIGINT       # fast shutdown: roll back open transactions, then stop cleanly
-          url: postgresql://{user}:{password}@{host}:{port}/postgres
-          client:
-            name: psql
-            run: psql -h /tmp -p {port} -U {user}
-          # Data an older PostgreSQL made (15, say) is moved here by `sandbox up` when the recipe changes to this image:
-          # that version's server dumps a copy of it, and this one restores the dump into a fresh data dir. The role
-          # `init` already made is left out of the dump; the dump's ALTER ROLE gives it its old password back.
-          upgrade:
-            method: dump
-            dump: pg_dumpall --quote-all-identifiers -h /tmp -p {port} -U {user}
-            restore: grep -vxF -e 'CREATE ROLE {user};' -e 'CREATE ROLE "{user}";' | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
-        # SQL reaches psql on its standard input from printf, a shell builtin: values (secrets above all) never
-        # appear in a process's argv. The filters quote them for PostgreSQL, then for the shell.
-        actions:
-          sql:
-            params: {database: {type: string, default: postgres}, file: files}
-            stdin: file
-            run: psql -X -q -v ON_ERROR_STOP=1 --single-transaction -h /tmp -p {port} -U {user} -d {database}
-          create-database:
-            params: {name: identifier, owner: {type: identifier, default: sandbox}}
-            run: >-
-              printf 'CREATE DATABASE %s OWNER %s;\n' {name|ident} {owner|ident}
-              | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
-          create-user:
-            params: {name: identifier, secret: secret}
-            run: >-
-              printf 'CREATE ROLE %s LOGIN PASSWORD %s;\n' {name|ident} {secret|literal}
-              | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
-          # The convention for per-instance credentials: the login user's new password.
-          set-password:
-            params: {secret: secret}
-            run: >-
-              printf 'ALTER ROLE %s PASSWORD %s;\n' {user|ident} {secret|literal}
-              | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
         """#),
     ]
 }
