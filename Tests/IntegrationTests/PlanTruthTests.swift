@@ -52,6 +52,14 @@ import SandboxKit
         // Restore.
         #expect(try checkout.sandbox(["snapshot", "save", "s1"]).status == 0)
         try expectPlanIsWhatRuns(checkout, ["snapshot", "restore", "s1"], planFlags: ["--restore", "s1"], expecting: "instance:dev SwitchData")
+        // A newer PostgreSQL in the recipe: a snapshot, the upgrade with its route, the switch, the new container.
+        let recipe = try String(contentsOf: checkout.root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
+        try checkout.write("Recipes/demo.yml", recipe.replacingOccurrences(of: "image: postgresql-15", with: "image: postgresql-17"))
+        try expectPlanIsWhatRuns(checkout, ["up"], expecting: "service:pg UpgradeData 15->17 dump")
+        // Down, then destroy with the data: the same actions, with their arguments, as planned.
+        try expectPlanIsWhatRuns(checkout, ["down"], planFlags: ["--down"], expecting: "service:pg RemoveContainer")
+        try expectPlanIsWhatRuns(checkout, ["destroy", "--delete-data"], planFlags: ["--destroy", "--delete-data"], expecting: "DeleteData")
+        #expect(!FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/dev/pg").path))
     }
 
     @Test func whileResetOrRestoreRunsEveryUpIsRefusedAsBusy() throws {
