@@ -81,30 +81,6 @@ enum PageScript {
       return node;
     }
 
-    /// The forms people paste into tools, from one URL.
-    function forms(url) {
-      let u;
-      try { u = new URL(url); } catch { return [["Address", url]]; }
-      const user = decodeURIComponent(u.username), pass = decodeURIComponent(u.password);
-      const db = u.pathname.replace(/^\//, ""), host = u.hostname, port = u.port;
-      const q = `user=${encodeURIComponent(user)}&password=${encodeURIComponent(pass)}`;
-      if (u.protocol.startsWith("postgres")) {
-        const pg = `postgresql://${u.username}:${u.password}@${host}:${port}/${db}`;
-        return [["URL — psql, psycopg, SQLAlchemy, node-postgres, Go pgx, Rails", pg],
-                ["JDBC — Java, Kotlin, DBeaver, IntelliJ", `jdbc:postgresql://${host}:${port}/${db}?${q}`],
-                ["Settings", `host ${host}  port ${port}  user ${user}  password ${pass}  database ${db}`]];
-      }
-      if (u.protocol.startsWith("mysql") || u.protocol.startsWith("mariadb")) {
-        const rest = `${u.username}:${u.password}@${host}:${port}/${db}`;
-        return [["URL — mysql, Node mysql2, SQLAlchemy, Rails", `mysql://${rest}`],
-                ["MariaDB URL — MariaDB Connector, Prisma", `mariadb://${rest}`],
-                ["JDBC — Java, Kotlin, DBeaver", `jdbc:mariadb://${host}:${port}/${db}?${q}`],
-                ["Go (go-sql-driver)", `${user}:${pass}@tcp(${host}:${port})/${db}`],
-                ["Settings", `host ${host}  port ${port}  user ${user}  password ${pass}  database ${db}`]];
-      }
-      return [["Address", url]];
-    }
-
     function copyButton(text) {
       return el("button", { class: "small", type: "button", onclick: async (e) => {
         try { await navigator.clipboard.writeText(text); e.target.textContent = "Copied"; }
@@ -116,12 +92,15 @@ enum PageScript {
     function serviceRow(i, s) {
       const [label, tone] = STATE[s.state] || [s.state, "idle"];
       const revealed = state.revealed[key(i)];
-      const url = revealed ? (revealed[s.service] || s.url) : s.url;
-      const engine = (s.url || "").startsWith("postgres") ? "PostgreSQL" : (s.url || "").startsWith("mysql") ? "MariaDB" : "";
+      // The forms come from the image recipe's `connect` (the page knows no engine); the URL alone otherwise.
+      const shown = (revealed && revealed[s.service]) || s;
+      const forms = shown.connections && shown.connections.length ? shown.connections.map((c) => [c.name, c.value])
+        : shown.url ? [["Address", shown.url]] : [];
+      const kind = (s.image || "").split("/").pop().split(":")[0];
       return el("div", { class: "service", "data-service": s.service },
-        el("div", { class: "service-head" }, el("strong", {}, s.service), engine ? el("span", { class: "muted" }, ` ${engine}`) : null,
+        el("div", { class: "service-head" }, el("strong", {}, s.service), kind ? el("span", { class: "muted" }, ` ${kind}`) : null,
           el("span", { class: `pill ${tone}` }, label)),
-        s.url && s.state === "running" ? el("dl", { class: "forms" }, forms(url).map(([name, value]) =>
+        forms.length && s.state === "running" ? el("dl", { class: "forms" }, forms.map(([name, value]) =>
           [el("dt", {}, name), el("dd", {}, el("code", {}, value), copyButton(value))])) : null);
     }
 
@@ -208,7 +187,7 @@ enum PageScript {
     async function reveal(i) {
       if (state.revealed[key(i)]) { delete state.revealed[key(i)]; render(); return; }
       const status = await api(`${base(i)}${query(i, "&secrets=true")}`);
-      state.revealed[key(i)] = Object.fromEntries(status.services.map((s) => [s.service, s.url]));
+      state.revealed[key(i)] = Object.fromEntries(status.services.map((s) => [s.service, s]));
       render();
     }
 

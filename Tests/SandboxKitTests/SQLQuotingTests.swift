@@ -2,70 +2,106 @@ import Foundation
 import Testing
 @testable import SandboxKit
 
-/// SQL quoting per engine, as `{x|ident}` and `{x|literal}` apply it: hostile values become exactly this SQL text.
+/// SQL quoting as the stock image recipes declare it (`service.sql`) and `{x|ident}` and `{x|literal}` apply it:
+/// hostile values become exactly this SQL text.
 @Suite struct SQLQuotingTests {
     static let injection = "'; DROP TABLE x; --"
 
-    @Test func postgresqlIdentifiersDoubleTheirQuotes() {
-        let pg = SQLDialect.postgresql
-        #expect(pg.identifier("shop") == #""shop""#)
-        #expect(pg.identifier(#"a"b"#) == #""a""b""#)
-        #expect(pg.identifier(#""""#) == #""""""""#)
-        #expect(pg.identifier(Self.injection) == #""'; DROP TABLE x; --""#)
-        #expect(pg.identifier("a`b\\c") == "\"a`b\\c\"")
-        #expect(pg.identifier("two\nlines") == "\"two\nlines\"")
-        #expect(pg.identifier("naïve 名前 🐘") == "\"naïve 名前 🐘\"")
+    /// The quoting the stock recipe `image` declares, read and resolved as a checkout's sandbox would.
+    static func stock(_ image: String) throws -> SQLQuoting {
+        let fixture = try RecipeFixture(["Recipes/s.yml": "sandbox: s\nowner: acme\nservices:\n  db:\n    image: \(image)\n"])
+        defer { fixture.remove() }
+        return try #require(try fixture.resolve().services[0].spec.sql)
     }
 
-    @Test func postgresqlLiteralsDoubleSingleQuotesAndNothingElse() {
-        let pg = SQLDialect.postgresql
-        #expect(pg.literal("it's") == "'it''s'")
-        #expect(pg.literal("") == "''")
-        #expect(pg.literal(Self.injection) == "'''; DROP TABLE x; --'")
+    static var postgresql: SQLQuoting { get throws { try stock("postgresql-15") } }
+    static var mariadb: SQLQuoting { get throws { try stock("mariadb-10.11") } }
+
+    @Test func postgresqlIdentifiersDoubleTheirQuotes() throws {
+        let pg = try Self.postgresql
+        #expect(pg.identifier.apply("shop") == #""shop""#)
+        #expect(pg.identifier.apply(#"a"b"#) == #""a""b""#)
+        #expect(pg.identifier.apply(#""""#) == #""""""""#)
+        #expect(pg.identifier.apply(Self.injection) == #""'; DROP TABLE x; --""#)
+        #expect(pg.identifier.apply("a`b\\c") == "\"a`b\\c\"")
+        #expect(pg.identifier.apply("two\nlines") == "\"two\nlines\"")
+        #expect(pg.identifier.apply("naïve 名前 🐘") == "\"naïve 名前 🐘\"")
+    }
+
+    @Test func postgresqlLiteralsDoubleSingleQuotesAndNothingElse() throws {
+        let pg = try Self.postgresql
+        #expect(pg.literal.apply("it's") == "'it''s'")
+        #expect(pg.literal.apply("") == "''")
+        #expect(pg.literal.apply(Self.injection) == "'''; DROP TABLE x; --'")
         // standard_conforming_strings: a backslash is an ordinary character.
-        #expect(pg.literal(#"C:\temp\n"#) == #"'C:\temp\n'"#)
-        #expect(pg.literal(#"say "hi""#) == #"'say "hi"'"#)
-        #expect(pg.literal("a`b") == "'a`b'")
-        #expect(pg.literal("line1\nline2\r\n") == "'line1\nline2\r\n'")
-        #expect(pg.literal("naïve 名前 🐘") == "'naïve 名前 🐘'")
+        #expect(pg.literal.apply(#"C:\temp\n"#) == #"'C:\temp\n'"#)
+        #expect(pg.literal.apply(#"say "hi""#) == #"'say "hi"'"#)
+        #expect(pg.literal.apply("a`b") == "'a`b'")
+        #expect(pg.literal.apply("line1\nline2\r\n") == "'line1\nline2\r\n'")
+        #expect(pg.literal.apply("naïve 名前 🐘") == "'naïve 名前 🐘'")
     }
 
-    @Test func mariadbIdentifiersDoubleTheirBackticks() {
-        let maria = SQLDialect.mariadb
-        #expect(maria.identifier("shop") == "`shop`")
-        #expect(maria.identifier("a`b") == "`a``b`")
-        #expect(maria.identifier("``") == "``````")
-        #expect(maria.identifier(Self.injection) == "`'; DROP TABLE x; --`")
-        #expect(maria.identifier(#"a"b\c"#) == #"`a"b\c`"#)
-        #expect(maria.identifier("naïve 名前 🐘") == "`naïve 名前 🐘`")
+    @Test func mariadbIdentifiersDoubleTheirBackticks() throws {
+        let maria = try Self.mariadb
+        #expect(maria.identifier.apply("shop") == "`shop`")
+        #expect(maria.identifier.apply("a`b") == "`a``b`")
+        #expect(maria.identifier.apply("``") == "``````")
+        #expect(maria.identifier.apply(Self.injection) == "`'; DROP TABLE x; --`")
+        #expect(maria.identifier.apply(#"a"b\c"#) == #"`a"b\c`"#)
+        #expect(maria.identifier.apply("naïve 名前 🐘") == "`naïve 名前 🐘`")
     }
 
-    @Test func mariadbLiteralsEscapeWhatMysqlRealEscapeStringEscapes() {
-        let maria = SQLDialect.mariadb
-        #expect(maria.literal("it's") == #"'it\'s'"#)
-        #expect(maria.literal("") == "''")
-        #expect(maria.literal(Self.injection) == #"'\'; DROP TABLE x; --'"#)
-        #expect(maria.literal(#"C:\temp\n"#) == #"'C:\\temp\\n'"#)
-        #expect(maria.literal(#"say "hi""#) == #"'say \"hi\"'"#)
-        #expect(maria.literal("nul\0byte") == #"'nul\0byte'"#)
-        #expect(maria.literal("line1\nline2\r\n") == #"'line1\nline2\r\n'"#)
-        #expect(maria.literal("ctrl\u{1A}z") == #"'ctrl\Zz'"#)
-        #expect(maria.literal("a`b%_") == "'a`b%_'")
-        #expect(maria.literal("naïve 名前 🐘") == "'naïve 名前 🐘'")
+    @Test func mariadbLiteralsEscapeWhatMysqlRealEscapeStringEscapes() throws {
+        let maria = try Self.mariadb
+        #expect(maria.literal.apply("it's") == #"'it\'s'"#)
+        #expect(maria.literal.apply("") == "''")
+        #expect(maria.literal.apply(Self.injection) == #"'\'; DROP TABLE x; --'"#)
+        #expect(maria.literal.apply(#"C:\temp\n"#) == #"'C:\\temp\\n'"#)
+        #expect(maria.literal.apply(#"say "hi""#) == #"'say \"hi\"'"#)
+        #expect(maria.literal.apply("nul\0byte") == #"'nul\0byte'"#)
+        #expect(maria.literal.apply("line1\nline2\r\n") == #"'line1\nline2\r\n'"#)
+        #expect(maria.literal.apply("ctrl\u{1A}z") == #"'ctrl\Zz'"#)
+        #expect(maria.literal.apply("a`b%_") == "'a`b%_'")
+        #expect(maria.literal.apply("naïve 名前 🐘") == "'naïve 名前 🐘'")
         // A backslash before a quote cannot unescape it: both are escaped.
-        #expect(maria.literal(#"\'"#) == #"'\\\''"#)
+        #expect(maria.literal.apply(#"\'"#) == #"'\\\''"#)
     }
 
-    @Test func engineNamesPickTheDialect() {
-        #expect(SQLDialect(engine: "postgresql") == .postgresql)
-        #expect(SQLDialect(engine: "mariadb") == .mariadb)
-        #expect(SQLDialect(engine: "redis") == nil)
-        #expect(SQLDialect(engine: "PostgreSQL") == nil)
+    @Test func newerVersionsQuoteAsTheirSiblingsDo() throws {
+        #expect(try Self.stock("postgresql-17") == Self.postgresql)
+        #expect(try Self.stock("mariadb-11.8") == Self.mariadb)
+    }
+
+    @Test func aQuotingThatLetsAValueEndTheQuotedTextIsRefused() throws {
+        let text = try diagnose([
+            "Recipes/s.yml": "sandbox: s\nowner: acme\nservices:\n  db:\n    image: kv\n",
+            "Images/kv.yml": """
+            image: kv
+            from: debian:bookworm
+            service:
+              run-as: kv
+              port: 1
+              engine: kv
+              version: "1"
+              start: kv
+              ready: "true"
+              sql:
+                identifier: {quote: '"'}
+                literal: {quote: "''", escape: {"ab": "x"}}
+            """,
+        ])
+        #expect(text.contains(#"'identifier''s 'escape' must say what the quote character '"' becomes inside the quoted text"#), "\(text)")
+        #expect(text.contains(#"'literal''s 'quote' is the one character that opens and closes the quoted text, like '"'; got ''''"#), "\(text)")
+        #expect(text.contains(#"each key of 'escape' is one character, like '"'; got 'ab'"#), "\(text)")
     }
 }
 
 /// Template filters: `{x|ident}`, `{x|literal}`, with a default after the filter.
 @Suite struct TemplateFilterTests {
+    static let pg = SQLQuoting(identifier: .init(quote: "\"", escape: ["\"": "\"\""]), literal: .init(quote: "'", escape: ["'": "''"]))
+    static let maria = SQLQuoting(identifier: .init(quote: "`", escape: ["`": "``"]),
+                                  literal: .init(quote: "'", escape: ["\0": "\\0", "'": "\\'", "\\": "\\\\"]))
+
     func parsed(_ raw: String) throws -> Template { try Template.parse(raw).get() }
 
     func error(_ raw: String) -> TemplateError? {
@@ -97,20 +133,20 @@ import Testing
     @Test func renderQuotesForSQLThenForTheShell() throws {
         let t = try parsed("printf '%s %s %s\\n' {a|ident} {b|literal} {c}")
         let values = ["a": "x\"y", "b": "it's", "c": "plain"]
-        #expect(try t.render(quote: true, dialect: .postgresql) { values[$0] } == #"printf '%s %s %s\n' '"x""y"' ''\''it'\'''\''s'\''' plain"#)
-        #expect(try t.render(quote: false, dialect: .mariadb) { values[$0] } == #"printf '%s %s %s\n' `x"y` 'it\'s' plain"#)
-        #expect(try parsed("{d|literal:-none}").render(dialect: .postgresql) { _ in nil } == "'none'")
+        #expect(try t.render(quote: true, sql: Self.pg) { values[$0] } == #"printf '%s %s %s\n' '"x""y"' ''\''it'\'''\''s'\''' plain"#)
+        #expect(try t.render(quote: false, sql: Self.maria) { values[$0] } == #"printf '%s %s %s\n' `x"y` 'it\'s' plain"#)
+        #expect(try parsed("{d|literal:-none}").render(sql: Self.pg) { _ in nil } == "'none'")
     }
 
     @Test func renderRefusesAFilterWithoutDialectAndANulInACommand() throws {
-        #expect(throws: UnresolvedReference(name: "a", template: "x {a|ident}", reason: .noDialect, text: "{a|ident}")) {
+        #expect(throws: UnresolvedReference(name: "a", template: "x {a|ident}", reason: .noQuoting, text: "{a|ident}")) {
             try parsed("x {a|ident}").render(quote: true) { _ in "v" }
         }
         #expect(throws: UnresolvedReference(name: "a", template: "{a|literal}", reason: .nul, text: "{a|literal}")) {
-            try parsed("{a|literal}").render(quote: true, dialect: .postgresql) { _ in "a\0b" }
+            try parsed("{a|literal}").render(quote: true, sql: Self.pg) { _ in "a\0b" }
         }
         // MariaDB escapes NUL as \0, so nothing is left to refuse.
-        #expect(try parsed("{a|literal}").render(quote: true, dialect: .mariadb) { _ in "a\0b" } == #"''\''a\0b'\'''"#)
+        #expect(try parsed("{a|literal}").render(quote: true, sql: Self.maria) { _ in "a\0b" } == #"''\''a\0b'\'''"#)
         #expect(throws: UnresolvedReference(name: "a", template: "{a}")) {
             try parsed("{a}").render { _ in nil }
         }

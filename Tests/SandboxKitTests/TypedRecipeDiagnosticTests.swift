@@ -58,7 +58,7 @@ import Testing
         """#)
     }
 
-    @Test func aFilterNeedsAnEngineWithADialect() throws {
+    @Test func aFilterNeedsAServiceThatDeclaresSQLQuoting() throws {
         #expect(try diagnose([
             "Images/app.yml": """
             image: app
@@ -78,10 +78,10 @@ import Testing
             """,
             "Recipes/shop.yml": Self.shop,
         ]) == #"""
-        Images/app.yml:9:41: error: '{password|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+        Images/app.yml:9:41: error: '{password|literal}' quotes for SQL, but the service (engine 'redis') declares no SQL quoting; say how under 'service.sql' (docs/recipes.md, "SQL quoting"), or drop the filter
             - "redis-cli config set requirepass {password|literal}"
                                                 ^
-        Images/app.yml:13:32: error: '{name|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+        Images/app.yml:13:32: error: '{name|literal}' quotes for SQL, but the service (engine 'redis') declares no SQL quoting; say how under 'service.sql' (docs/recipes.md, "SQL quoting"), or drop the filter
           flush: printf 'FLUSHDB %s\n' {name|literal} | redis-cli
                                        ^
         Images/app.yml:14:28: error: '{db|quoted}' has an unknown filter 'quoted'; filters are |ident and |literal
@@ -95,11 +95,11 @@ import Testing
 
     @Test func anInheritedFilterIsCheckedAgainstTheEngineItRunsUnder() throws {
         #expect(try diagnose([
-            "Images/base.yml": "image: base\nfrom: debian:bookworm\nservice: {run-as: app, port: 5432, engine: postgresql, version: \"1\", start: app, ready: \"true\"}\nactions:\n  drop: printf 'DROP DATABASE %s;\\n' {name|ident} | psql\n",
+            "Images/base.yml": "image: base\nfrom: debian:bookworm\nservice: {run-as: app, port: 5432, engine: postgresql, version: \"1\", start: app, ready: \"true\",\n  sql: {identifier: {quote: \"`\", escape: {\"`\": \"``\"}}, literal: {quote: \"`\", escape: {\"`\": \"``\"}}}}\nactions:\n  drop: printf 'DROP DATABASE %s;\\n' {name|ident} | psql\n",
             "Images/app.yml": "image: app\nfrom: base\n" + Self.app,
             "Recipes/shop.yml": Self.shop,
         ]) == #"""
-        Images/base.yml:5:38: error: '{name|ident}' quotes for SQL, but engine 'app' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+        Images/base.yml:6:38: error: '{name|ident}' quotes for SQL, but the service (engine 'app') declares no SQL quoting; say how under 'service.sql' (docs/recipes.md, "SQL quoting"), or drop the filter
           drop: printf 'DROP DATABASE %s;\n' {name|ident} | psql
                                              ^
         """#)

@@ -41,25 +41,34 @@ public struct Rendering: Sendable {
     /// The address a client on this host connects to.
     static func host(_ publish: String) -> String { publish == "0.0.0.0" ? "127.0.0.1" : publish }
 
-    public func url(_ service: ResolvedService) -> String? {
-        guard let template = service.spec.url, let port = ports[service.name] else { return nil }
+    public func url(_ service: ResolvedService, masked: Bool = false) -> String? {
+        service.spec.url.flatMap { hostView($0, service, masked: masked) }
+    }
+
+    /// The image recipe's `connect` forms, as seen from the host; the password as `***` when `masked`.
+    public func connections(_ service: ResolvedService, masked: Bool) -> [ConnectionForm] {
+        service.spec.connect.compactMap { form in hostView(form.value, service, masked: masked).map { ConnectionForm(name: form.name, value: $0) } }
+    }
+
+    private func hostView(_ template: Template, _ service: ResolvedService, masked: Bool) -> String? {
+        guard let port = ports[service.name] else { return nil }
         let stamp = stamps[service.name]
         return try? template.render { name in
             switch name {
             case "host": return Self.host(service.publish)
             case "port": return String(port)
             case "user": return stamp?.user ?? service.spec.user
-            case "password": return stamp?.password
+            case "password": return stamp?.password.map { masked && !$0.isEmpty ? "***" : $0 }
             default: return nil
             }
         }
     }
 
     /// Image-recipe references inside the container, shell-quoted; `{x|ident}` and `{x|literal}` quoted
-    /// for the service's SQL dialect first, so a value is safe for both the shell and SQL.
+    /// for SQL by the service's declared quoting first, so a value is safe for both the shell and SQL.
     public static func command(_ template: Template, spec: ServiceSpec, stamp: DataStamp?, params: [String: String] = [:]) throws(SandboxError) -> String {
         do {
-            return try template.render(quote: true, dialect: spec.dialect) { name in
+            return try template.render(quote: true, sql: spec.sql) { name in
                 switch name {
                 case "user": return stamp?.user ?? spec.user
                 case "password": return stamp?.password
@@ -74,9 +83,9 @@ public struct Rendering: Sendable {
             case .noValue:
                 throw SandboxError(.stepFailed, "'{\(error.name)}' has no value in: \(error.template)",
                                    fix: "give it a value (for {env.X}: export X, or write {env.X:-default})")
-            case .noDialect:
-                throw SandboxError(.stepFailed, "'\(error.text)' quotes for SQL, but engine '\(spec.engine)' has no SQL dialect, in: \(error.template)",
-                                   fix: "run `sandbox check`: it reports where, and which engines have one")
+            case .noQuoting:
+                throw SandboxError(.stepFailed, "'\(error.text)' quotes for SQL, but the service (engine '\(spec.engine)') declares no SQL quoting, in: \(error.template)",
+                                   fix: "run `sandbox check`: it reports where; say how under 'service.sql' (docs/recipes.md)")
             case .nul:
                 throw SandboxError(.stepFailed, "the value of '{\(error.name)}' holds a NUL character, which no shell command can carry, in: \(error.template)",
                                    fix: "remove the NUL character from the value")
@@ -157,4 +166,10 @@ public struct Rendering: Sendable {
     public static func envFile(_ pairs: [(String, String)]) -> String {
         pairs.map { "\($0.0)=\(shellQuote($0.1))" }.joined(separator: "\n") + (pairs.isEmpty ? "" : "\n")
     }
+}
+
+/// One form of connecting to a service, as the page shows it: its name and the text to paste.
+public struct ConnectionForm: Sendable, Equatable, Codable {
+    public var name: String
+    public var value: String
 }

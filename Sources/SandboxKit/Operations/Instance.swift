@@ -96,8 +96,8 @@ public struct Instance: Sendable {
         return actions.compactMap { if case let .build(image) = $0.kind { return image.tag } else { return nil } }
     }
 
-    /// Each service's state and connection URL.
-    /// Passwords in URLs are shown as `***` unless `secrets` is set.
+    /// Each service's state, connection URL and connection forms.
+    /// Passwords in them are shown as `***` unless `secrets` is set.
     public func status(observed: [String: ObservedContainer]? = nil, secrets: Bool = false) async throws(SandboxError) -> [ServiceStatus] {
         let containers: [String: ObservedContainer]
         if let observed { containers = observed } else { containers = try await observer.containers() }
@@ -108,16 +108,13 @@ public struct Instance: Sendable {
         return sandbox.services.map { service in
             let c = containers[service.name]
             let state = c.map { $0.running ? "running" : $0.state } ?? (stamps[service.name] == nil ? "absent" : "stopped")
+            let running = c?.running == true
             return ServiceStatus(service: service.name, state: state, port: rendering.ports[service.name],
-                                 url: c?.running == true ? rendering.url(service).map { secrets ? $0 : Self.mask($0, stamps[service.name]?.password) } : nil,
+                                 url: running ? rendering.url(service, masked: !secrets) : nil,
+                                 connections: running ? rendering.connections(service, masked: !secrets) : nil,
                                  container: c?.name,
                                  image: service.imageTag, dataDir: layout.checkout.display(layout.dataDir(service.name).path))
         }
-    }
-
-    static func mask(_ url: String, _ password: String?) -> String {
-        guard let password, !password.isEmpty else { return url }
-        return url.replacingOccurrences(of: ":\(password)@", with: ":***@")
     }
 
     /// The exported variables, as written to `.sandbox/<instance>/env`.
@@ -159,6 +156,8 @@ public struct ServiceStatus: Sendable, Equatable, Codable {
     public var state: String
     public var port: Int?
     public var url: String?
+    /// The image recipe's `connect` forms, rendered as `url` is; nil while the service is not running.
+    public var connections: [ConnectionForm]?
     public var container: String?
     public var image: String
     public var dataDir: String

@@ -10,7 +10,7 @@ extension ImageRecipe {
         /// Name of the file parameter whose content is fed to the command's standard input.
         public var stdin: String?
         public var location: SourceLocation
-        /// Where `run` first uses an SQL filter: the engine the action runs under must have a dialect.
+        /// Where `run` first uses an SQL filter: the service the action runs under must declare SQL quoting.
         public var filterLocation: SourceLocation?
 
         public func param(_ name: String) -> Param? { params.first { $0.name == name } }

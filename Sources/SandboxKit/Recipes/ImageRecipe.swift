@@ -80,9 +80,9 @@ extension ImageRecipe {
         if let node = top["actions"] { recipe.actions = parseActions(reader, node) }
         // The engine as written, even when the rest of 'service' has errors: every problem is reported at once.
         // Actions a recipe without a service inherits or passes on are checked against its engine when resolved.
-        if let engine = recipe.service?.engine ?? top["service"]?.mapping?["engine"]?.string, SQLDialect(engine: engine) == nil {
+        if let service = top["service"]?.mapping, let engine = recipe.service?.engine ?? service["engine"]?.string, service["sql"] == nil {
             for action in recipe.actions.values.sorted(by: { $0.location < $1.location }) {
-                if let (reference, location) = action.firstFilter { reader.error(at: location, RecipeMessages.noDialect(reference, engine: engine)) }
+                if let (reference, location) = action.firstFilter { reader.error(at: location, RecipeMessages.noQuoting(reference, engine: engine)) }
             }
         }
         if recipe.bootstrap != nil, let node = top.keyNode("service") ?? top.keyNode("actions") {
@@ -200,7 +200,7 @@ extension ImageRecipe {
         }
     }
 
-    /// Where a template's first SQL filter stands, for "this engine has no dialect".
+    /// Where a template's first SQL filter stands, for "this service declares no SQL quoting".
     static func firstFilter(_ reader: YAMLReader, _ node: Node, _ template: Template) -> (Template.Reference, SourceLocation)? {
         guard let reference = template.referenceParts.first(where: { $0.filter != nil }) else { return nil }
         return (reference, templateLocation(reader, node, offset: reference.offset))

@@ -14,9 +14,9 @@ enum RecipeMessages {
         "'\(key)' must not use {password}: it becomes part of the container's configuration, which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, as the stock recipes do"
     }
 
-    static func noDialect(_ reference: Template.Reference, engine: String) -> String {
-        let known = SQLDialect.allCases.map(\.rawValue).sorted()
-        return "'\(reference.text)' quotes for SQL, but engine '\(engine)' has no SQL dialect (known: \(known.joined(separator: ", "))); drop the filter, or use one of those engines"
+    static func noQuoting(_ reference: Template.Reference, engine: String) -> String {
+        "'\(reference.text)' quotes for SQL, but the service (engine '\(engine)') declares no SQL quoting; "
+            + "say how under 'service.sql' (docs/recipes.md, \"SQL quoting\"), or drop the filter"
     }
 
     static let sqlFilterInSandboxRecipe = "SQL filters belong in image recipes, whose actions quote their parameters for their engine; pass the plain value"

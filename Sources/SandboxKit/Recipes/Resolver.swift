@@ -29,11 +29,11 @@ public struct Resolver {
                 continue
             }
             let actions = chain.reduce(into: [String: ImageRecipe.Action]()) { all, recipe in all.merge(recipe.actions) { $1 } }
-            if spec.dialect == nil {
-                // An action that quotes for SQL, inherited by (or from) a recipe whose engine has no dialect.
+            if spec.sql == nil {
+                // An action that quotes for SQL, inherited by (or from) a recipe whose service declares no quoting.
                 for action in actions.values.sorted(by: { $0.location < $1.location }) {
                     if let (reference, location) = action.firstFilter {
-                        diagnostics.append(Diagnostic(location, RecipeMessages.noDialect(reference, engine: spec.engine)))
+                        diagnostics.append(Diagnostic(location, RecipeMessages.noQuoting(reference, engine: spec.engine)))
                     }
                 }
             }

@@ -22,12 +22,21 @@ public struct ServiceSpec: Sendable, Equatable, Codable {
     public var readyTimeout: Int
     /// Connection URL as seen from the host: `{host}`, `{port}` (the published one), `{user}`, `{password}`.
     public var url: Template?
+    /// The forms people paste into their tools (a JDBC URL, a driver's DSN, the settings one by one), as seen from
+    /// the host, in the order the page shows them; the same references as `url`.
+    public var connect: [Connection] = []
     public var client: Client?
     /// How data an older version of this engine made becomes this version's; nil: such data is refused.
     public var upgrade: Upgrade?
 
-    /// How SQL filters quote in this service's commands; nil for an engine with no dialect known.
-    public var dialect: SQLDialect? { SQLDialect(engine: engine) }
+    /// How SQL filters quote in this service's commands (`service.sql`); nil for a service that speaks no SQL.
+    public var sql: SQLQuoting?
+
+    public struct Connection: Sendable, Equatable, Codable {
+        /// What it is for, as the page labels it: `JDBC — Java, Kotlin, DBeaver`.
+        public var name: String
+        public var value: Template
+    }
 
     public struct Client: Sendable, Equatable, Codable {
         public var name: String
@@ -54,7 +63,7 @@ public struct ServiceSpec: Sendable, Equatable, Codable {
 
 extension ImageRecipe {
     static let serviceKeys = ["run-as", "data", "port", "engine", "version", "user", "env", "init", "start", "ready",
-                              "stop-signal", "stop-timeout", "ready-timeout", "url", "client", "upgrade"]
+                              "stop-signal", "stop-timeout", "ready-timeout", "url", "connect", "client", "upgrade", "sql"]
 
     static func parseService(_ reader: YAMLReader, _ node: Node) -> ServiceSpec? {
         guard let map = reader.mapping(node, what: "'service'", allowed: serviceKeys,
@@ -77,7 +86,7 @@ extension ImageRecipe {
         if let node = map["env"], let pairs = reader.stringMap(node, what: "'env'") {
             for p in pairs { env[p.key] = p.value }
         }
-        // Every command, with its node: filters need a dialect, and start and ready must not hold the password.
+        // Every command, with its node: filters need declared SQL quoting, and start and ready must not hold the password.
         var commands: [(key: String, node: Node, template: Template)] = []
         if let node = map["init"], let items = reader.sequence(node, what: "'init'") {
             for item in items {
@@ -101,6 +110,7 @@ extension ImageRecipe {
         var readyTimeout = 120
         if let node = map["ready-timeout"], let t = reader.int(node, what: "'ready-timeout'", range: 1...3600) { readyTimeout = t }
         let url = map["url"].flatMap { template(reader, $0, what: "'url'", allowed: ImageReferences.url, filters: false) }
+        let connect = map["connect"].map { parseConnect(reader, $0) } ?? []
         var client: ServiceSpec.Client?
         if let node = map["client"], let c = reader.mapping(node, what: "'client'", allowed: ["name", "run"], required: ["name", "run"]) {
             let name = c["name"].flatMap { reader.nonEmptyString($0, what: "'name'") }
@@ -124,9 +134,10 @@ extension ImageRecipe {
                 reader.error(at: templateLocation(reader, node, offset: reference.offset), RecipeMessages.passwordInContainerConfig(key))
             }
         }
-        if let engine, SQLDialect(engine: engine) == nil {
+        let sql = map["sql"].flatMap { parseSQL(reader, $0) }
+        if let engine, map["sql"] == nil {
             for (_, node, t) in commands {
-                if let (reference, location) = firstFilter(reader, node, t) { reader.error(at: location, RecipeMessages.noDialect(reference, engine: engine)) }
+                if let (reference, location) = firstFilter(reader, node, t) { reader.error(at: location, RecipeMessages.noQuoting(reference, engine: engine)) }
             }
         }
         guard reader.diagnostics.count == before, let runAs, let port, let engine, let version, let start, let ready else { return nil }
@@ -138,7 +149,25 @@ extension ImageRecipe {
         }
         return ServiceSpec(runAs: runAs, data: data, port: port, engine: engine, version: version, user: user, env: env,
                            initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout, readyTimeout: readyTimeout,
-                           url: url, client: client, upgrade: upgrade)
+                           url: url, connect: connect, client: client, upgrade: upgrade, sql: sql)
+    }
+
+    static func parseConnect(_ reader: YAMLReader, _ node: Node) -> [ServiceSpec.Connection] {
+        guard let items = reader.sequence(node, what: "'connect'") else { return [] }
+        var out: [ServiceSpec.Connection] = []
+        for item in items {
+            guard let map = reader.mapping(item, what: "an entry of 'connect'", allowed: ["name", "value"], required: ["name", "value"]),
+                  let nameNode = map["name"], let valueNode = map["value"],
+                  let name = reader.nonEmptyString(nameNode, what: "'name'") else { continue }
+            if out.contains(where: { $0.name == name }) {
+                reader.error(at: nameNode, "'connect' names '\(name)' twice; each form has its own name")
+                continue
+            }
+            if let value = template(reader, valueNode, what: "a 'connect' value", allowed: ImageReferences.url, filters: false) {
+                out.append(.init(name: name, value: value))
+            }
+        }
+        return out
     }
 
     static func parseUpgrade(_ reader: YAMLReader, _ node: Node) -> ServiceSpec.Upgrade? {

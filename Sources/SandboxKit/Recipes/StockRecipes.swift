@@ -34,6 +34,14 @@ public enum StockRecipes {
           port: 3306
           engine: mariadb
           version: "10.11"
+          # How {x|ident} and {x|literal} quote: identifiers in backticks, doubled; literals in single quotes with
+          # backslash escapes for what mysql_real_escape_string escapes (NUL, newline, CR, backslash, both quotes,
+          # Ctrl-Z), which holds unless sql_mode has NO_BACKSLASH_ESCAPES.
+          sql:
+            identifier: {quote: "`", escape: {"`": "``"}}
+            literal:
+              quote: "'"
+              escape: {"\0": "\\0", "\n": "\\n", "\r": "\\r", "\\": "\\\\", "'": "\\'", "\"": "\\\"", "\x1A": "\\Z"}
           user: sandbox
           init:
             - mariadb-install-db --datadir={data}/mysql --innodb-log-file-size=8M --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null
@@ -45,6 +53,13 @@ public enum StockRecipes {
           start: mariadbd --datadir={data}/mysql --innodb-log-file-size=8M --socket=/tmp/mysqld.sock --pid-file=/tmp/mysqld.pid --port={port} --bind-address=0.0.0.0 --skip-name-resolve --innodb-flush-log-at-trx-commit=2
           ready: mariadb-admin --socket=/tmp/mysqld.sock -u root ping --silent
           url: mysql://{user}:{password}@{host}:{port}/
+          # What the page shows people to paste into their tools, in this order.
+          connect:
+            - {name: "URL — mysql, Node mysql2, SQLAlchemy, Rails", value: "mysql://{user}:{password}@{host}:{port}/"}
+            - {name: "MariaDB URL — MariaDB Connector, Prisma", value: "mariadb://{user}:{password}@{host}:{port}/"}
+            - {name: "JDBC — Java, Kotlin, DBeaver", value: "jdbc:mariadb://{host}:{port}/?user={user}&password={password}"}
+            - {name: "Go (go-sql-driver)", value: "{user}:{password}@tcp({host}:{port})/"}
+            - {name: Settings, value: "host {host}  port {port}  user {user}  password {password}"}
           client:
             name: mysql
             run: mariadb --socket=/tmp/mysqld.sock -u root
@@ -98,6 +113,11 @@ public enum StockRecipes {
           port: 5432
           engine: postgresql
           version: "15"
+          # How {x|ident} and {x|literal} quote: identifiers in double quotes, literals in single quotes, each quote
+          # doubled. With standard_conforming_strings (on by default since 9.1) a backslash is an ordinary character.
+          sql:
+            identifier: {quote: '"', escape: {'"': '""'}}
+            literal: {quote: "'", escape: {"'": "''"}}
           user: sandbox
           env:
             PGHOST: /tmp          # the socket lives in /tmp: /run/postgresql belongs to the image's uid
@@ -112,6 +132,11 @@ public enum StockRecipes {
           ready: pg_isready -q -h /tmp -p {port}
           stop-signal: SIGINT       # fast shutdown: roll back open transactions, then stop cleanly
           url: postgresql://{user}:{password}@{host}:{port}/postgres
+          # What the page shows people to paste into their tools, in this order.
+          connect:
+            - {name: "URL — psql, psycopg, SQLAlchemy, node-postgres, Go pgx, Rails", value: "postgresql://{user}:{password}@{host}:{port}/postgres"}
+            - {name: "JDBC — Java, Kotlin, DBeaver, IntelliJ", value: "jdbc:postgresql://{host}:{port}/postgres?user={user}&password={password}"}
+            - {name: Settings, value: "host {host}  port {port}  user {user}  password {password}  database postgres"}
           client:
             name: psql
             run: psql -h /tmp -p {port} -U {user}

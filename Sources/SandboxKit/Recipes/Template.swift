@@ -11,7 +11,7 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
         case reference(Reference)
     }
 
-    /// How a value is quoted for SQL before it is substituted (see `SQLDialect`).
+    /// How a value is quoted for SQL before it is substituted (see `SQLQuoting`).
     public enum Filter: String, Sendable, Hashable, Codable, CaseIterable {
         /// A quoted identifier: a database, role or table name.
         case ident
@@ -134,9 +134,9 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// Substitutes every reference. `lookup` returns nil for an unset value; a default is used then, and an
-    /// unset reference without one is an error. A filter quotes the value for SQL in `dialect`; with `quote`,
+    /// unset reference without one is an error. A filter quotes the value for SQL by `sql`; with `quote`,
     /// the result is then quoted for `sh`, so it is safe for both.
-    public func render(quote: Bool = false, dialect: SQLDialect? = nil,
+    public func render(quote: Bool = false, sql: SQLQuoting? = nil,
                        _ lookup: (String) -> String?) throws(UnresolvedReference) -> String {
         var out = ""
         for part in parts {
@@ -147,8 +147,8 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
                     throw UnresolvedReference(reference, template: raw, reason: .noValue)
                 }
                 if let filter = reference.filter {
-                    guard let dialect else { throw UnresolvedReference(reference, template: raw, reason: .noDialect) }
-                    value = dialect.apply(filter, to: value)
+                    guard let sql else { throw UnresolvedReference(reference, template: raw, reason: .noQuoting) }
+                    value = sql.apply(filter, to: value)
                 }
                 if quote {
                     // A shell command is a C string: a NUL would cut it short wherever it stood.
@@ -169,12 +169,12 @@ public struct TemplateError: Error, Sendable, Equatable {
     public var message: String
 }
 
-/// A reference that could not be filled in: it has no value and no default, its SQL filter has no dialect
-/// to quote in, or (in a shell command) its value holds a NUL character.
+/// A reference that could not be filled in: it has no value and no default, its SQL filter has no quoting
+/// declared to quote by, or (in a shell command) its value holds a NUL character.
 public struct UnresolvedReference: Error, Sendable, Equatable {
     public enum Reason: Sendable, Equatable {
         case noValue
-        case noDialect
+        case noQuoting
         /// A shell command cannot carry a NUL.
         case nul
     }
