@@ -74,6 +74,11 @@ import Testing
 
     @Test func foldersDependOneWay() throws {
         let files = try Self.libraryFiles()
+        // A checker that read nothing would pass: every layer must hold files, and they must declare types.
+        let empty = Self.layers.indices.filter { layer in !files.contains { $0.layer == layer } }.map { Self.layers[$0] }
+        #expect(empty == [], "no sources found for layers \(empty) under \(Self.sources.path)")
+        #expect(files.count >= 50 && files.reduce(0) { $0 + Self.declarations($1.text).count } >= 100,
+                "\(files.count) files found under \(Self.sources.path): the checker is not reading the library")
         var owner: [String: (layer: Int, path: String)] = [:]
         for file in files { for name in Self.declarations(file.text) { owner[name] = (file.layer, file.path) } }
         var violations: [String] = []
@@ -101,5 +106,6 @@ import Testing
             if lines > 400 { long.append("\(url.lastPathComponent): \(lines) lines") }
         }
         #expect(long == [])
+        #expect(try Self.files(in: Self.sources).count >= 50, "the line counter found no sources under \(Self.sources.path)")
     }
 }
