@@ -20,25 +20,13 @@ import Testing
     }
 
     @Test func aFormNamedTwiceOrQuotingForSQLIsRefused() throws {
-        let text = try diagnose([
-            "Recipes/s.yml": "sandbox: s\nowner: acme\nservices:\n  db:\n    image: kv\n",
-            "Images/kv.yml": """
-            image: kv
-            from: debian:bookworm
-            service:
-              run-as: kv
-              port: 1
-              engine: kv
-              version: "1"
-              start: kv
-              ready: "true"
-              connect:
-                - {name: URL, value: "kv://{host}:{port}"}
-                - {name: URL, value: "kv://{host}"}
-                - {name: CLI, value: "kv-cli -h {host} -u {user|literal}"}
-                - {name: Other, value: "kv://{data}"}
-            """,
-        ])
+        let text = try diagnose(kvService("""
+            connect:
+              - {name: URL, value: "kv://{host}:{port}"}
+              - {name: URL, value: "kv://{host}"}
+              - {name: CLI, value: "kv-cli -h {host} -u {user|literal}"}
+              - {name: Other, value: "kv://{data}"}
+            """))
         #expect(text.contains("'connect' names 'URL' twice; each form has its own name"), "\(text)")
         #expect(text.contains("'{user|literal}' quotes for SQL, which has no place in a 'connect' value; write {user}"), "\(text)")
         #expect(text.contains("unknown reference '{data}' in a 'connect' value"), "\(text)")

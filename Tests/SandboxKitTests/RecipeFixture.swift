@@ -41,3 +41,21 @@ func diagnose(_ files: [String: String]) throws -> String {
     defer { fixture.remove() }
     return try fixture.check()
 }
+
+/// A sandbox of one service on a minimal image recipe `kv` (no SQL, no connection forms) plus `service`'s extra keys,
+/// written at the indentation of the keys under `service:`.
+func kvService(_ extra: String) -> [String: String] {
+    ["Recipes/s.yml": "sandbox: s\nowner: acme\nservices:\n  db:\n    image: kv\n",
+     "Images/kv.yml": """
+     image: kv
+     from: debian:bookworm
+     service:
+       run-as: kv
+       port: 1
+       engine: kv
+       version: "1"
+       start: kv
+       ready: "true"
+
+     """ + extra.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")]
+}

@@ -73,23 +73,11 @@ import Testing
     }
 
     @Test func aQuotingThatLetsAValueEndTheQuotedTextIsRefused() throws {
-        let text = try diagnose([
-            "Recipes/s.yml": "sandbox: s\nowner: acme\nservices:\n  db:\n    image: kv\n",
-            "Images/kv.yml": """
-            image: kv
-            from: debian:bookworm
-            service:
-              run-as: kv
-              port: 1
-              engine: kv
-              version: "1"
-              start: kv
-              ready: "true"
-              sql:
-                identifier: {quote: '"'}
-                literal: {quote: "''", escape: {"ab": "x"}}
-            """,
-        ])
+        let text = try diagnose(kvService("""
+            sql:
+              identifier: {quote: '"'}
+              literal: {quote: "''", escape: {"ab": "x"}}
+            """))
         #expect(text.contains(#"'identifier''s 'escape' must say what the quote character '"' becomes inside the quoted text"#), "\(text)")
         #expect(text.contains(#"'literal''s 'quote' is the one character that opens and closes the quoted text, like '"'; got ''''"#), "\(text)")
         #expect(text.contains(#"each key of 'escape' is one character, like '"'; got 'ab'"#), "\(text)")
