@@ -153,11 +153,16 @@ import Testing
         var shown = try #require(reset.result)
         let services = try #require(shown["services"] as? [[String: Any]])
         #expect(services.allSatisfy { !($0["url"] as? String ?? "").contains(":***@") }, "\(services)")
-        shown["services"] = services.map { service in
-            service.mapValues { value in
-                (value as? String).map { $0.replacingOccurrences(of: #":[^:@/]+@"#, with: ":***@", options: .regularExpression) } ?? value
-            }
+        // The event is the same object with every password (in `url` and in each connection form) as `***`.
+        let passwords = services.compactMap { ($0["url"] as? String).flatMap { URLComponents(string: $0)?.password } }
+        #expect(passwords.count == services.count, "\(services)")
+        func masked(_ value: Any) -> Any {
+            if let text = value as? String { return passwords.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") } }
+            if let list = value as? [Any] { return list.map(masked) }
+            if let object = value as? [String: Any] { return object.mapValues(masked) }
+            return value
         }
+        shown["services"] = masked(services)
         let afterReset = try receiver.requests(2)
         expectEvent(afterReset[1], "reset", object: shown, checkout: checkout, commit: commit, between: start, and: Date())
 
