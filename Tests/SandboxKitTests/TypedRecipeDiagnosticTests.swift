@@ -22,10 +22,12 @@ import Testing
                   - create-user: {name: app_user, secret: ""}
             """,
         ]) == #"""
-        Recipes/shop.yml:7:33: error: 'my db' is not a valid identifier for parameter 'name' of action 'create-database': use letters, digits and '_' (up to 63), starting with a letter or '_'
+        Recipes/shop.yml:7:33: error: 'my db' is not a valid identifier for parameter 'name' of action 'create-database': \#
+        use letters, digits and '_' (up to 63), starting with a letter or '_'
               - create-database: {name: 'my db'}
                                         ^
-        Recipes/shop.yml:8:49: error: '9lives' is not a valid identifier for parameter 'owner' of action 'create-database': use letters, digits and '_' (up to 63), starting with a letter or '_'
+        Recipes/shop.yml:8:49: error: '9lives' is not a valid identifier for parameter 'owner' of action 'create-database': \#
+        use letters, digits and '_' (up to 63), starting with a letter or '_'
               - create-database: {name: ok_name, owner: 9lives}
                                                         ^
         """#)
@@ -43,7 +45,8 @@ import Testing
             """,
             "Recipes/shop.yml": Self.shop,
         ]) == #"""
-        Images/app.yml:5:48: error: the default 'read only' is not a valid identifier for parameter 'role' of action 'grant': use letters, digits and '_' (up to 63), starting with a letter or '_'
+        Images/app.yml:5:48: error: the default 'read only' is not a valid identifier for parameter 'role' of action 'grant': \#
+        use letters, digits and '_' (up to 63), starting with a letter or '_'
             params: {role: {type: identifier, default: "read only"}, db: identifer}
                                                        ^
         Images/app.yml:5:66: error: parameter type must be string, identifier, secret, file or files, not 'identifer' (did you mean 'identifier'?)
@@ -78,10 +81,12 @@ import Testing
             """,
             "Recipes/shop.yml": Self.shop,
         ]) == #"""
-        Images/app.yml:9:41: error: '{password|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+        Images/app.yml:9:41: error: '{password|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); \#
+        drop the filter, or use one of those engines
             - "redis-cli config set requirepass {password|literal}"
                                                 ^
-        Images/app.yml:13:32: error: '{name|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+        Images/app.yml:13:32: error: '{name|literal}' quotes for SQL, but engine 'redis' has no SQL dialect (known: mariadb, postgresql); \#
+        drop the filter, or use one of those engines
           flush: printf 'FLUSHDB %s\n' {name|literal} | redis-cli
                                        ^
         Images/app.yml:14:28: error: '{db|quoted}' has an unknown filter 'quoted'; filters are |ident and |literal
@@ -95,11 +100,14 @@ import Testing
 
     @Test func anInheritedFilterIsCheckedAgainstTheEngineItRunsUnder() throws {
         #expect(try diagnose([
-            "Images/base.yml": "image: base\nfrom: debian:bookworm\nservice: {run-as: app, port: 5432, engine: postgresql, version: \"1\", start: app, ready: \"true\"}\nactions:\n  drop: printf 'DROP DATABASE %s;\\n' {name|ident} | psql\n",
+            "Images/base.yml": "image: base\nfrom: debian:bookworm\n"
+                + "service: {run-as: app, port: 5432, engine: postgresql, version: \"1\", start: app, ready: \"true\"}\n"
+                + "actions:\n  drop: printf 'DROP DATABASE %s;\\n' {name|ident} | psql\n",
             "Images/app.yml": "image: app\nfrom: base\n" + Self.app,
             "Recipes/shop.yml": Self.shop,
         ]) == #"""
-        Images/base.yml:5:38: error: '{name|ident}' quotes for SQL, but engine 'app' has no SQL dialect (known: mariadb, postgresql); drop the filter, or use one of those engines
+        Images/base.yml:5:38: error: '{name|ident}' quotes for SQL, but engine 'app' has no SQL dialect (known: mariadb, postgresql); \#
+        drop the filter, or use one of those engines
           drop: printf 'DROP DATABASE %s;\n' {name|ident} | psql
                                              ^
         """#)
@@ -107,16 +115,19 @@ import Testing
 
     @Test func filtersBelongInImageRecipeCommandsOnly() throws {
         #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: postgresql-15\nservice:\n  run-as: app\n  port: 5432\n  engine: postgresql\n  version: \"1\"\n  user: app\n  start: app\n  ready: \"true\"\n  url: \"postgres://{user|ident}@{host}:{port}/\"\n",
+            "Images/app.yml": "image: app\nfrom: postgresql-15\nservice:\n  run-as: app\n  port: 5432\n  engine: postgresql\n  version: \"1\"\n"
+                + "  user: app\n  start: app\n  ready: \"true\"\n  url: \"postgres://{user|ident}@{host}:{port}/\"\n",
             "Recipes/shop.yml": Self.shop + "    setup:\n      - create-database: {name: \"{env.DB|ident}\"}\nenv:\n  URL: \"{db.user|literal}\"\n",
         ]) == #"""
         Images/app.yml:11:20: error: '{user|ident}' quotes for SQL, which has no place in 'url'; write {user}
           url: "postgres://{user|ident}@{host}:{port}/"
                            ^
-        Recipes/shop.yml:7:34: error: '{env.DB|ident}': SQL filters belong in image recipes, whose actions quote their parameters for their engine; pass the plain value
+        Recipes/shop.yml:7:34: error: '{env.DB|ident}': SQL filters belong in image recipes, whose actions quote their parameters \#
+        for their engine; pass the plain value
               - create-database: {name: "{env.DB|ident}"}
                                          ^
-        Recipes/shop.yml:9:9: error: '{db.user|literal}': SQL filters belong in image recipes, whose actions quote their parameters for their engine; pass the plain value
+        Recipes/shop.yml:9:9: error: '{db.user|literal}': SQL filters belong in image recipes, whose actions quote their parameters \#
+        for their engine; pass the plain value
           URL: "{db.user|literal}"
                 ^
         """#)
@@ -138,10 +149,14 @@ import Testing
             """,
             "Recipes/shop.yml": Self.shop,
         ]) == #"""
-        Images/app.yml:9:31: error: 'start' must not use {password}: it becomes part of the container's configuration, which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, as the stock recipes do
+        Images/app.yml:9:31: error: 'start' must not use {password}: it becomes part of the container's configuration, \#
+        which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, \#
+        as the stock recipes do
           start: app --admin-password {password} --port {port}
                                       ^
-        Images/app.yml:10:27: error: 'ready' must not use {password}: it becomes part of the container's configuration, which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, as the stock recipes do
+        Images/app.yml:10:27: error: 'ready' must not use {password}: it becomes part of the container's configuration, \#
+        which `docker inspect` shows; inside the container, connect over the socket with trust or peer authentication, \#
+        as the stock recipes do
           ready: curl -fsu {user}:{password} localhost:{port}/health
                                   ^
         Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
