@@ -29,12 +29,15 @@ public enum Messages {
 
     public static func wrongSandbox(instance: String, owner: String, asked: String) -> SandboxError {
         SandboxError(.wrongSandbox, "instance '\(instance)' belongs to sandbox \(owner), not \(asked)",
-                     fix: "use another name (`sandbox up \(asked) --instance \(instance)-\(asked)`), act on it as `sandbox ... \(owner) --instance \(instance)`, or remove it first: `sandbox destroy \(owner) --instance \(instance) --delete-data`")
+                     fix: "use another name (`sandbox up \(asked) --instance \(instance)-\(asked)`), "
+                         + "act on it as `sandbox ... \(owner) --instance \(instance)`, "
+                         + "or remove it first: `sandbox destroy \(owner) --instance \(instance) --delete-data`")
     }
 
     // Data
     public static func damagedDataFix(instance: String) -> String {
-        "`sandbox reset\(instance == "dev" ? "" : " --instance \(instance)")` replaces it with fresh data, `sandbox snapshot restore NAME` with a saved copy; or move it away and `sandbox up`"
+        "`sandbox reset\(instance == "dev" ? "" : " --instance \(instance)")` replaces it with fresh data, "
+            + "`sandbox snapshot restore NAME` with a saved copy; or move it away and `sandbox up`"
     }
 
     public static let diskFullFix = "free disk space (`df -h .sandbox`: old snapshots, `docker system prune`), then run the command again; nothing was changed"
@@ -57,7 +60,9 @@ public enum Messages {
 
     /// `owner` and `asked`: engines as `Docker.engine` names them (nil: the default one).
     public static func otherEngine(instance: String, owner: String?, asked: String?) -> SandboxError {
-        SandboxError(.otherEngine, "instance '\(instance)' lives on \(owner.map { "the engine \($0)" } ?? "the default engine"), but this command talks to \(asked.map { "the engine \($0)" } ?? "the default engine")",
-                     fix: owner.map { "run it with DOCKER_HOST=\($0), or use another --instance on this engine" } ?? "unset DOCKER_HOST (and DOCKER_CONTEXT), or use another --instance on this engine")
+        SandboxError(.otherEngine, "instance '\(instance)' lives on \(owner.map { "the engine \($0)" } ?? "the default engine"), "
+                         + "but this command talks to \(asked.map { "the engine \($0)" } ?? "the default engine")",
+                     fix: owner.map { "run it with DOCKER_HOST=\($0), or use another --instance on this engine" }
+                         ?? "unset DOCKER_HOST (and DOCKER_CONTEXT), or use another --instance on this engine")
     }
 }

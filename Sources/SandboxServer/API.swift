@@ -131,7 +131,8 @@ struct API: Sendable {
         guard GitHook.verify(body: body, secret: secret, hubSignature: header("X-Hub-Signature-256"),
                              giteaSignature: header("X-Gitea-Signature"), gitlabToken: header("X-Gitlab-Token")) else {
             throw SandboxError(.unauthorized, "the event's signature does not match SANDBOX_HOOK_SECRET; nothing was changed",
-                               fix: "give the webhook the same secret as SANDBOX_HOOK_SECRET (GitHub/Gitea: HMAC-SHA256 in X-Hub-Signature-256; GitLab: X-Gitlab-Token)")
+                               fix: "give the webhook the same secret as SANDBOX_HOOK_SECRET "
+                                   + "(GitHub/Gitea: HMAC-SHA256 in X-Hub-Signature-256; GitLab: X-Gitlab-Token)")
         }
         if header("X-GitHub-Event") == "ping" || header("X-Gitea-Event") == "ping" {
             return APIResponse.json(["event": "hook", "result": "pong"])

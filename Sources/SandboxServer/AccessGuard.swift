@@ -20,8 +20,11 @@ struct AccessGuard<Context: RequestContext>: RouterMiddleware {
         guard path.hasPrefix("/api/") else { return try await next(request, context) }
         guard Self.presented(request).contains(where: { AccessToken.matches($0, token) }) else {
             let said = request.headers[.authorization] != nil || request.cookies[Self.cookieName] != nil
-            return APIResponse.error(SandboxError(.unauthorized, said ? "the token sent is not this server's" : "this API needs the token `sandbox serve` printed",
-                                                  fix: "send `Authorization: Bearer <token>` (in .sandbox/serve-token or $SANDBOX_TOKEN), or open the link `sandbox serve` printed"))
+            return APIResponse.error(SandboxError(.unauthorized,
+                                                  said ? "the token sent is not this server's"
+                                                       : "this API needs the token `sandbox serve` printed",
+                                                  fix: "send `Authorization: Bearer <token>` (in .sandbox/serve-token or $SANDBOX_TOKEN), "
+                                                      + "or open the link `sandbox serve` printed"))
         }
         return try await next(request, context)
     }

@@ -122,16 +122,20 @@ public actor BranchFollower {
         }
         let head = await git.commit(), target = await git.commit(upstream)
         set(id) { $0.upstreamCommit = target; $0.checked = Date() }
-        guard let head, let target else { return await refuse(id, "cannot read the commits of \(branch) and \(upstream)", fix: "git -C \(checkout.root.path) status") }
+        guard let head, let target else {
+            return await refuse(id, "cannot read the commits of \(branch) and \(upstream)", fix: "git -C \(checkout.root.path) status")
+        }
         if head != target {
             let changes = await git.localChanges()
             guard changes.isEmpty else {
-                return await refuse(id, "the checkout has local changes to \(changes.prefix(5).joined(separator: ", "))\(changes.count > 5 ? " and \(changes.count - 5) more" : ""), so it is left as it is",
+                return await refuse(id, "the checkout has local changes to \(changes.prefix(5).joined(separator: ", "))"
+                                        + "\(changes.count > 5 ? " and \(changes.count - 5) more" : ""), so it is left as it is",
                               fix: "commit, stash or discard them (git -C \(checkout.root.path) stash), then update again")
             }
             guard await git.run(["merge-base", "--is-ancestor", head, target]).ok else {
                 let ahead = await git.count(head, notIn: target) ?? 0
-                return await refuse(id, "branch \(branch) has diverged from \(upstream) (\(ahead) local commit\(ahead == 1 ? "" : "s") not on it), so it is left as it is",
+                return await refuse(id, "branch \(branch) has diverged from \(upstream) "
+                                        + "(\(ahead) local commit\(ahead == 1 ? "" : "s") not on it), so it is left as it is",
                               fix: "rebase or reset it onto \(upstream) (git -C \(checkout.root.path) rebase \(upstream)), then update again")
             }
             set(id) { $0.state = "updating" }

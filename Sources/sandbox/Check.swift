@@ -20,7 +20,8 @@ extension Sandbox {
                 let check = try RecipeCheck(workspace.recipes, only: sandbox)
                 if !check.diagnostics.isEmpty { throw check.errors }
                 let names = check.sandboxes.map(\.name)
-                say("ok: \(names.count) sandbox\(names.count == 1 ? "" : "es") (\(names.joined(separator: ", "))), \(check.imageCount) image recipes, \(check.stepCount) steps; no errors")
+                say("ok: \(names.count) sandbox\(names.count == 1 ? "" : "es") (\(names.joined(separator: ", "))), "
+                    + "\(check.imageCount) image recipes, \(check.stepCount) steps; no errors")
             }
         }
     }

@@ -119,7 +119,9 @@ func reporting<T>(json: Bool = false, _ body: () async throws -> T) async throws
         throw ExitCode.failure
     } catch let error as RecipeErrors {
         if json, let event = ErrorEvent(error) { JSONOutput.emit(event) }
-        FileHandle.standardError.write(Data((error.description + "\n\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes; fix them and run `sandbox check`\n").utf8))
+        FileHandle.standardError.write(Data((error.description
+            + "\n\(error.diagnostics.count) error\(error.diagnostics.count == 1 ? "" : "s") in recipes; "
+            + "fix them and run `sandbox check`\n").utf8))
         throw ExitCode.failure
     }
 }

@@ -62,7 +62,8 @@ extension Sandbox {
                     hookSecret: ProcessInfo.processInfo.environment["SANDBOX_HOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
                     poll: try poll.map { try ServeConfiguration.parseInterval($0) })
                 if !ServeConfiguration.isLoopback(host) && tlsCert == nil {
-                    FileHandle.standardError.write(Data("warning: serving on \(host) without TLS (--insecure): anyone on the network can read the token\n".utf8))
+                    FileHandle.standardError.write(Data(("warning: serving on \(host) without TLS (--insecure): "
+                        + "anyone on the network can read the token\n").utf8))
                 }
                 var logger = Logger(label: "sandbox.serve")
                 logger.logLevel = ProcessInfo.processInfo.environment["SANDBOX_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning

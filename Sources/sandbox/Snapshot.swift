@@ -93,8 +93,9 @@ extension Sandbox {
                     } else {
                         let format = ISO8601DateFormatter()
                         for s in snapshots {
-                            say("\(s.name)  \(format.string(from: s.created))  \(s.services.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.engine) \($0.value.version)" }.joined(separator: ", "))  "
-                                + "\(DiskUsage.format(s.exclusiveBytes)) alone (\(DiskUsage.format(s.bytes)) in all)")
+                            say("\(s.name)  \(format.string(from: s.created))  "
+                                + s.services.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.engine) \($0.value.version)" }.joined(separator: ", ")
+                                + "  \(DiskUsage.format(s.exclusiveBytes)) alone (\(DiskUsage.format(s.bytes)) in all)")
                         }
                         say("'alone' is what deleting it frees; the rest it shares with the instance's data and other copies (reflinks)")
                     }

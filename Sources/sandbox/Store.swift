@@ -36,8 +36,10 @@ extension Sandbox {
                     if store.state == .none {
                         let running = try await Workspace.runningContainers(checkout)
                         if !running.isEmpty {
-                            throw SandboxError(.storeFailed, "\(running.count) container(s) of this checkout are running (\(running.prefix(3).joined(separator: ", "))); their data would move under them",
-                                               fix: "stop them first (`sandbox down --instance NAME` for each in `sandbox ls`), then run `sudo sandbox store create` again")
+                            throw SandboxError(.storeFailed, "\(running.count) container(s) of this checkout are running "
+                                                   + "(\(running.prefix(3).joined(separator: ", "))); their data would move under them",
+                                               fix: "stop them first (`sandbox down --instance NAME` for each in `sandbox ls`), "
+                                                   + "then run `sudo sandbox store create` again")
                         }
                     }
                     try await store.create(sizeBytes: bytes) { say($0) }
@@ -87,10 +89,13 @@ extension Sandbox {
                     }
                     switch status.state {
                     case .none, .foreignMount:
-                        say(".sandbox/ is on \(status.filesystem), \(status.reflinks ? "with reflinks: copies of data are clones that cost nothing" : "without reflinks: every fresh instance, reset and snapshot copies all the data")")
+                        say(".sandbox/ is on \(status.filesystem), "
+                            + (status.reflinks ? "with reflinks: copies of data are clones that cost nothing"
+                                               : "without reflinks: every fresh instance, reset and snapshot copies all the data"))
                         if !status.reflinks { say("for copies that cost the same at any size: sudo sandbox store create") }
                     case .mounted:
-                        say("data store mounted on .sandbox/ (xfs with reflinks): \(DiskUsage.format(status.usedBytes ?? 0)) used of \(DiskUsage.format(status.sizeBytes ?? 0))")
+                        say("data store mounted on .sandbox/ (xfs with reflinks): \(DiskUsage.format(status.usedBytes ?? 0)) used of "
+                            + "\(DiskUsage.format(status.sizeBytes ?? 0))")
                     case .unmounted:
                         say("data store not mounted (after a restart); mount it: sudo sandbox store mount")
                     }

@@ -130,7 +130,8 @@ import SandboxKit
     @Test func baseImageUnavailable() throws {
         let checkout = try DemoCheckout(files: Self.files.merging([
             "Recipes/from-nowhere.yml": Self.sandbox("from-nowhere", image: "toy-from-nowhere"),
-            "Images/toy-from-nowhere.yml": Self.toy("toy-from-nowhere").replacingOccurrences(of: "from: debian:bookworm", with: "from: sandbox-test.invalid/nothing:1"),
+            "Images/toy-from-nowhere.yml": Self.toy("toy-from-nowhere")
+                .replacingOccurrences(of: "from: debian:bookworm", with: "from: sandbox-test.invalid/nothing:1"),
         ]) { $1 })
         let r = try checkout.sandbox(["up", "from-nowhere", "--json"])
         expectError(r, "base-image-unavailable", "base image sandbox-test.invalid/nothing:1 is not here and cannot be pulled")
@@ -147,7 +148,8 @@ import SandboxKit
     @Test func aPackageTheMirrorLacksIsNamed() throws {
         let checkout = try DemoCheckout(files: Self.files)
         expectError(try checkout.sandbox(["up", "apt-missing", "--json"]), "build-failed",
-                    "building sbxtest/toy-apt-missing:apt-missing failed at build step 1 (apt: sandbox-no-such-package): Unable to locate package sandbox-no-such-package")
+                    "building sbxtest/toy-apt-missing:apt-missing failed at build step 1 (apt: sandbox-no-such-package): "
+                        + "Unable to locate package sandbox-no-such-package")
     }
 
     @Test func notReadyWhenTheServiceExitsOrNeverAnswers() throws {
@@ -178,8 +180,10 @@ import SandboxKit
         try checkout.write("Images/toy.yml", Self.toy("toy").replacingOccurrences(of: "version: \"1\"", with: "version: \"2\""))
         // A newer version whose recipe names no upgrade route: refused, naming the recipe and both fixes.
         let refused = try checkout.sandbox(["up", "toy", "--json"])
-        expectError(refused, "data-dir-mismatch", "service svc: its data dir holds toy 1 data, and image recipe 'toy' (Images/toy.yml) runs 2 but does not say how to upgrade older data")
-        #expect(refused.stderr.contains("fix: add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), or put the recipe back on toy 1"), "\(refused.stderr)")
+        expectError(refused, "data-dir-mismatch", "service svc: its data dir holds toy 1 data, "
+                        + "and image recipe 'toy' (Images/toy.yml) runs 2 but does not say how to upgrade older data")
+        #expect(refused.stderr.contains("fix: add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), "
+                                        + "or put the recipe back on toy 1"), "\(refused.stderr)")
         // Another engine is refused the same way, whatever the version.
         try checkout.write("Images/toy.yml", Self.toy("toy").replacingOccurrences(of: "engine: toy", with: "engine: other"))
         expectError(try checkout.sandbox(["up", "toy", "--json"]), "data-dir-mismatch",

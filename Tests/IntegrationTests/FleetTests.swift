@@ -15,7 +15,8 @@ import Testing
         while let relative = walker?.nextObject() as? String {
             let url = folder.appendingPathComponent(relative)
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue, !relative.hasSuffix(".sandbox-ready") else { continue }
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue,
+                  !relative.hasSuffix(".sandbox-ready") else { continue }
             let data = try Data(contentsOf: url)
             result[relative] = "\(data.count) " + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         }
@@ -46,7 +47,8 @@ import Testing
         let builder = try DemoCheckout()
         let pushed = try builder.sandbox(["push", "--registry", registry, "--json"])
         try #require(pushed.status == 0, "push: \(pushed.stderr)")
-        let references = (try? JSONSerialization.jsonObject(with: Data((pushed.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any])?["pushed"] as? [String] ?? []
+        let references = (try? JSONSerialization.jsonObject(
+            with: Data((pushed.stdout.split(separator: "\n").last ?? "").utf8)) as? [String: Any])?["pushed"] as? [String] ?? []
         #expect(references.filter { $0.contains("-golden-") }.count == 2 && references.count == 6, "\(references)")
 
         // A fresh clone on the fresh worker: the plan pulls, and neither builds, bootstraps nor initialises.
@@ -68,7 +70,8 @@ import Testing
         let url = try #require(try shard.sandbox(["env", "--json"], environment: worker).stdout
             .data(using: .utf8).flatMap { try JSONSerialization.jsonObject(with: $0) as? [String: String] }?["DATABASE_URL"])
         #expect(try Clients.psql(url, "select count(*) from bookmarks") == "3")
-        #expect(try Clients.psql(url, "select count(*) from information_schema.columns where column_name = 'tags'") == "1", "the update step came with the golden data")
+        #expect(try Clients.psql(url, "select count(*) from information_schema.columns where column_name = 'tags'") == "1",
+                "the update step came with the golden data")
 
         // The shard's data dirs are the second engine's: the first engine is refused them.
         let elsewhere = try shard.sandbox(["up"])
@@ -80,6 +83,7 @@ import Testing
         // A registry that does not answer: the plan says so and makes everything here instead.
         let offline = try DemoCheckout()
         let fallback = try offline.sandbox(["plan", "--registry", "127.0.0.1:1"], environment: worker)
-        #expect(fallback.status == 0 && fallback.stdout.contains("InitGolden") && !fallback.stdout.contains("PullGolden"), "\(fallback.stdout)\(fallback.stderr)")
+        #expect(fallback.status == 0 && fallback.stdout.contains("InitGolden") && !fallback.stdout.contains("PullGolden"),
+                "\(fallback.stdout)\(fallback.stderr)")
     }
 }

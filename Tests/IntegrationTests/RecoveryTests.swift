@@ -59,7 +59,8 @@ import Testing
         try checkout.write("Recipes/demo/postgres/seed.sql", "INSERT INTO no_such_table VALUES (1);\n")
         let failed = try checkout.sandbox(["up"])
         #expect(failed.status == 1)
-        #expect(failed.stderr.hasPrefix("error: step 'sql database=bookmarker demo/postgres/seed.sql' of service pg failed (exit status 3) at Recipes/demo.yml:"))
+        #expect(failed.stderr.hasPrefix("error: step 'sql database=bookmarker demo/postgres/seed.sql' of service pg failed (exit status 3) "
+                                        + "at Recipes/demo.yml:"))
         #expect(failed.stderr.contains("relation \"no_such_table\" does not exist"))
         #expect(!FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/dev/pg").path))
         try checkout.write("Recipes/demo/postgres/seed.sql", "INSERT INTO bookmarks (url, title) VALUES ('a', 'a'), ('b', 'b'), ('c', 'c');\n")
@@ -76,7 +77,9 @@ import Testing
         try text.write(to: recipe, atomically: true, encoding: .utf8)
         let r = try checkout.sandbox(["up"])
         #expect(r.status == 1)
-        #expect(r.stderr == "error: service pg: port \(listener.port) on 127.0.0.1 is already in use\nfix: free it (`ss -ltnp 'sport = :\(listener.port)'` shows what holds it), or change 'port' for pg in Recipes/demo.yml (or remove it to pick a free port)\n")
+        #expect(r.stderr == "error: service pg: port \(listener.port) on 127.0.0.1 is already in use\n"
+                + "fix: free it (`ss -ltnp 'sport = :\(listener.port)'` shows what holds it), "
+                + "or change 'port' for pg in Recipes/demo.yml (or remove it to pick a free port)\n")
     }
 
     @Test func takenPortMovesTheServiceAndKeepsTheData() throws {

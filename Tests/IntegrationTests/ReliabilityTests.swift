@@ -60,7 +60,8 @@ import SandboxKit
                                                     "--filter", "label=dev.sandbox.instance=race"]).stdout.split(separator: "\n")
             let data = checkout.root.appendingPathComponent(".sandbox/race/pg/.sandbox-data.json")
             // Whichever ran second decided: either a whole instance, or none at all.
-            #expect(running.isEmpty != FileManager.default.fileExists(atPath: data.path), "round \(round): \(running.count) containers, data \(FileManager.default.fileExists(atPath: data.path))")
+            #expect(running.isEmpty != FileManager.default.fileExists(atPath: data.path),
+                    "round \(round): \(running.count) containers, data \(FileManager.default.fileExists(atPath: data.path))")
             #expect(FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/.locks/race.lock").path))
             _ = try checkout.sandbox(["destroy", "--delete-data"], instance: "race")
         }
@@ -81,7 +82,8 @@ import SandboxKit
         for name in try FileManager.default.contentsOfDirectory(atPath: golden.path) where !name.hasPrefix(".") {
             if let stamp = DataStamp.read(from: golden.appendingPathComponent(name)), let pw = stamp.password { secrets.append(pw) }
         }
-        let instance = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: checkout.root.appendingPathComponent(".sandbox/dev/secrets.json"))) as? [String: Any])
+        let instance = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: checkout.root.appendingPathComponent(".sandbox/dev/secrets.json"))) as? [String: Any])
         secrets += ((instance["passwords"] as? [String: String]) ?? [:]).values
         #expect(secrets.count == 4, "the golden and the instance password of each service: \(secrets.count)")
         let inspect = try runProgram("sh", ["-c", "docker inspect $(docker ps -aq --filter label=dev.sandbox.checkout-path=\(checkout.root.path))"]).stdout

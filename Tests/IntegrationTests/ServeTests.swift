@@ -179,12 +179,15 @@ import Testing
                                               "-keyout", dir.appendingPathComponent("key.pem").path, "-out", dir.appendingPathComponent("cert.pem").path])
         #expect(made.status == 0, "\(made.stderr)")
         let token = "a-fixed-token-of-enough-length-1234"
-        let serve = try ServeProcess(checkout, arguments: ["--tls-cert", dir.appendingPathComponent("cert.pem").path, "--tls-key", dir.appendingPathComponent("key.pem").path],
+        let serve = try ServeProcess(checkout, arguments: ["--tls-cert", dir.appendingPathComponent("cert.pem").path,
+                                                           "--tls-key", dir.appendingPathComponent("key.pem").path],
                                      environment: ["SANDBOX_TOKEN": token])
         #expect(serve.base.hasPrefix("https://") && serve.token == token)
-        let https = try runProgram("curl", ["-s", "-k", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)", serve.base + "/api/v1/checkouts"])
+        let https = try runProgram("curl", ["-s", "-k", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)",
+                                            serve.base + "/api/v1/checkouts"])
         #expect(https.stdout == "200")
-        let plain = try runProgram("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", serve.base.replacingOccurrences(of: "https", with: "http") + "/api/v1/checkouts"])
+        let plain = try runProgram("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                            serve.base.replacingOccurrences(of: "https", with: "http") + "/api/v1/checkouts"])
         #expect(plain.stdout != "200")
     }
 }

@@ -59,8 +59,14 @@ func runProgram(_ path: String, _ arguments: [String], cwd: URL? = nil, environm
         // Foundation learns of the exit when every copy of its socket to the child is closed: a daemon the program
         // started and left holding it keeps that from ever happening, so this wait has a deadline too.
         let reaped = done.wait(timeout: .now() + 10) == .success
-        Issue.record("\(path) \(arguments) did not finish within \(timeout)s\(reaped ? "" : ", and its end was never reported (a process it started holds its descriptors)")")
-        if !reaped { return RunResult(status: -1, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "", stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "") }
+        Issue.record("""
+            \(path) \(arguments) did not finish within \(timeout)s\
+            \(reaped ? "" : ", and its end was never reported (a process it started holds its descriptors)")
+            """)
+        if !reaped {
+            return RunResult(status: -1, stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        }
     }
     return RunResult(status: process.terminationStatus,
                      stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",

@@ -35,7 +35,8 @@ import Testing
         #expect(up.status == 0, "\(up.stderr)")
         let planJSON = try checkout.sandbox(["plan", "--json"])
         #expect(PlanTruthTests.planned(planJSON) == ["service:maria Nothing", "service:pg Nothing"])
-        #expect(PlanTruthTests.done(up) == ["image:acme/mariadb-10.11:\(name) Build", "service:maria CreateContainer port=\(URLComponents(string: maria)?.port ?? 0)",
+        #expect(PlanTruthTests.done(up) == ["image:acme/mariadb-10.11:\(name) Build",
+                                             "service:maria CreateContainer port=\(URLComponents(string: maria)?.port ?? 0)",
                                              "service:maria RemoveContainer", "service:maria WaitReady", "service:pg Nothing"])
         let after = try checkout.containerIDs()
         #expect(after["pg"] == before["pg"])
@@ -84,7 +85,8 @@ import Testing
         #expect(url == "postgresql://" + old.dropFirst("postgres://".count), "the same credentials and port, the new scheme")
         let file = try String(contentsOf: checkout.root.appendingPathComponent(".sandbox/dev/env"), encoding: .utf8)
         #expect(file.split(separator: "\n").contains { $0 == "DATABASE_URL=\(url)" }, "\(file)")
-        let status = try #require(try JSONSerialization.jsonObject(with: Data(checkout.sandbox(["status", "--json", "--show-secrets"]).stdout.utf8)) as? [String: Any])
+        let status = try #require(try JSONSerialization.jsonObject(
+            with: Data(checkout.sandbox(["status", "--json", "--show-secrets"]).stdout.utf8)) as? [String: Any])
         let urls = (status["services"] as? [[String: Any]] ?? []).compactMap { $0["url"] as? String }.sorted()
         #expect(urls.count == 2 && urls[1].hasPrefix("postgresql://sandbox:") && urls[1].hasSuffix("/postgres"), "\(urls)")
         #expect(try Clients.psql(url, "select count(*) from bookmarks") == "4")

@@ -20,12 +20,18 @@ import Testing
     static func contents(_ env: [String: String]) throws -> [String: String] {
         var result: [String: String] = [:]
         let pg = try #require(env["DATABASE_URL"]), maria = try #require(env["ANALYTICS_URL"])
-        for table in try Clients.psql(pg, "select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1").split(separator: "\n") {
-            result["pg.\(table)"] = try Clients.psql(pg, "select count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from \"\(table)\" t")
+        for table in try Clients.psql(pg, "select table_name from information_schema.tables "
+                                          + "where table_schema = 'public' and table_type = 'BASE TABLE' order by 1").split(separator: "\n") {
+            result["pg.\(table)"] = try Clients.psql(pg, "select count(*) || ' ' || "
+                                                         + "coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from \"\(table)\" t")
         }
-        for table in try Clients.mysql(maria, "select table_name from information_schema.tables where table_schema = 'analytics' and table_type = 'BASE TABLE' order by 1").split(separator: "\n") {
-            let columns = try Clients.mysql(maria, "select group_concat(concat('`', column_name, '`') order by ordinal_position) from information_schema.columns where table_schema = 'analytics' and table_name = '\(table)'")
-            result["maria.\(table)"] = try Clients.mysql(maria, "set session group_concat_max_len = 1073741824; select concat(count(*), ' ', coalesce(md5(group_concat(concat_ws('|', \(columns)) order by concat_ws('|', \(columns)) separator '\\n')), '')) from `\(table)`")
+        for table in try Clients.mysql(maria, "select table_name from information_schema.tables "
+                                              + "where table_schema = 'analytics' and table_type = 'BASE TABLE' order by 1").split(separator: "\n") {
+            let columns = try Clients.mysql(maria, "select group_concat(concat('`', column_name, '`') order by ordinal_position) "
+                                                   + "from information_schema.columns where table_schema = 'analytics' and table_name = '\(table)'")
+            result["maria.\(table)"] = try Clients.mysql(maria, "set session group_concat_max_len = 1073741824; "
+                + "select concat(count(*), ' ', coalesce(md5(group_concat(concat_ws('|', \(columns)) "
+                + "order by concat_ws('|', \(columns)) separator '\\n')), '')) from `\(table)`")
         }
         return result
     }
@@ -40,8 +46,13 @@ import Testing
         try #require(up.status == 0, "\(up.stderr)")
         let env = try checkout.env()
         // Rows by hand, after setup: a new row, a new table, and a role with its own password.
-        _ = try Clients.psql(env["DATABASE_URL"] ?? "", "insert into bookmarks (url, title) values ('https://example.org/by-hand', 'by hand'); create table notes (id int primary key, body text); insert into notes select g, md5(g::text) from generate_series(1, 500) g; create role reader login password 'reader-pw'")
-        _ = try Clients.mysql(env["ANALYTICS_URL"] ?? "", "insert into visits (path) values ('/by-hand'); create table notes (id int primary key, body text); insert into notes values (1, 'one'), (2, 'two')")
+        _ = try Clients.psql(env["DATABASE_URL"] ?? "",
+                             "insert into bookmarks (url, title) values ('https://example.org/by-hand', 'by hand'); "
+                                 + "create table notes (id int primary key, body text); "
+                                 + "insert into notes select g, md5(g::text) from generate_series(1, 500) g; "
+                                 + "create role reader login password 'reader-pw'")
+        _ = try Clients.mysql(env["ANALYTICS_URL"] ?? "", "insert into visits (path) values ('/by-hand'); "
+                                  + "create table notes (id int primary key, body text); insert into notes values (1, 'one'), (2, 'two')")
         let before = try Self.contents(env)
         #expect(before.count == 4 && before["pg.notes"]?.hasPrefix("500 ") == true, "\(before)")
         #expect(try Self.versions(env).0.hasPrefix("15.") && Self.versions(env).1.hasPrefix("10.11."))
@@ -61,7 +72,9 @@ import Testing
         let (pgVersion, mariaVersion) = try Self.versions(env)
         #expect(pgVersion.hasPrefix("17.") && mariaVersion.hasPrefix("11.8."), "\(pgVersion) \(mariaVersion)")
         #expect(try Self.contents(env) == before)
-        let reader = try runProgram("psql", ["postgresql://reader:reader-pw@\(URLComponents(string: env["DATABASE_URL"] ?? "")?.host ?? ""):\(URLComponents(string: env["DATABASE_URL"] ?? "")?.port ?? 0)/bookmarker", "-XAtc", "select current_user"])
+        let reader = try runProgram("psql", ["postgresql://reader:reader-pw@\(URLComponents(string: env["DATABASE_URL"] ?? "")?.host ?? "")"
+                                                 + ":\(URLComponents(string: env["DATABASE_URL"] ?? "")?.port ?? 0)/bookmarker",
+                                             "-XAtc", "select current_user"])
         #expect(reader.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "reader", "a role made by hand keeps its password: \(reader.stderr)")
         #expect(try checkout.sandbox(["plan"]).stdout.contains("Nothing"), "a second up has nothing to do")
         let snapshots = try checkout.sandbox(["snapshot", "ls"])
@@ -96,7 +109,8 @@ import Testing
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: checkout.root.appendingPathComponent(".sandbox/dev").path)
             .filter { $0.hasSuffix(".staging") || $0.hasSuffix(".upgrade") }
         #expect(leftovers.isEmpty, "\(leftovers)")
-        #expect(try runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.role=upgrade", "--filter", "label=dev.sandbox.checkout-path=\(checkout.root.path)"]).stdout.isEmpty)
+        #expect(try runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.role=upgrade",
+                                          "--filter", "label=dev.sandbox.checkout-path=\(checkout.root.path)"]).stdout.isEmpty)
         try FileManager.default.removeItem(at: checkout.root.appendingPathComponent("Images/postgresql-17.yml"))
 
         // Killed while the old server dumps: the old data is untouched, and the next up upgrades it.
@@ -116,7 +130,8 @@ import Testing
         #expect(DataStamp(checkout.root.appendingPathComponent(".sandbox/dev/pg"))?.version == "15", "the killed upgrade left the 15 data in place")
         let again = try checkout.sandbox(["up"])
         try #require(again.status == 0, "\(again.stderr)")
-        #expect(try runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.role=upgrade", "--filter", "label=dev.sandbox.checkout-path=\(checkout.root.path)"]).stdout.isEmpty,
+        #expect(try runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.role=upgrade",
+                                          "--filter", "label=dev.sandbox.checkout-path=\(checkout.root.path)"]).stdout.isEmpty,
                 "the killed upgrade's private servers are gone")
         #expect(try Self.versions(env15).0.hasPrefix("17."))
         #expect(try Self.contents(env15) == before)

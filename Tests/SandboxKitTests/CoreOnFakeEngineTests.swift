@@ -112,7 +112,8 @@ import Testing
         _ = try await rig.up()
         _ = try await rig.core.down(Core.Target(instance: "dev"), reporter: rig.reporter)
         rig.clear()
-        rig.engine.fail("run", status: 125, stderr: "docker: Error response from daemon: driver failed programming external connectivity: Bind for 127.0.0.1:20001 failed: port is already allocated.")
+        rig.engine.fail("run", status: 125, stderr: "docker: Error response from daemon: driver failed programming external connectivity: "
+                            + "Bind for 127.0.0.1:20001 failed: port is already allocated.")
         let result = try await rig.up()
         #expect(result.services.map(\.state) == ["running"])
         #expect(rig.messages.contains { $0.contains("was taken by another program since planning; planning again") }, "\(rig.messages)")

@@ -52,7 +52,8 @@ import Testing
     @Test func referencesNameTheContentTheyHold() throws {
         let registry = try Registry("127.0.0.1:5000/")
         #expect(registry.address == "127.0.0.1:5000")
-        #expect(registry.image(tag: "acme/postgresql-15:demo", hash: String(repeating: "ab", count: 32)) == "127.0.0.1:5000/acme/postgresql-15:h-abababababababab")
+        #expect(registry.image(tag: "acme/postgresql-15:demo", hash: String(repeating: "ab", count: 32))
+                == "127.0.0.1:5000/acme/postgresql-15:h-abababababababab")
         #expect(registry.image(tag: "acme/postgresql-15:demo") == "127.0.0.1:5000/acme/postgresql-15:demo")
         #expect(Registry.repository("localhost:5000/acme/pg:15") == "localhost:5000/acme/pg")
         #expect(Registry.repository("acme/pg") == "acme/pg")

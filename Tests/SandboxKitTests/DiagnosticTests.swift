@@ -71,7 +71,8 @@ import Testing
 
     @Test func portOutOfRangeAndNotANumber() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    port: 70000\n  cache:\n    image: postgresql-15\n    port: fast\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    port: 70000\n"
+                + "  cache:\n    image: postgresql-15\n    port: fast\n",
         ]) == #"""
         Recipes/shop.yml:6:11: error: 'port' must be between 1 and 65535, not 70000
             port: 70000
@@ -112,7 +113,8 @@ import Testing
         #expect(try diagnose([
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    setup:\n      - create-db: {name: shop}\n",
         ]) == #"""
-        Recipes/shop.yml:7:9: error: unknown action 'create-db' (did you mean 'create-database'?); this image offers: create-database, create-user, set-password, sql, run
+        Recipes/shop.yml:7:9: error: unknown action 'create-db' (did you mean 'create-database'?); \#
+        this image offers: create-database, create-user, set-password, sql, run
               - create-db: {name: shop}
                 ^
         """#)
@@ -120,7 +122,8 @@ import Testing
 
     @Test func missingRequiredParameter() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    setup:\n      - create-database: {owner: sandbox}\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "    setup:\n      - create-database: {owner: sandbox}\n",
         ]) == #"""
         Recipes/shop.yml:7:9: error: action 'create-database' needs parameter 'name'
               - create-database: {owner: sandbox}
@@ -131,7 +134,8 @@ import Testing
     @Test func unknownParameterSuggestsTheNearest() throws {
         #expect(try diagnose([
             "Recipes/schema.sql": "create table t (id int);\n",
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    setup:\n      - sql: {databse: shop, file: schema.sql}\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "    setup:\n      - sql: {databse: shop, file: schema.sql}\n",
         ]) == #"""
         Recipes/shop.yml:7:15: error: action 'sql' has no parameter 'databse' (did you mean 'database'?); it takes: database, file
               - sql: {databse: shop, file: schema.sql}
@@ -141,7 +145,8 @@ import Testing
 
     @Test func missingFile() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    update:\n      - sql: {database: shop, file: migrations/0001.sql}\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "    update:\n      - sql: {database: shop, file: migrations/0001.sql}\n",
         ]) == #"""
         Recipes/shop.yml:7:31: error: file 'Recipes/migrations/0001.sql' does not exist
               - sql: {database: shop, file: migrations/0001.sql}
@@ -151,7 +156,8 @@ import Testing
 
     @Test func stepWithTwoActions() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n    setup:\n      - create-database: {name: shop}\n        sql: {file: schema.sql}\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "    setup:\n      - create-database: {name: shop}\n        sql: {file: schema.sql}\n",
         ]) == #"""
         Recipes/shop.yml:7:9: error: a step names exactly one action; write each action as its own '- ' item
               - create-database: {name: shop}
@@ -171,7 +177,8 @@ import Testing
 
     @Test func unknownFieldOfAService() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\nenv:\n  DATABASE_URL: postgres://{db.user}:{db.pasword}@{db.host}:{db.port}/shop\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "env:\n  DATABASE_URL: postgres://{db.user}:{db.pasword}@{db.host}:{db.port}/shop\n",
         ]) == #"""
         Recipes/shop.yml:7:38: error: unknown field 'pasword' of service 'db' (did you mean 'password'?); known: host, port, user, password, url
           DATABASE_URL: postgres://{db.user}:{db.pasword}@{db.host}:{db.port}/shop
@@ -181,7 +188,8 @@ import Testing
 
     @Test func unknownServiceInAReference() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\nenv:\n  DATABASE_URL: postgres://{db.user}@{dv.host}:{db.port}/shop\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "env:\n  DATABASE_URL: postgres://{db.user}@{dv.host}:{db.port}/shop\n",
         ]) == #"""
         Recipes/shop.yml:7:38: error: unknown service 'dv' in '{dv.host}' (did you mean 'db'?)
           DATABASE_URL: postgres://{db.user}@{dv.host}:{db.port}/shop
@@ -211,7 +219,8 @@ import Testing
 
     @Test func envValueIsAMapping() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\nenv:\n  DATABASE_URL: {host: localhost}\n  9LIVES: cat\n",
+            "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "env:\n  DATABASE_URL: {host: localhost}\n  9LIVES: cat\n",
         ]) == #"""
         Recipes/shop.yml:7:17: error: 'DATABASE_URL' in 'env' must be a string, not a mapping
           DATABASE_URL: {host: localhost}
@@ -226,7 +235,8 @@ import Testing
         #expect(try diagnose([
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-16\n",
         ]) == #"""
-        Recipes/shop.yml:5:12: error: no image recipe 'postgresql-16' in Images/ or the stock recipes (did you mean 'postgresql-15'?); known: debian-bookworm, debian-trixie, mariadb-10.11, mariadb-11.8, postgresql-15, postgresql-17
+        Recipes/shop.yml:5:12: error: no image recipe 'postgresql-16' in Images/ or the stock recipes (did you mean 'postgresql-15'?); \#
+        known: debian-bookworm, debian-trixie, mariadb-10.11, mariadb-11.8, postgresql-15, postgresql-17
             image: postgresql-16
                    ^
         """#)
@@ -296,12 +306,15 @@ import Testing
 
     @Test func everyErrorInAFileIsReported() throws {
         #expect(try diagnose([
-            "Recipes/shop.yml": "sandbox: shop\nownr: acme\nservices:\n  db:\n    image: postgresql-15\n    setup:\n      - create-databse: {name: shop}\n      - sql: {database: shop, file: nope.sql}\nenv:\n  URL: \"{db.prot}\"\n",
+            "Recipes/shop.yml": "sandbox: shop\nownr: acme\nservices:\n  db:\n    image: postgresql-15\n"
+                + "    setup:\n      - create-databse: {name: shop}\n      - sql: {database: shop, file: nope.sql}\n"
+                + "env:\n  URL: \"{db.prot}\"\n",
         ]) == #"""
         Recipes/shop.yml:2:1: error: unknown key 'ownr' in a sandbox recipe (did you mean 'owner'?)
         ownr: acme
         ^
-        Recipes/shop.yml:7:9: error: unknown action 'create-databse' (did you mean 'create-database'?); this image offers: create-database, create-user, set-password, sql, run
+        Recipes/shop.yml:7:9: error: unknown action 'create-databse' (did you mean 'create-database'?); \#
+        this image offers: create-database, create-user, set-password, sql, run
               - create-databse: {name: shop}
                 ^
         Recipes/shop.yml:8:31: error: file 'Recipes/nope.sql' does not exist

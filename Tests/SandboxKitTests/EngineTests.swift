@@ -187,7 +187,8 @@ import Testing
         let image = try #require(try fixture.resolve().image("acme/app:shop"))
         #expect(DockerfileRenderer.render(image) == #"""
         FROM debian:bookworm
-        RUN ["/bin/sh","-c","apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl ca-certificates >/dev/null && rm -rf /var/lib/apt/lists/*"]
+        RUN ["/bin/sh","-c","apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \#
+        curl ca-certificates >/dev/null && rm -rf /var/lib/apt/lists/*"]
         RUN ["/bin/sh","-c","set -e\nmkdir -p /srv/app\necho \"it's ready\" > /srv/app/README\n"]
         COPY ["files/2","/etc/app.conf"]
         RUN ["chmod","0644","/etc/app.conf"]

@@ -194,7 +194,8 @@ final class FakeEngine: EngineTransport {
         var out = "", missing: [String] = []
         for tag in tags {
             guard let labels = w.images[tag] else { missing.append(tag); continue }
-            out += #"{"Id":"sha256:\#(tag.utf8.reduce(7) { ($0 &* 31 &+ Int($1)) & 0xffffff })","RepoTags":["\#(tag)"],"Config":{"Labels":\#(JSONLine.text(labels))}}"# + "\n"
+            out += #"{"Id":"sha256:\#(tag.utf8.reduce(7) { ($0 &* 31 &+ Int($1)) & 0xffffff })","RepoTags":["\#(tag)"],"#
+                + #""Config":{"Labels":\#(JSONLine.text(labels))}}"# + "\n"
         }
         return Docker.Output(status: missing.isEmpty ? 0 : 1, stdout: out,
                              stderr: missing.map { "Error: No such image: \($0)\n" }.joined())
@@ -231,10 +232,12 @@ final class FakeEngine: EngineTransport {
             return Docker.Output(status: 125, stderr: "Unable to find image '\(image)' locally\ndocker: Error response from daemon: pull access denied")
         }
         if let other = w.containers[name] {
-            return Docker.Output(status: 125, stderr: #"docker: Error response from daemon: Conflict. The container name "/\#(name)" is already in use by container "\#(other.id)"."#)
+            return Docker.Output(status: 125, stderr: #"docker: Error response from daemon: Conflict. "#
+                                     + #"The container name "/\#(name)" is already in use by container "\#(other.id)"."#)
         }
         if !ports.isEmpty, let taken = w.containers.values.first(where: { $0.ports.split(separator: "-").first == ports.split(separator: "-").first }) {
-            return Docker.Output(status: 125, stderr: "docker: Error response from daemon: driver failed programming external connectivity on endpoint \(taken.name): Bind for \(ports.split(separator: "-")[0]) failed: port is already allocated.")
+            return Docker.Output(status: 125, stderr: "docker: Error response from daemon: driver failed programming external connectivity "
+                                     + "on endpoint \(taken.name): Bind for \(ports.split(separator: "-")[0]) failed: port is already allocated.")
         }
         let id = String(format: "%012x", w.nextID)
         w.nextID += 1

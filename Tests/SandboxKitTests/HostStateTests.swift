@@ -146,7 +146,8 @@ import Testing
     @Test func fileErrorsNameTheCause() {
         let folder = URL(fileURLWithPath: "/data/x")
         #expect(FileSystem.error(ENOSPC, folder, doing: "copy data into").code == .diskFull)
-        #expect(FileSystem.error(ENOSPC, folder, doing: "copy data into").message == "cannot copy data into /data/x: the disk is full (No space left on device)")
+        #expect(FileSystem.error(ENOSPC, folder, doing: "copy data into").message
+                == "cannot copy data into /data/x: the disk is full (No space left on device)")
         #expect(FileSystem.error(EROFS, folder, doing: "write in").code == .dataDirNotWritable)
         #expect(FileSystem.error(EPERM, folder, doing: "write in").fix == Messages.notWritable("/data/x"))
         #expect(FileSystem.error(EIO, folder, doing: "write in").code == .io)
@@ -175,7 +176,9 @@ import Testing
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = in_port_t(UInt16(port).bigEndian)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            let connected = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
             #expect(connected == 0)
             let server = accept(listener.fd, nil, nil)
             close(server)

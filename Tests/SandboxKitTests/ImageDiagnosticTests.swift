@@ -6,7 +6,8 @@ import Testing
 @Suite struct ImageDiagnosticTests {
     @Test func imageRecipeUnknownBuildStepKind() throws {
         #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nbuild:\n  - aptt: [curl]\n  - apt: [curl, \"bad package\"]\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
+            "Images/app.yml": "image: app\nfrom: debian:bookworm\nbuild:\n  - aptt: [curl]\n  - apt: [curl, \"bad package\"]\n"
+                + "service: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
         ]) == #"""
         Images/app.yml:4:5: error: unknown key 'aptt' in a build step (did you mean 'apt'?)
@@ -25,11 +26,13 @@ import Testing
         let service = "service:\n  run-as: app\n  port: 8080\n  engine: app\n  version: \"2\"\n  start: app\n  ready: \"true\"\n"
         let output = try diagnose([
             "Images/app.yml": "image: app\nfrom: debian:bookworm\n" + service + "  upgrade:\n    method: dumb\n",
-            "Images/app2.yml": "image: app2\nfrom: debian:bookworm\n" + service + "  upgrade:\n    method: dump\n    dump: app-dump\n    run: app-upgrade {prot}\n",
+            "Images/app2.yml": "image: app2\nfrom: debian:bookworm\n" + service
+                + "  upgrade:\n    method: dump\n    dump: app-dump\n    run: app-upgrade {prot}\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app2\n",
         ])
         #expect(output.contains("Images/app.yml:11:13: error: 'method' must be one of dump, in-place, not 'dumb' (did you mean 'dump'?)"), "\(output)")
-        #expect(output.contains("Images/app2.yml:11:5: error: upgrade method 'dump' needs 'restore': 'dump' writes the old data to standard output, 'restore' reads it"), "\(output)")
+        #expect(output.contains("Images/app2.yml:11:5: error: upgrade method 'dump' needs 'restore': "
+                                + "'dump' writes the old data to standard output, 'restore' reads it"), "\(output)")
         #expect(output.contains("Images/app2.yml:13:5: error: 'run' belongs to upgrade method 'in-place', not 'dump'"), "\(output)")
         #expect(output.contains("Images/app2.yml:13:22: error: unknown reference '{prot}' in upgrade 'run' (did you mean 'port'?)"), "\(output)")
         #expect(try diagnose([
@@ -54,7 +57,8 @@ import Testing
 
     @Test func imageRecipeServiceMissingStartAndRunningAsRoot() throws {
         #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice:\n  run-as: root\n  port: 8080\n  engine: app\n  version: \"1\"\n  ready: curl -f localhost:{port}\n",
+            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice:\n  run-as: root\n  port: 8080\n  engine: app\n  version: \"1\"\n"
+                + "  ready: curl -f localhost:{port}\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
         ]) == #"""
         Images/app.yml:4:3: error: 'service' is missing required key 'start'
@@ -71,7 +75,9 @@ import Testing
 
     @Test func imageRecipeFileParameterWithoutStdin() throws {
         #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\nactions:\n  load:\n    params: {file: file}\n    run: app-load\n",
+            "Images/app.yml": "image: app\nfrom: debian:bookworm\n"
+                + "service: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n"
+                + "actions:\n  load:\n    params: {file: file}\n    run: app-load\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
         ]) == #"""
         Images/app.yml:5:3: error: parameter 'file' of action 'load' is a file parameter; files reach the command on its standard input, so add 'stdin: file'
@@ -85,13 +91,15 @@ import Testing
 
     @Test func imageRecipeUnknownReferenceInCommand() throws {
         #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice:\n  run-as: app\n  port: 8080\n  engine: app\n  version: \"1\"\n  start: app --port {prot} --data {data}\n  ready: \"true\"\n  stop-signal: SIGTREM\n",
+            "Images/app.yml": "image: app\nfrom: debian:bookworm\nservice:\n  run-as: app\n  port: 8080\n  engine: app\n  version: \"1\"\n"
+                + "  start: app --port {prot} --data {data}\n  ready: \"true\"\n  stop-signal: SIGTREM\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
         ]) == #"""
         Images/app.yml:8:21: error: unknown reference '{prot}' in 'start' (did you mean 'port'?); known here: {user}, {password}, {port}, {data}, {run-as}
           start: app --port {prot} --data {data}
                             ^
-        Images/app.yml:10:16: error: 'stop-signal' must be one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGKILL, not 'SIGTREM' (did you mean 'SIGTERM'?)
+        Images/app.yml:10:16: error: 'stop-signal' must be one of SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, SIGKILL, \#
+        not 'SIGTREM' (did you mean 'SIGTERM'?)
           stop-signal: SIGTREM
                        ^
         Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first
@@ -102,7 +110,9 @@ import Testing
 
     @Test func imageRecipeCopyOfAMissingFile() throws {
         #expect(try diagnose([
-            "Images/app.yml": "image: app\nfrom: debian:bookworm\nbuild:\n  - copy: {src: app.conf, dest: /etc/app.conf}\n  - copy: {src: ../secrets, dest: etc}\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
+            "Images/app.yml": "image: app\nfrom: debian:bookworm\nbuild:\n  - copy: {src: app.conf, dest: /etc/app.conf}\n"
+                + "  - copy: {src: ../secrets, dest: etc}\n"
+                + "service: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
         ]) == #"""
         Images/app.yml:4:17: error: file 'app.conf' does not exist next to Images/app.yml
@@ -122,10 +132,12 @@ import Testing
 
     @Test func imageRecipeNameDiffersFromFileName() throws {
         #expect(try diagnose([
-            "Images/app.yml": "image: web\nfrom: debian:bookworm\nservice: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
+            "Images/app.yml": "image: web\nfrom: debian:bookworm\n"
+                + "service: {run-as: app, port: 8080, engine: app, version: \"1\", start: app, ready: \"true\"}\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
         ]) == #"""
-        Images/app.yml:1:1: error: image recipe 'web' is in app.yml; rename the file to Images/web.yml or set 'image: app' (sandbox recipes find images by file name)
+        Images/app.yml:1:1: error: image recipe 'web' is in app.yml; rename the file to Images/web.yml or set 'image: app' \#
+        (sandbox recipes find images by file name)
         image: web
         ^
         Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first

@@ -221,14 +221,16 @@ import Testing
 
     @Test func doctorNamesTheURLWhoseLastEventFailed() throws {
         let folder = StateFolder()
-        #expect(Doctor.notifications(NotifyConfig(), state: folder.state).map(\.message) == ["none configured (SANDBOX_NOTIFY_URL, or urls in ~/.config/sandbox/notify.yml)"])
+        #expect(Doctor.notifications(NotifyConfig(), state: folder.state).map(\.message)
+                == ["none configured (SANDBOX_NOTIFY_URL, or urls in ~/.config/sandbox/notify.yml)"])
         try FileManager.default.createDirectory(at: folder.state, withIntermediateDirectories: true)
         let log = NotifyLog(stateDirectory: folder.state)
         for e in [Self.entry("http://a/", .delivered), Self.entry("http://b/", .failed, attempt: 2, error: "connection refused")] { log.append(e) }
         let findings = Doctor.notifications(NotifyConfig(urls: ["http://a/", "http://b/"], timeout: 5), state: folder.state)
         #expect(findings == [Doctor.Finding(
             level: .warning, check: "notifications",
-            message: "the last event sent to http://b/ did not get there: connection refused (up of instance dev at 2027-01-15T08:00:02.000Z, attempt 2 of 2); 0 delivered, 1 failed in the log",
+            message: "the last event sent to http://b/ did not get there: connection refused "
+                + "(up of instance dev at 2027-01-15T08:00:02.000Z, attempt 2 of 2); 0 delivered, 1 failed in the log",
             fix: "make sure http://b/ is up and answers 2xx within 5s; every attempt is in .sandbox/notify.log")])
         #expect(Doctor.notifications(NotifyConfig(urls: ["http://a/"]), state: folder.state) == [Doctor.Finding(level: .ok, check: "notifications",
                                                                                            message: "1 URL(s); 1 event(s) delivered", fix: nil)])

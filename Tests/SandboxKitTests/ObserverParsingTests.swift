@@ -4,7 +4,9 @@ import Testing
 
 /// What the observer reads from `docker ps` and `docker image inspect` output, and the one port policy.
 @Suite struct ObserverParsingTests {
-    static let psLine = #"{"ID":"abc123","Names":"sbx-demo-1-dev-pg","State":"running","Labels":"dev.sandbox.service=pg,dev.sandbox.config-hash=h1,dev.sandbox.image-hash=i1,other=a=b","Ports":"127.0.0.1:20001->5432/tcp"}"#
+    static let psLine = #"{"ID":"abc123","Names":"sbx-demo-1-dev-pg","State":"running","#
+        + #""Labels":"dev.sandbox.service=pg,dev.sandbox.config-hash=h1,dev.sandbox.image-hash=i1,other=a=b","#
+        + #""Ports":"127.0.0.1:20001->5432/tcp"}"#
 
     @Test func containersAreKeyedByTheirServiceLabel() {
         let text = Self.psLine + "\n" + #"{"ID":"def","Names":"x","State":"exited","Labels":"dev.sandbox.service=maria"}"# + "\nnot json\n"
@@ -74,7 +76,9 @@ final class TCPListener {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard ok == 0, listen(fd, 4) == 0 else {
             close(fd)
             throw POSIXError(.EADDRINUSE)

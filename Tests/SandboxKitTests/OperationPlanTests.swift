@@ -76,7 +76,8 @@ import Testing
         observed.snapshot = ObservedSnapshot(name: "old", sandbox: "shop", stamps: ["db": stamp, "analytics": other])
         let plan = fixture.planner.plan(.restore(snapshot: "old"), observed)
         #expect(plan.actions.isEmpty)
-        #expect(plan.description == "problem: snapshot 'old' holds postgresql 14 data for db, but the recipe runs postgresql 15; restore it with the recipes it was saved with (git checkout), dump the data, and load it into the new version")
+        #expect(plan.description == "problem: snapshot 'old' holds postgresql 14 data for db, but the recipe runs postgresql 15; "
+                + "restore it with the recipes it was saved with (git checkout), dump the data, and load it into the new version")
     }
 
     @Test func restoreRunsTheUpdateStepsTheSnapshotLacks() throws {
@@ -114,7 +115,9 @@ import Testing
         let plan = fixture.plan(observed)
         #expect(plan.refusal?.code == .dataDirDamaged)
         #expect(plan.problems.map(\.description) == [
-            "service db: the data dir .sandbox/dev/db is damaged: its stamp .sandbox-data.json cannot be read; `sandbox reset` replaces it with fresh data, `sandbox snapshot restore NAME` with a saved copy; or move it away and `sandbox up`",
+            "service db: the data dir .sandbox/dev/db is damaged: its stamp .sandbox-data.json cannot be read; "
+                + "`sandbox reset` replaces it with fresh data, `sandbox snapshot restore NAME` with a saved copy; "
+                + "or move it away and `sandbox up`",
         ])
         // Reset does not read the damaged data: it replaces it.
         #expect(fixture.planner.plan(.reset, { var o = observed; o.golden = ["db", "analytics"]; return o }()).problems == [])

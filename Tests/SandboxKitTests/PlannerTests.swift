@@ -14,7 +14,8 @@ import Testing
         #1 image:debian:bookworm, EnsureBaseImage, base image missing
         #2 image:acme/postgresql-15:shop, Build, image missing
         #3 image:acme/mariadb-10.11:shop, Build, image missing
-        #4 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, kept as the golden copy
+        #4 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), \
+        then 2 update step(s) once for every copy, kept as the golden copy
         #5 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #6 service:db, CreateContainer port=20001, new instance
         #7 service:db, WaitReady, container created
@@ -192,7 +193,8 @@ import Testing
         observed.dataDirs["db"] = .missing
         #expect(fixture.plan(observed).description == """
         #1 service:db, RemoveContainer, data dir missing
-        #2 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, kept as the golden copy
+        #2 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), \
+        then 2 update step(s) once for every copy, kept as the golden copy
         #3 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
         #4 service:db, CreateContainer port=20001, data dir missing
         #5 service:db, WaitReady, container created
@@ -210,7 +212,8 @@ import Testing
         let plan = fixture.plan(observed)
         #expect(!plan.isNoOp)
         #expect(plan.description == """
-        problem: service db: upgrading its postgresql 13 data needs a 13 server to dump it, and no image recipe runs postgresql 13; add that image recipe to Images/ (Images/README.md says how), or put the recipe back on 13
+        problem: service db: upgrading its postgresql 13 data needs a 13 server to dump it, and no image recipe runs postgresql 13; \
+        add that image recipe to Images/ (Images/README.md says how), or put the recipe back on 13
         #1 service:analytics, Nothing, up to date
         """)
     }
@@ -222,7 +225,9 @@ import Testing
             observed.dataDirs["analytics"] = .ready(stamp)
         }
         #expect(fixture.plan(observed).description == """
-        problem: service analytics: its data dir .sandbox/dev/analytics was made by mysql 10.11, but the recipe now runs mariadb 10.11; move the data yourself (dump it with the old recipe, load it into the new), or keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance dev`
+        problem: service analytics: its data dir .sandbox/dev/analytics was made by mysql 10.11, but the recipe now runs mariadb 10.11; \
+        move the data yourself (dump it with the old recipe, load it into the new), \
+        or keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance dev`
         #1 service:db, Nothing, up to date
         """)
     }
@@ -248,9 +253,12 @@ import Testing
         let fixture = try PlannerFixture(db: "postgresql-17", analytics: "mariadb-11.8")
         let plan = fixture.plan(Self.olderData(fixture))
         #expect(plan.description == """
-        #1 instance:dev, SaveSnapshot before-upgrade-15-17-10.11-11.8, before the upgrade: every service's data as it is, kept as snapshot 'before-upgrade-15-17-10.11-11.8'
-        #2 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 5 s for 57 MiB; the old data is not touched
-        #3 service:analytics, UpgradeData 10.11->11.8 in-place, mariadb 10.11 -> 11.8 in place (the 11.8 server starts on a copy of the data and upgrades it); about 4 s for 57 MiB; the old data is not touched
+        #1 instance:dev, SaveSnapshot before-upgrade-15-17-10.11-11.8, before the upgrade: every service's data as it is, \
+        kept as snapshot 'before-upgrade-15-17-10.11-11.8'
+        #2 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore \
+        (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 5 s for 57 MiB; the old data is not touched
+        #3 service:analytics, UpgradeData 10.11->11.8 in-place, mariadb 10.11 -> 11.8 in place \
+        (the 11.8 server starts on a copy of the data and upgrades it); about 4 s for 57 MiB; the old data is not touched
         #4 instance:dev, SwitchData db,analytics, the upgraded data replaces the old in one step
         #5 service:db, RemoveContainer, image recipe changed
         #6 service:db, CreateContainer port=20001, image recipe changed
@@ -283,7 +291,8 @@ import Testing
         #expect(plan.description == """
         #1 image:acme/postgresql-15:shop, Build, image missing
         #2 instance:dev, SaveSnapshot before-upgrade-15-17-2, before the upgrade: every service's data as it is, kept as snapshot 'before-upgrade-15-17-2'
-        #3 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 5 s for 57 MiB; the old data is not touched
+        #3 service:db, UpgradeData 15->17 dump, postgresql 15 -> 17 by dump and restore \
+        (the 15 server dumps a copy of the data, a fresh 17 data dir restores it); about 5 s for 57 MiB; the old data is not touched
         #4 instance:dev, SwitchData db, the upgraded data replaces the old in one step
         #5 service:db, RemoveContainer, image recipe changed
         #6 service:db, CreateContainer port=20001, image recipe changed
@@ -302,7 +311,9 @@ import Testing
         var observed = Self.olderData(fixture)
         observed.dataDirs["analytics"] = fixture.converged().dataDirs["analytics"]
         #expect(planner.plan(observed).problems.map(\.description) == [
-            "service db: its data dir holds postgresql 15 data, and stock image recipe 'postgresql-17' runs 17 but does not say how to upgrade older data; add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), or put the recipe back on postgresql 15",
+            "service db: its data dir holds postgresql 15 data, and stock image recipe 'postgresql-17' runs 17 "
+                + "but does not say how to upgrade older data; "
+                + "add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), or put the recipe back on postgresql 15",
         ])
     }
 
@@ -314,7 +325,9 @@ import Testing
         }
         observed.snapshotNames = ["before-upgrade-15-17", "before-upgrade-15-17-2", "mine"]
         #expect(fixture.plan(observed).description == """
-        problem: service db: its data dir holds postgresql 17 data, newer than the recipe's 15, and data is never moved to an older version; go back to the data from before the upgrade with `sandbox snapshot restore before-upgrade-15-17-2 --instance dev`, or put the recipe back on postgresql 17
+        problem: service db: its data dir holds postgresql 17 data, newer than the recipe's 15, and data is never moved to an older version; \
+        go back to the data from before the upgrade with `sandbox snapshot restore before-upgrade-15-17-2 --instance dev`, \
+        or put the recipe back on postgresql 17
         #1 service:analytics, Nothing, up to date
         """)
     }
@@ -346,7 +359,9 @@ import Testing
         observed.ports["analytics"] = nil
         observed.portConflicts["analytics"] = 3306
         #expect(fixture.plan(observed).description == """
-        problem: service analytics: port 3306 on 127.0.0.1 is already in use; free it (`ss -ltnp 'sport = :3306'` shows what holds it), or change 'port' for analytics in Recipes/shop.yml (or remove it to pick a free port)
+        problem: service analytics: port 3306 on 127.0.0.1 is already in use; \
+        free it (`ss -ltnp 'sport = :3306'` shows what holds it), \
+        or change 'port' for analytics in Recipes/shop.yml (or remove it to pick a free port)
         #1 service:db, Nothing, up to date
         """)
     }

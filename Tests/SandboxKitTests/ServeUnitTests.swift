@@ -97,7 +97,8 @@ import SandboxKit
         #expect(GitHook.verify(body: body, secret: "s3cret", hubSignature: nil, giteaSignature: mac, gitlabToken: nil))
         #expect(GitHook.verify(body: body, secret: "s3cret", hubSignature: "sha256=" + mac.uppercased(), giteaSignature: nil, gitlabToken: nil))
         #expect(GitHook.verify(body: body, secret: "s3cret", hubSignature: nil, giteaSignature: nil, gitlabToken: "s3cret"))
-        #expect(!GitHook.verify(body: body, secret: "s3cret", hubSignature: "sha256=" + String(repeating: "0", count: 64), giteaSignature: nil, gitlabToken: nil))
+        #expect(!GitHook.verify(body: body, secret: "s3cret", hubSignature: "sha256=" + String(repeating: "0", count: 64),
+                                giteaSignature: nil, gitlabToken: nil))
         #expect(!GitHook.verify(body: body + Data(" ".utf8), secret: "s3cret", hubSignature: "sha256=" + mac, giteaSignature: nil, gitlabToken: nil))
         #expect(!GitHook.verify(body: body, secret: "s3cret", hubSignature: nil, giteaSignature: nil, gitlabToken: "wrong"))
         #expect(!GitHook.verify(body: body, secret: "", hubSignature: nil, giteaSignature: nil, gitlabToken: ""))

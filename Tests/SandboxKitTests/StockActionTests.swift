@@ -88,7 +88,8 @@ import Testing
     @Test func postgresqlStepsBecomeQuotedSQLOnStandardInput() throws {
         let r = try Self.rendered()
         let createDatabase = try r.script("pg", 0)
-        #expect(createDatabase == #"printf 'CREATE DATABASE %s OWNER %s;\n' '"shop"' '"sandbox"' | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p 5432 -U sandbox -d postgres"#)
+        #expect(createDatabase == #"printf 'CREATE DATABASE %s OWNER %s;\n' '"shop"' '"sandbox"' "#
+            + #"| psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p 5432 -U sandbox -d postgres"#)
         #expect(try Self.sql(createDatabase) == "CREATE DATABASE \"shop\" OWNER \"sandbox\";\n")
         let createUser = try r.script("pg", 1)
         #expect(createUser == #"printf 'CREATE ROLE %s LOGIN PASSWORD %s;\n' '"app_user"' ''\''p'\'''\''a"ss\w`d"# + "\n"
@@ -104,14 +105,17 @@ import Testing
         #expect(try Self.sql(createDatabase) == "CREATE DATABASE `Shop_2`;\n")
         let createUser = try r.script("maria", 1)
         #expect(createUser == #"printf "CREATE USER %s@'%%' IDENTIFIED BY %s; GRANT ALL ON *.* TO %s@'%%';\n" "#
-            + #"''\''app_user'\''' ''\''p\'\''a\"ss\\w`d\n$(id) %s\'\''; DROP TABLE x; -- é'\''' ''\''app_user'\''' | mariadb --socket=/tmp/mysqld.sock -u root"#)
-        #expect(try Self.sql(createUser) == #"CREATE USER 'app_user'@'%' IDENTIFIED BY 'p\'a\"ss\\w`d\n$(id) %s\'; DROP TABLE x; -- é'; GRANT ALL ON *.* TO 'app_user'@'%';"# + "\n")
+            + #"''\''app_user'\''' ''\''p\'\''a\"ss\\w`d\n$(id) %s\'\''; DROP TABLE x; -- é'\''' ''\''app_user'\''' "#
+            + #"| mariadb --socket=/tmp/mysqld.sock -u root"#)
+        #expect(try Self.sql(createUser) == #"CREATE USER 'app_user'@'%' IDENTIFIED BY 'p\'a\"ss\\w`d\n$(id) %s\'; DROP TABLE x; -- é'; "#
+            + #"GRANT ALL ON *.* TO 'app_user'@'%';"# + "\n")
     }
 
     @Test func setPasswordChangesTheLoginUsersPasswordOverTheSocket() throws {
         let r = try Self.rendered()
         let pg = try Rendering.action("set-password", of: try r.service("pg"), stamp: r.rendering.stamps["pg"], params: ["secret": "n3w'pw\\"])
-        #expect(pg == #"printf 'ALTER ROLE %s PASSWORD %s;\n' '"sandbox"' ''\''n3w'\'''\''pw\'\''' | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p 5432 -U sandbox -d postgres"#)
+        #expect(pg == #"printf 'ALTER ROLE %s PASSWORD %s;\n' '"sandbox"' ''\''n3w'\'''\''pw\'\''' "#
+            + #"| psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p 5432 -U sandbox -d postgres"#)
         #expect(try Self.sql(pg) == "ALTER ROLE \"sandbox\" PASSWORD 'n3w''pw\\';\n")
         let maria = try Rendering.action("set-password", of: try r.service("maria"), stamp: r.rendering.stamps["maria"], params: ["secret": "n3w'pw\\"])
         #expect(try Self.sql(maria) == #"""
@@ -161,13 +165,15 @@ import Testing
         let pg = try r.service("pg")
         let error = #expect(throws: SandboxError.self) { try r.rendering.step(pg.setup[2], service: pg) }
         #expect(error?.code == .stepFailed)
-        #expect(error?.message == "step 'create-database name={env.DB_NAME} owner=app_user' of pg: 'my db' is not a valid identifier for parameter 'name' of action 'create-database' (it comes from {env.DB_NAME})")
+        #expect(error?.message == "step 'create-database name={env.DB_NAME} owner=app_user' of pg: 'my db' is not a valid identifier "
+            + "for parameter 'name' of action 'create-database' (it comes from {env.DB_NAME})")
         #expect(error?.fix == "use letters, digits and '_' (up to 63), starting with a letter or '_'")
         let long = String(repeating: "a", count: 64)
         #expect(throws: SandboxError.self) {
             try Rendering.action("create-database", of: pg, stamp: nil, params: ["name": long])
         }
-        #expect(try Rendering.action("create-database", of: pg, stamp: nil, params: ["name": String(long.dropFirst())]).hasPrefix("printf 'CREATE DATABASE %s OWNER %s;\\n' '\"\(long.dropFirst())\"' '\"sandbox\"'"))
+        #expect(try Rendering.action("create-database", of: pg, stamp: nil, params: ["name": String(long.dropFirst())])
+            .hasPrefix("printf 'CREATE DATABASE %s OWNER %s;\\n' '\"\(long.dropFirst())\"' '\"sandbox\"'"))
     }
 
     @Test func identifiersAreLettersDigitsAndUnderscoreUpTo63() {

@@ -82,7 +82,9 @@ struct DataUpgrader: Sendable {
             try? FileSystem.remove(work)
             if error.code == .engineUnreachable || error.code == .dockerMissing { throw error }
             throw SandboxError(.upgradeFailed, "upgrading the data of \(service.name) from \(from) to \(to) failed while \(doing): \(error.message)",
-                               fix: "the \(upgrade.fromVersion) data was not changed, and its server is started again; fix the cause (the output is in .sandbox/\(layout.instance)/logs/service-\(service.name).log), then `\(Messages.up(layout.instance))` again, or put the recipe back on \(upgrade.fromVersion)",
+                               fix: "the \(upgrade.fromVersion) data was not changed, and its server is started again; "
+                                   + "fix the cause (the output is in .sandbox/\(layout.instance)/logs/service-\(service.name).log), "
+                                   + "then `\(Messages.up(layout.instance))` again, or put the recipe back on \(upgrade.fromVersion)",
                                detail: error.detail)
         }
     }

@@ -109,7 +109,8 @@ public struct Executor: Sendable {
 
     /// One case per kind of action, and no default: a new kind does not compile until it is carried out here.
     func perform(_ action: Plan.Action, state: SharedState) async throws(SandboxError) {
-        let log = LogFile(layout.logs.appendingPathComponent("\(action.targetText.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: ":", with: "-")).log"))
+        let log = LogFile(layout.logs.appendingPathComponent(
+            "\(action.targetText.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: ":", with: "-")).log"))
         let line: @Sendable (String) -> Void = { text in
             log.append(text)
             reporter.report(.output(action, text))

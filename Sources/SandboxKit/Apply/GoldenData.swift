@@ -97,7 +97,9 @@ struct GoldenData: Sendable {
         } catch {
             if error.code == .engineUnreachable || error.code == .dockerMissing { throw error }
             throw SandboxError(.initFailed, "initialising a data dir for service \(service.name) failed",
-                               fix: "fix the 'init' commands of image recipe \(service.imageTag) (the output is above and in .sandbox/\(layout.instance)/logs/); nothing was kept, so `sandbox up` starts over",
+                               fix: "fix the 'init' commands of image recipe \(service.imageTag) "
+                                   + "(the output is above and in .sandbox/\(layout.instance)/logs/); "
+                                   + "nothing was kept, so `sandbox up` starts over",
                                detail: error.detail)
         }
     }

@@ -45,7 +45,11 @@ struct Readiness: Sendable {
                     throw SandboxError(.notReady, stopped
                                        ? "service \(service.name) stopped while starting"
                                        : "service \(service.name) did not become ready within \(timeout.components.seconds)s",
-                                       fix: "read the log above (`sandbox logs \(service.name)` shows all of it). If it names files missing from the data dir, the data is damaged: `sandbox reset` or `sandbox snapshot restore NAME`. If the image recipe changed, fix its 'start' or 'ready' (or raise 'ready-timeout'). Then `sandbox up` again",
+                                       fix: "read the log above (`sandbox logs \(service.name)` shows all of it). "
+                                           + "If it names files missing from the data dir, the data is damaged: "
+                                           + "`sandbox reset` or `sandbox snapshot restore NAME`. "
+                                           + "If the image recipe changed, fix its 'start' or 'ready' (or raise 'ready-timeout'). "
+                                           + "Then `sandbox up` again",
                                        detail: tail)
                 }
                 nextStateCheck = now + .milliseconds(500)

@@ -15,8 +15,10 @@ struct RegistryTransfer: Sendable {
         let labels = try await docker.run(.inspectImages([reference]))
         let found = Observer.parseImages(labels.stdout, wanted: [reference])[reference] ?? nil
         guard found == image.hash else {
-            throw SandboxError(.dockerFailed, "the registry's \(reference) is not the image recipe \(image.tag) describes (content hash \(found?.prefix(12) ?? "none"), expected \(image.hash.prefix(12)))",
-                               fix: "push it again from a checkout with the same recipes (`sandbox push`), or run `sandbox up` without --registry to build it here")
+            throw SandboxError(.dockerFailed, "the registry's \(reference) is not the image recipe \(image.tag) describes "
+                                   + "(content hash \(found?.prefix(12) ?? "none"), expected \(image.hash.prefix(12)))",
+                               fix: "push it again from a checkout with the same recipes (`sandbox push`), "
+                                   + "or run `sandbox up` without --registry to build it here")
         }
         try await docker.run(.tag(reference, as: image.tag))
     }
@@ -27,7 +29,8 @@ struct RegistryTransfer: Sendable {
         let out = try await docker.run(command, check: false)
         guard out.status == 0 else {
             var error = docker.failure(command, out)
-            error.fix = "check the registry answers (`docker manifest inspect --insecure \(reference)`), or run `sandbox up` without --registry to build and initialise here"
+            error.fix = "check the registry answers (`docker manifest inspect --insecure \(reference)`), "
+                + "or run `sandbox up` without --registry to build and initialise here"
             throw error
         }
     }
@@ -95,8 +98,9 @@ extension GoldenData {
             labels[Label.role] = "golden"
             labels[Label.instance] = "golden"
             try await docker.run(.create(name: name, image: reference, labels: labels, network: "none", command: ["/sandbox-data-only"]))
-            let unpacked = try await HostCommand.run("/bin/sh", ["-c", #"docker export "$1" | tar -x -C "$2" --numeric-owner -p --strip-components=1 sandbox-data"#,
-                                                                 "sh", name, staging.path])
+            let unpacked = try await HostCommand.run("/bin/sh", [
+                "-c", #"docker export "$1" | tar -x -C "$2" --numeric-owner -p --strip-components=1 sandbox-data"#,
+                "sh", name, staging.path])
             try? await docker.forceRemove([name])
             _ = try? await docker.run(.removeImage(reference), check: false)
             guard unpacked.status == 0 else {
@@ -106,7 +110,8 @@ extension GoldenData {
             guard let stamp = DataStamp.read(from: staging), stamp.engine == service.spec.engine, stamp.version == service.spec.version,
                   stamp.freshHash == service.freshHash, Set(stamp.updates.keys) == updates else {
                 throw SandboxError(.dataDirDamaged, "the golden data of \(service.name) in the registry (\(reference)) does not match its recipe here",
-                                   fix: "push it again from a checkout with the same recipes (`sandbox push`), or run `sandbox up` without --registry to initialise here")
+                                   fix: "push it again from a checkout with the same recipes (`sandbox push`), "
+                                       + "or run `sandbox up` without --registry to initialise here")
             }
         } catch {
             try? FileSystem.remove(staging)

@@ -15,7 +15,8 @@ struct SnapshotSave: Sendable {
         var info = SnapshotInfo(name: name, sandbox: sandbox.name, services: [:], created: Date())
         for service in sandbox.services {
             guard let stamp = DataStamp.read(from: layout.dataDir(service.name)) else {
-                throw SandboxError(.notRunning, "instance '\(layout.instance)' has no data for \(service.name) yet", fix: "run `\(Messages.up(layout.instance))` first")
+                throw SandboxError(.notRunning, "instance '\(layout.instance)' has no data for \(service.name) yet",
+                                   fix: "run `\(Messages.up(layout.instance))` first")
             }
             info.services[service.name] = .init(engine: stamp.engine, version: stamp.version)
         }

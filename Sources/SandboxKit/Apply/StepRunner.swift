@@ -11,7 +11,8 @@ struct StepRunner: Sendable {
         for text in (out.stdout + out.stderr).split(separator: "\n") { line(String(text)) }
         if out.status != 0 {
             if out.failure == .engineDown || out.failure == .outOfSpace { throw docker.failure(command, out) }
-            throw SandboxError(.stepFailed, "step '\(step.title)' of service \(service.name) failed (exit status \(out.status)) at \(recipe):\(step.location.line)",
+            throw SandboxError(.stepFailed, "step '\(step.title)' of service \(service.name) failed (exit status \(out.status)) "
+                                   + "at \(recipe):\(step.location.line)",
                                fix: "fix the step or the file it reads, then run `sandbox up` again; it will be retried",
                                detail: Docker.tail(out.stderr.isEmpty ? out.stdout : out.stderr, lines: 15))
         }

@@ -13,7 +13,8 @@ public enum DockerfileRenderer {
             switch step {
             case let .apt(packages):
                 lines.append("RUN " + json(["/bin/sh", "-c",
-                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \(packages.map(shellQuote).joined(separator: " ")) >/dev/null && rm -rf /var/lib/apt/lists/*"]))
+                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+                        + "\(packages.map(shellQuote).joined(separator: " ")) >/dev/null && rm -rf /var/lib/apt/lists/*"]))
             case let .run(script):
                 lines.append("RUN " + json(["/bin/sh", "-c", "set -e\n" + script]))
             case let .copy(_, destination, mode):

@@ -194,7 +194,8 @@ extension DataStore {
             try Self.allocate(partialImage, size: size)
             try await Self.check(await HostCommand.run(mkfs, ["-q", "-m", "reflink=1", "-L", "sandbox", partialImage.path]), "format the data store")
             try FileSystem.ensureDirectory(partialMount)
-            try await Self.check(await HostCommand.run("/usr/bin/mount", ["-o", Self.mountOptions, partialImage.path, partialMount.path]), "mount the new data store")
+            try await Self.check(await HostCommand.run("/usr/bin/mount", ["-o", Self.mountOptions, partialImage.path, partialMount.path]),
+                                 "mount the new data store")
             let entries = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
                 .filter { ![Self.imageName + ".partial", partialMount.lastPathComponent].contains($0) }.sorted()
             if !entries.isEmpty { line("copying what .sandbox/ holds into the store (\(DiskUsage.format(current)))") }
@@ -232,7 +233,9 @@ extension DataStore {
 
     static func check(_ result: HostCommand.Result, _ doing: String) throws(SandboxError) {
         guard result.status != 0 else { return }
-        throw SandboxError(.storeFailed, "cannot \(doing)", fix: "check `dmesg`, that loop devices are available (`losetup -f`) and the disk has room; nothing in .sandbox/ was changed",
+        throw SandboxError(.storeFailed, "cannot \(doing)",
+                           fix: "check `dmesg`, that loop devices are available (`losetup -f`) and the disk has room; "
+                               + "nothing in .sandbox/ was changed",
                            detail: result.tail)
     }
 

@@ -53,7 +53,8 @@ public struct DataSwitch: Sendable {
             }
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
-        for name in names.sorted() where name.hasSuffix(".staging") || name.hasSuffix(".replaced") || name.hasSuffix(".upgrade") || FileSystem.isTemporary(name) {
+        for name in names.sorted()
+            where name.hasSuffix(".staging") || name.hasSuffix(".replaced") || name.hasSuffix(".upgrade") || FileSystem.isTemporary(name) {
             try FileSystem.remove(layout.root.appendingPathComponent(name))
             if !FileSystem.isTemporary(name) { done.append("removed \(name), left by an interrupted command") }
         }

@@ -40,7 +40,9 @@ public struct Doctor: Sendable {
         // Recipes.
         let errors = workspace.recipes.diagnostics.count
         findings.append(errors == 0
-            ? .init(level: .ok, check: "recipes", message: "\(workspace.recipes.sandboxes.count) sandbox recipe(s), \(workspace.recipes.images.count) image recipe(s), no errors", fix: nil)
+            ? .init(level: .ok, check: "recipes",
+                    message: "\(workspace.recipes.sandboxes.count) sandbox recipe(s), "
+                        + "\(workspace.recipes.images.count) image recipe(s), no errors", fix: nil)
             : .init(level: .problem, check: "recipes", message: "\(errors) error(s) in recipes", fix: "run `sandbox check` to see them"))
         // The state folder.
         let state = workspace.checkout.stateDirectory
@@ -61,7 +63,8 @@ public struct Doctor: Sendable {
         if statvfs(workspace.checkout.root.path, &fs) == 0 {
             let free = Double(fs.f_bavail) * Double(fs.f_frsize) / 1_073_741_824
             findings.append(free < 2
-                ? .init(level: .warning, check: "disk", message: String(format: "%.1f GiB free on the checkout's filesystem", free), fix: "free some space: images and data dirs need a few GiB")
+                ? .init(level: .warning, check: "disk", message: String(format: "%.1f GiB free on the checkout's filesystem", free),
+                        fix: "free some space: images and data dirs need a few GiB")
                 : .init(level: .ok, check: "disk", message: String(format: "%.1f GiB free on the checkout's filesystem", free), fix: nil))
         }
         // Base images: present, pullable, or bootstrappable.
@@ -71,13 +74,17 @@ public struct Doctor: Sendable {
             if present {
                 findings.append(.init(level: .ok, check: "base \(bootstrap.provides)", message: "present", fix: nil))
             } else if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/debootstrap") {
-                findings.append(.init(level: .warning, check: "base \(bootstrap.provides)", message: "not present; it will be pulled, and cannot be bootstrapped without debootstrap",
+                findings.append(.init(level: .warning, check: "base \(bootstrap.provides)",
+                                      message: "not present; it will be pulled, and cannot be bootstrapped without debootstrap",
                                       fix: "sudo apt-get install debootstrap (Scripts/engine-up does it) if no registry is reachable"))
             } else if getuid() != 0 {
-                findings.append(.init(level: .warning, check: "base \(bootstrap.provides)", message: "not present; if no registry answers, bootstrapping it needs root",
+                findings.append(.init(level: .warning, check: "base \(bootstrap.provides)",
+                                      message: "not present; if no registry answers, bootstrapping it needs root",
                                       fix: "run `sudo sandbox build` once"))
             } else {
-                findings.append(.init(level: .ok, check: "base \(bootstrap.provides)", message: "not present; will be pulled, or bootstrapped from \(AptMirror.forSuite(bootstrap.suite))", fix: nil))
+                findings.append(.init(level: .ok, check: "base \(bootstrap.provides)",
+                                      message: "not present; will be pulled, or bootstrapped from \(AptMirror.forSuite(bootstrap.suite))",
+                                      fix: nil))
             }
         }
         findings += Self.notifications(NotifyConfig.load(), state: workspace.checkout.stateDirectory)
@@ -95,7 +102,9 @@ public struct Doctor: Sendable {
         let shown = config.urls.map(NotifyConfig.display)
         let relevant = config.isEnabled ? summaries.filter { shown.contains($0.url) } : summaries
         if !config.isEnabled && relevant.isEmpty {
-            findings.append(Finding(level: .ok, check: check, message: "none configured (SANDBOX_NOTIFY_URL, or urls in \(config.file ?? "~/.config/sandbox/notify.yml"))", fix: nil))
+            findings.append(Finding(level: .ok, check: check,
+                                    message: "none configured (SANDBOX_NOTIFY_URL, or urls in "
+                                        + "\(config.file ?? "~/.config/sandbox/notify.yml"))", fix: nil))
             return findings
         }
         for summary in relevant where summary.last.outcome == .failed {
@@ -103,15 +112,19 @@ public struct Doctor: Sendable {
             let refused = last.status.map { (400..<500).contains($0) } ?? false
             findings.append(Finding(
                 level: .warning, check: check,
-                message: "the last event sent to \(summary.url) did not get there: \(last.error ?? "no answer") (\(last.event) of instance \(last.instance) at \(last.at), attempt \(last.attempt) of \(last.attempts)); \(summary.delivered) delivered, \(summary.failed) failed in the log",
-                fix: refused ? "the receiver refused it: check the URL's path and that it checks signatures with the same secret; every attempt is in .sandbox/notify.log"
+                message: "the last event sent to \(summary.url) did not get there: \(last.error ?? "no answer") "
+                    + "(\(last.event) of instance \(last.instance) at \(last.at), attempt \(last.attempt) of \(last.attempts)); "
+                    + "\(summary.delivered) delivered, \(summary.failed) failed in the log",
+                fix: refused ? "the receiver refused it: check the URL's path and that it checks signatures with the same secret; "
+                                   + "every attempt is in .sandbox/notify.log"
                     : "make sure \(summary.url) is up and answers 2xx within \(Self.seconds(config.timeout)); every attempt is in .sandbox/notify.log"))
         }
         if !relevant.contains(where: { $0.last.outcome == .failed }) {
             let delivered = relevant.reduce(0) { $0 + $1.delivered }
             let waiting = NotifySpool(stateDirectory: state).waiting
             findings.append(Finding(level: .ok, check: check,
-                                    message: "\(max(shown.count, relevant.count)) URL(s); \(delivered) event(s) delivered\(waiting > 0 ? ", \(waiting) waiting" : "")",
+                                    message: "\(max(shown.count, relevant.count)) URL(s); "
+                                        + "\(delivered) event(s) delivered\(waiting > 0 ? ", \(waiting) waiting" : "")",
                                     fix: nil))
         }
         return findings
@@ -125,13 +138,15 @@ public struct Doctor: Sendable {
             return Finding(level: .problem, check: check, message: "the data store (.sandbox/.store.xfs) is not mounted", fix: "sudo sandbox store mount")
         case .mounted:
             return Finding(level: .ok, check: check,
-                           message: "reflink clones in the data store (XFS): \(DiskUsage.format(status.usedBytes ?? 0)) used of \(DiskUsage.format(status.sizeBytes ?? 0))", fix: nil)
+                           message: "reflink clones in the data store (XFS): \(DiskUsage.format(status.usedBytes ?? 0)) used of "
+                               + "\(DiskUsage.format(status.sizeBytes ?? 0))", fix: nil)
         case .none, .foreignMount:
             if status.reflinks {
                 return Finding(level: .ok, check: check, message: "reflink clones (.sandbox/ is on \(status.filesystem) with reflinks)", fix: nil)
             }
             return Finding(level: .warning, check: check,
-                           message: "full copies: .sandbox/ is on \(status.filesystem) without reflinks, so a fresh instance, a reset and a snapshot take time and disk in proportion to the data",
+                           message: "full copies: .sandbox/ is on \(status.filesystem) without reflinks, "
+                               + "so a fresh instance, a reset and a snapshot take time and disk in proportion to the data",
                            fix: "sudo sandbox store create (an XFS image with reflinks mounted on .sandbox/; docs/benchmarks.md#thin-clones)")
         }
     }

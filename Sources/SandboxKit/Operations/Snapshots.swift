@@ -27,7 +27,8 @@ extension Instance {
         guard store.info(name) != nil else {
             let names = store.list().map(\.name)
             throw SandboxError(.noSuchSnapshot, "instance '\(layout.instance)' has no snapshot '\(name)'\(didYouMean(name, among: names))",
-                               fix: names.isEmpty ? "there is nothing to delete; `sandbox snapshot ls` lists them" : "use one of: \(names.joined(separator: ", "))")
+                               fix: names.isEmpty ? "there is nothing to delete; `sandbox snapshot ls` lists them"
+                                                  : "use one of: \(names.joined(separator: ", "))")
         }
         let usage = DiskUsage.of(store.folder(name))
         try store.delete(name)

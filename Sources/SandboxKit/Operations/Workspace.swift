@@ -74,7 +74,8 @@ public struct Workspace: Sendable {
     public var instanceNames: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: checkout.stateDirectory.path)) ?? []
         return names.filter { name in
-            name != "golden" && !name.hasPrefix(".") && FileSystem.exists(checkout.stateDirectory.appendingPathComponent(name).appendingPathComponent("instance.json"))
+            name != "golden" && !name.hasPrefix(".")
+                && FileSystem.exists(checkout.stateDirectory.appendingPathComponent(name).appendingPathComponent("instance.json"))
         }.sorted()
     }
 

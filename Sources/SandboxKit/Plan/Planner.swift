@@ -73,7 +73,8 @@ public struct Planner: Sendable {
                     builds.append(.init(target: .image(image.tag), kind: .pullImage(image, reference: reference), cause: cause + "; the registry has it"))
                     continue
                 }
-                cause += registry.unreachable.map { "; the registry did not answer (\($0)), so it is built here" } ?? "; not in the registry, so it is built here"
+                cause += registry.unreachable.map { "; the registry did not answer (\($0)), so it is built here" }
+                    ?? "; not in the registry, so it is built here"
             }
             builds.append(.init(target: .image(image.tag), kind: .build(image), cause: cause))
             if case let .external(base)? = image.base, present[base] == nil, !bases.contains(base) { bases.append(base) }
@@ -126,11 +127,13 @@ public struct Planner: Sendable {
         var freshData = false
         switch data {
         case .foreign:
-            problems.append(.init(.dataDirMismatch, "service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) exists but was not made by sandbox",
+            problems.append(.init(.dataDirMismatch, "service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) "
+                                      + "exists but was not made by sandbox",
                                   fix: "move it away (nothing is deleted automatically), then `sandbox up` again"))
             return []
         case let .damaged(reason):
-            problems.append(.init(.dataDirDamaged, "service \(service.name): the data dir \(layout.checkout.display(layout.dataDir(service.name).path)) is damaged: \(reason)",
+            problems.append(.init(.dataDirDamaged, "service \(service.name): the data dir "
+                                      + "\(layout.checkout.display(layout.dataDir(service.name).path)) is damaged: \(reason)",
                                   fix: Messages.damagedDataFix(instance: layout.instance)))
             return []
         case let .ready(stamp):
@@ -140,14 +143,18 @@ public struct Planner: Sendable {
                 return []
             case .success?:
                 // Planned by `upgrade` for `up`; anything else (a restore's or reset's later steps) never gets here with it.
-                problems.append(.init(.dataDirMismatch, "service \(service.name): its \(stamp.engine) \(stamp.version) data needs an upgrade to \(service.spec.version) first",
+                problems.append(.init(.dataDirMismatch, "service \(service.name): its \(stamp.engine) \(stamp.version) data needs "
+                                          + "an upgrade to \(service.spec.version) first",
                                       fix: "run `\(Messages.up(layout.instance))`: it upgrades the data"))
                 return []
             case nil:
                 break
             }
             if stamp.setupHash != service.setupHash {
-                steps.append(.init(target: target, kind: .notice("setup steps changed since this data dir was set up; they run only on a fresh data dir (`sandbox reset` to start over)"), cause: "setup steps changed"))
+                steps.append(.init(target: target,
+                                   kind: .notice("setup steps changed since this data dir was set up; "
+                                       + "they run only on a fresh data dir (`sandbox reset` to start over)"),
+                                   cause: "setup steps changed"))
             }
         case .missing:
             freshData = true
@@ -193,7 +200,8 @@ public struct Planner: Sendable {
             } else if !observed.golden.contains(service.name) {
                 let updates = goldenSteps.isEmpty ? "" : ", then \(goldenSteps.count) update step(s) once for every copy"
                 steps.append(.init(target: target, kind: .initGolden(service, updates: goldenSteps),
-                                   cause: "no set-up data for this recipe yet: init and \(service.setup.count) setup step(s)\(updates), kept as the golden copy"))
+                                   cause: "no set-up data for this recipe yet: init and \(service.setup.count) setup step(s)\(updates), "
+                                       + "kept as the golden copy"))
             }
             steps.append(.init(target: target, kind: .copyGolden(service), cause: "data dir missing; a copy of the set-up data"))
         }

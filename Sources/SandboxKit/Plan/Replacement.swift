@@ -16,7 +16,9 @@ extension Planner {
             let updates = observed.golden.contains(service.name) ? observed.goldenUpdates[service.name] ?? [] : Set(goldenSteps.map(\.hash))
             stamps[service.name] = DataStamp(engine: service.spec.engine, version: service.spec.version, imageHash: service.imageHash,
                                              freshHash: service.freshHash, setupHash: service.setupHash, user: service.spec.user,
-                                             password: nil, updates: Dictionary(uniqueKeysWithValues: service.update.filter { updates.contains($0.hash) }.map { ($0.hash, $0.title) }))
+                                             password: nil,
+                                             updates: Dictionary(uniqueKeysWithValues: service.update.filter { updates.contains($0.hash) }
+                                                 .map { ($0.hash, $0.title) }))
         }
         let sources = Dictionary(uniqueKeysWithValues: sandbox.services.map { ($0.name, layout.golden($0)) })
         return replace(observed, sources: sources, stamps: stamps, shared: Set(sandbox.services.map(\.name)), before: actions,
@@ -26,8 +28,10 @@ extension Planner {
     func restore(_ name: String, _ observed: ObservedState) -> Plan {
         guard let snapshot = observed.snapshot, snapshot.name == name else {
             let names = observed.snapshotNames
-            return Plan(actions: [], problems: [.init(.noSuchSnapshot, "instance '\(layout.instance)' has no snapshot '\(name)'\(didYouMean(name, among: names))",
-                                                      fix: names.isEmpty ? "save one first: sandbox snapshot save NAME" : "use one of: \(names.joined(separator: ", "))")])
+            return Plan(actions: [], problems: [.init(.noSuchSnapshot,
+                                                      "instance '\(layout.instance)' has no snapshot '\(name)'\(didYouMean(name, among: names))",
+                                                      fix: names.isEmpty ? "save one first: sandbox snapshot save NAME"
+                                                                         : "use one of: \(names.joined(separator: ", "))")])
         }
         var problems: [Plan.Problem] = []
         for service in sandbox.services {
@@ -37,12 +41,15 @@ extension Planner {
                 continue
             }
             if saved.engine != service.spec.engine || saved.version != service.spec.version {
-                problems.append(.init(.dataDirMismatch, "snapshot '\(name)' holds \(saved.engine) \(saved.version) data for \(service.name), but the recipe runs \(service.spec.engine) \(service.spec.version)",
+                problems.append(.init(.dataDirMismatch, "snapshot '\(name)' holds \(saved.engine) \(saved.version) data for \(service.name), "
+                                          + "but the recipe runs \(service.spec.engine) \(service.spec.version)",
                                       fix: "restore it with the recipes it was saved with (git checkout), dump the data, and load it into the new version"))
             }
         }
         if !problems.isEmpty { return Plan(actions: [], problems: problems) }
-        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.map { ($0.name, layout.snapshots.appendingPathComponent(name).appendingPathComponent($0.name)) })
+        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.map {
+            ($0.name, layout.snapshots.appendingPathComponent(name).appendingPathComponent($0.name))
+        })
         return replace(observed, sources: sources, stamps: snapshot.stamps, shared: snapshot.sharedCredentials,
                        before: imageActions(observed.images), why: "restore", what: "a copy of snapshot '\(name)'")
     }

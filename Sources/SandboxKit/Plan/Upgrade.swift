@@ -59,32 +59,41 @@ extension Planner {
         let dir = layout.checkout.display(layout.dataDir(service.name).path)
         let keep = "keep it with `sandbox snapshot save NAME` and start fresh with `sandbox destroy --delete-data --instance \(layout.instance)`"
         guard stamp.engine == want.engine else {
-            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir \(dir) was made by \(stamp.engine) \(stamp.version), but the recipe now runs \(want.engine) \(want.version)",
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir \(dir) was made by \(stamp.engine) \(stamp.version), "
+                                      + "but the recipe now runs \(want.engine) \(want.version)",
                                   fix: "move the data yourself (dump it with the old recipe, load it into the new), or \(keep)"))
         }
         switch EngineVersionOrder.compare(stamp.version, want.version) {
         case nil, .orderedSame?:
-            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), and the recipe runs version \(want.version); which is newer cannot be told",
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir was made by \(stamp.engine) \(stamp.version), "
+                                      + "and the recipe runs version \(want.version); which is newer cannot be told",
                                   fix: "write versions as numbers with dots, like \"17\" or \"11.8\", in the image recipes' 'version'"))
         case .orderedDescending?:
             let before = observed.snapshotNames.filter { $0.hasPrefix(Self.upgradeSnapshotPrefix([(want.version, stamp.version)])) }.sorted().last
-            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, newer than the recipe's \(want.version), and data is never moved to an older version",
-                                  fix: before.map { "go back to the data from before the upgrade with `sandbox snapshot restore \($0) --instance \(layout.instance)`, or put the recipe back on \(stamp.engine) \(stamp.version)" }
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, "
+                                      + "newer than the recipe's \(want.version), and data is never moved to an older version",
+                                  fix: before.map { "go back to the data from before the upgrade with "
+                                                        + "`sandbox snapshot restore \($0) --instance \(layout.instance)`, "
+                                                        + "or put the recipe back on \(stamp.engine) \(stamp.version)" }
                                       ?? "put the recipe back on \(stamp.engine) \(stamp.version), or \(keep)"))
         case .orderedAscending?:
             break
         }
         guard let route = want.upgrade else {
             let recipe = sandbox.image(service.imageTag)?.recipe
-            let named = recipe.map { $0.directory == nil ? "stock image recipe '\($0.name)'" : "image recipe '\($0.name)' (\(layout.checkout.display($0.path)))" }
+            let named = recipe.map { $0.directory == nil ? "stock image recipe '\($0.name)'"
+                                                         : "image recipe '\($0.name)' (\(layout.checkout.display($0.path)))" }
                 ?? "image recipe \(service.imageTag)"
-            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, and \(named) runs \(want.version) but does not say how to upgrade older data",
-                                  fix: "add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), or put the recipe back on \(stamp.engine) \(stamp.version)"))
+            return .failure(.init(.dataDirMismatch, "service \(service.name): its data dir holds \(stamp.engine) \(stamp.version) data, "
+                                      + "and \(named) runs \(want.version) but does not say how to upgrade older data",
+                                  fix: "add 'upgrade' to that recipe's service (docs/recipes.md, \"Upgrades\"), "
+                                      + "or put the recipe back on \(stamp.engine) \(stamp.version)"))
         }
         var old: ResolvedService?
         if route.method == .dump {
             guard let version = service.version(for: stamp) else {
-                return .failure(.init(.dataDirMismatch, "service \(service.name): upgrading its \(stamp.engine) \(stamp.version) data needs a \(stamp.version) server to dump it, and no image recipe runs \(stamp.engine) \(stamp.version)",
+                return .failure(.init(.dataDirMismatch, "service \(service.name): upgrading its \(stamp.engine) \(stamp.version) data needs "
+                                          + "a \(stamp.version) server to dump it, and no image recipe runs \(stamp.engine) \(stamp.version)",
                                       fix: "add that image recipe to Images/ (Images/README.md says how), or put the recipe back on \(stamp.version)"))
             }
             old = service.running(version)
@@ -126,7 +135,8 @@ extension Planner {
         for upgrade in upgrades {
             let bytes = observed.dataSizes[upgrade.service.name] ?? 0
             actions.append(.init(target: .service(upgrade.service.name), kind: .upgradeData(upgrade),
-                                 cause: "\(upgrade.summary); about \(DataUpgrade.estimate(method: upgrade.method, bytes: bytes)) s for \(DiskUsage.format(bytes)); the old data is not touched"))
+                                 cause: "\(upgrade.summary); about \(DataUpgrade.estimate(method: upgrade.method, bytes: bytes)) s "
+                                     + "for \(DiskUsage.format(bytes)); the old data is not touched"))
         }
         actions.append(.init(target: .instance(layout.instance), kind: .switchData(services: upgrades.map(\.service.name)),
                              cause: "the upgraded data replaces the old in one step"))
