@@ -1,6 +1,30 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let subprocess: Target.Dependency = .product(name: "Subprocess", package: "swift-subprocess")
+
+/// SandboxKit's layers in order (docs/architecture.md): the folder under Sources/SandboxKit, and the layers it imports.
+let layers: [(name: String, folder: String, uses: [String], products: [Target.Dependency])] = [
+    ("SandboxBase", "Base", [], []),
+    ("SandboxRecipes", "Recipes", ["SandboxBase"], [yams, crypto]),
+    ("SandboxEngine", "Engine", ["SandboxBase", "SandboxRecipes"], [subprocess]),
+    ("SandboxHost", "Host", ["SandboxBase", "SandboxRecipes", "SandboxEngine"], []),
+    ("SandboxObserve", "Observe", ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost"], []),
+    ("SandboxPlan", "Plan", ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost", "SandboxObserve"], []),
+    ("SandboxOutput", "Output", ["SandboxBase", "SandboxPlan"], []),
+    ("SandboxApply", "Apply", ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost", "SandboxObserve", "SandboxPlan", "SandboxOutput"], []),
+    ("SandboxNotify", "Notify", ["SandboxBase", "SandboxRecipes", "SandboxHost"], [yams, crypto]),
+    ("SandboxOperations", "Operations",
+     ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost", "SandboxObserve", "SandboxPlan", "SandboxOutput", "SandboxApply", "SandboxNotify"], []),
+    // The core every front door calls keeps the name SandboxKit.
+    ("SandboxKit", "Core",
+     ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost", "SandboxObserve", "SandboxPlan", "SandboxOutput", "SandboxNotify", "SandboxOperations"], []),
+]
+/// What a front door may import: the core and the types it speaks; never Apply (only the core carries out a plan).
+let frontDoor: [Target.Dependency] = layers.map(\.name).filter { $0 != "SandboxApply" }.map { .byName(name: $0) }
+
 let package = Package(
     name: "sandbox",
     platforms: [.macOS(.v14)],
@@ -23,8 +47,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "sandbox",
-            dependencies: [
-                "SandboxKit",
+            dependencies: frontDoor + [
                 "SandboxServer",
                 "SandboxWebhook",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -34,8 +57,7 @@ let package = Package(
         // `sandbox serve`: the HTTP API and the page. Kept apart so SandboxKit stays free of NIO.
         .target(
             name: "SandboxServer",
-            dependencies: [
-                "SandboxKit",
+            dependencies: frontDoor + [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -53,22 +75,19 @@ let package = Package(
         .target(
             name: "SandboxWebhook",
             dependencies: [
-                "SandboxKit",
+                "SandboxNotify",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
-        .target(
-            name: "SandboxKit",
-            dependencies: [
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
-        .testTarget(name: "SandboxKitTests", dependencies: ["SandboxKit", "SandboxServer"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SandboxKit", .product(name: "Crypto", package: "swift-crypto")]),
+        // SandboxKit's layers, one target each (docs/architecture.md): a layer imports only the layers before it,
+        // and the compiler refuses a cycle. Types crossing layers are `package`, never `public`.
+    ] + layers.map { layer in
+        .target(name: layer.name, dependencies: layer.uses.map { .byName(name: $0) } + layer.products, path: "Sources/SandboxKit/\(layer.folder)")
+    } + [
+        .testTarget(name: "SandboxKitTests", dependencies: frontDoor + ["SandboxApply", "SandboxServer"]),
+        .testTarget(name: "IntegrationTests", dependencies: frontDoor + [crypto]),
     ]
 )

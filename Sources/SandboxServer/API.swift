@@ -2,6 +2,12 @@ import Foundation
 import NIOFoundationCompat
 import HTTPTypes
 import Hummingbird
+import SandboxBase
+import SandboxRecipes
+import SandboxHost
+import SandboxObserve
+import SandboxOutput
+import SandboxOperations
 import SandboxKit
 
 /// The HTTP API under `/api/v1`: every endpoint, in one table that the router and the OpenAPI test both read.

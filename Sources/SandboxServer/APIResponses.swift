@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SandboxBase
+import SandboxOutput
 import SandboxKit
 
 /// JSON responses: the core's objects in the encoding `--json` prints (`JSONLine`), and errors with the status

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import SandboxKit
+import SandboxBase
 
 /// Who may call: every `/api/` request carries the token (`Authorization: Bearer …` or the login cookie), and a
 /// request that changes something must not come from another site's page.

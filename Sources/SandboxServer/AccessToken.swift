@@ -1,16 +1,16 @@
 import Crypto
 import Foundation
-import SandboxKit
 #if canImport(Glibc)
 import Glibc
+import SandboxBase
 #endif
 
 /// The bearer token of `sandbox serve`: `$SANDBOX_TOKEN`, or one made once and kept in `.sandbox/serve-token` (0600).
-public enum AccessToken {
-    public static let fileName = "serve-token"
+package enum AccessToken {
+    package static let fileName = "serve-token"
 
     /// The token and whether it was just made (so the login link is worth printing loudly).
-    public static func load(environment: [String: String], stateFolder: URL) throws(SandboxError) -> (token: String, source: String) {
+    package static func load(environment: [String: String], stateFolder: URL) throws(SandboxError) -> (token: String, source: String) {
         if let token = environment["SANDBOX_TOKEN"], !token.isEmpty {
             guard token.count >= 16 else {
                 throw SandboxError(.badRequest, "SANDBOX_TOKEN is too short (\(token.count) characters) to guard the API",
@@ -41,13 +41,13 @@ public enum AccessToken {
     }
 
     /// 32 random bytes as hex.
-    public static func generate() -> String {
+    package static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
     /// Compares in time that does not depend on where the strings differ.
-    public static func matches(_ given: String?, _ token: String) -> Bool {
+    package static func matches(_ given: String?, _ token: String) -> Bool {
         guard let given else { return false }
         let a = SHA256.hash(data: Data(given.utf8)), b = SHA256.hash(data: Data(token.utf8))
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0

@@ -1,4 +1,6 @@
 import Foundation
+import SandboxRecipes
+import SandboxNotify
 import SandboxKit
 
 /// Keeps served checkouts on their branch: fetch, fast-forward only, then `up` of every instance.
@@ -7,19 +9,19 @@ import SandboxKit
 /// burst coalesces: while one runs, any number of requests make one more run, which fetches the newest commit.
 /// A checkout with local changes, a diverged branch or no upstream is never touched; its status says why and
 /// how to fix it.
-public actor BranchFollower {
-    public struct Status: Sendable {
-        public var state = "idle"
-        public var branch: String?
-        public var commit: String?
-        public var upstream: String?
-        public var upstreamCommit: String?
-        public var behind: Int?
-        public var reason: String?
-        public var fix: String?
-        public var checked: Date?
-        public var result: String?
-        public var runs = 0
+package actor BranchFollower {
+    package struct Status: Sendable {
+        package var state = "idle"
+        package var branch: String?
+        package var commit: String?
+        package var upstream: String?
+        package var upstreamCommit: String?
+        package var behind: Int?
+        package var reason: String?
+        package var fix: String?
+        package var checked: Date?
+        package var result: String?
+        package var runs = 0
 
         var json: [String: Any] {
             var o: [String: Any] = ["state": state, "runs": runs]
@@ -39,19 +41,19 @@ public actor BranchFollower {
     private var running: Set<String> = []
     private var again: Set<String> = []
 
-    public init(checkouts: [ServedCheckout], executable: String, center: OperationCenter) {
+    package init(checkouts: [ServedCheckout], executable: String, center: OperationCenter) {
         self.checkouts = checkouts; self.executable = executable; self.center = center
     }
 
     /// The checkouts whose current branch is `branch`.
-    public func following(_ branch: String) async -> [ServedCheckout] {
+    package func following(_ branch: String) async -> [ServedCheckout] {
         var found: [ServedCheckout] = []
         for checkout in checkouts where await Git(root: checkout.root).branch() == branch { found.append(checkout) }
         return found
     }
 
     /// Asks for a run; returns at once. While a run is under way, requests make exactly one more.
-    public func request(_ id: String) {
+    package func request(_ id: String) {
         guard let checkout = checkouts.first(where: { $0.id == id }) else { return }
         if running.contains(id) { again.insert(id); return }
         running.insert(id)
@@ -59,7 +61,7 @@ public actor BranchFollower {
     }
 
     /// The status, with the branch and commit read now (cheap, no fetch).
-    public func status(_ id: String) async -> Status {
+    package func status(_ id: String) async -> Status {
         var status = statuses[id] ?? Status()
         guard let checkout = checkouts.first(where: { $0.id == id }) else { return status }
         let git = Git(root: checkout.root)
@@ -71,7 +73,7 @@ public actor BranchFollower {
         return status
     }
 
-    public func isBusy(_ id: String) -> Bool { running.contains(id) }
+    package func isBusy(_ id: String) -> Bool { running.contains(id) }
 
     private func loop(_ checkout: ServedCheckout) async {
         repeat {

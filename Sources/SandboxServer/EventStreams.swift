@@ -2,8 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import SandboxKit
 import ServiceLifecycle
+import SandboxBase
+import SandboxOutput
 
 /// Server-Sent Events: an operation's progress, every operation's, and a service's log as it grows.
 ///

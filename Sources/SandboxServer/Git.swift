@@ -1,6 +1,6 @@
 import Foundation
-import SandboxKit
 import Subprocess
+import SandboxEngine
 
 /// git in one checkout, never prompting (a fetch that needs a password fails instead of waiting).
 struct Git: Sendable {

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import SandboxKit
 
 /// `POST /hooks/git`: push events from GitHub, Gitea/Forgejo and GitLab, checked against `SANDBOX_HOOK_SECRET`.
 enum GitHook {

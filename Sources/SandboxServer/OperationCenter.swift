@@ -1,14 +1,16 @@
 import Foundation
+import SandboxBase
+import SandboxOutput
 import SandboxKit
 
 /// What an operation ended with: the core's result object of its kind.
-public enum OperationResult: Sendable, Encodable {
+package enum OperationResult: Sendable, Encodable {
     case up(UpResult)
     case removal(RemovalResult)
     case snapshotSaved(SnapshotSaved)
     case snapshotDeleted(SnapshotDeleted)
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         switch self {
         case let .up(r): try r.encode(to: encoder)
         case let .removal(r): try r.encode(to: encoder)
@@ -23,36 +25,36 @@ public enum OperationResult: Sendable, Encodable {
 /// Each is a call into the core, in this process; its progress events are kept and handed to every subscriber as
 /// they come. Operations on one instance run in the order they were asked for, and the core takes the instance's
 /// file lock as a CLI process does, so an operation never interleaves with a CLI command either.
-public actor OperationCenter {
-    public enum State: String, Sendable, Encodable { case queued, running, succeeded, failed, cancelled }
+package actor OperationCenter {
+    package enum State: String, Sendable, Encodable { case queued, running, succeeded, failed, cancelled }
 
     /// The work of one operation: the core's call, reporting progress to the reporter it is given.
-    public typealias Job = @Sendable (any ProgressReporter) async throws -> OperationResult
+    package typealias Job = @Sendable (any ProgressReporter) async throws -> OperationResult
 
     /// What a subscriber is told: each event as it comes, then the finished operation.
-    public enum Update: Sendable { case event(ProgressRecord), finished(Operation) }
+    package enum Update: Sendable { case event(ProgressRecord), finished(Operation) }
 
-    public struct Operation: Sendable, Encodable {
-        public var id: String
-        public var kind: String
-        public var checkout: String
-        public var instance: String
-        public var state: State = .queued
-        public var created: Date
-        public var started: Date?
-        public var finished: Date?
-        public var events: [ProgressRecord] = []
-        public var result: OperationResult?
-        public var error: ErrorEvent?
+    package struct Operation: Sendable, Encodable {
+        package var id: String
+        package var kind: String
+        package var checkout: String
+        package var instance: String
+        package var state: State = .queued
+        package var created: Date
+        package var started: Date?
+        package var finished: Date?
+        package var events: [ProgressRecord] = []
+        package var result: OperationResult?
+        package var error: ErrorEvent?
         /// A failure's full text (its message, the failing command's last lines, the fix), for the page.
-        public var messages: [String] = []
+        package var messages: [String] = []
 
         var key: String { "\(checkout)/\(instance)" }
 
         enum CodingKeys: String, CodingKey { case id, kind, checkout, instance, state, created, started, finished, events, result, error, messages }
 
         /// Every key is always there (`null` when unset), as docs/serve.md and the OpenAPI document say.
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(id, forKey: .id)
             try c.encode(kind, forKey: .kind)
@@ -81,10 +83,10 @@ public actor OperationCenter {
     /// Finished operations kept for `GET /operations`.
     private let keep = 200
 
-    public init() {}
+    package init() {}
 
     /// Queues an operation; it starts when the instance has no other running.
-    public func submit(kind: String, checkout: String, instance: String, job: @escaping Job) throws(SandboxError) -> Operation {
+    package func submit(kind: String, checkout: String, instance: String, job: @escaping Job) throws(SandboxError) -> Operation {
         guard !stopping else {
             throw SandboxError(.shuttingDown, "sandbox serve is stopping and takes no new operations", fix: "start sandbox serve again and retry")
         }
@@ -100,12 +102,12 @@ public actor OperationCenter {
         return operations[id] ?? operation
     }
 
-    public func operation(_ id: String) -> Operation? { operations[id] }
+    package func operation(_ id: String) -> Operation? { operations[id] }
 
-    public func all() -> [Operation] { order.compactMap { operations[$0] } }
+    package func all() -> [Operation] { order.compactMap { operations[$0] } }
 
     /// The events so far and a stream of what follows; nil for an unknown id.
-    public func subscribe(_ id: String) -> (Operation, AsyncStream<Update>)? {
+    package func subscribe(_ id: String) -> (Operation, AsyncStream<Update>)? {
         guard let operation = operations[id] else { return nil }
         let (stream, continuation) = AsyncStream<Update>.makeStream(bufferingPolicy: .unbounded)
         if isDone(operation.state) {
@@ -120,14 +122,14 @@ public actor OperationCenter {
     }
 
     /// Waits for an operation to finish; nil for an unknown id.
-    public func wait(_ id: String) async -> Operation? {
+    package func wait(_ id: String) async -> Operation? {
         guard let (_, updates) = subscribe(id) else { return nil }
         for await update in updates { if case .finished(let op) = update { return op } }
         return operations[id]
     }
 
     /// Every operation's updates, as they come.
-    public func subscribeAll() -> AsyncStream<(String, Update)> {
+    package func subscribeAll() -> AsyncStream<(String, Update)> {
         let (stream, continuation) = AsyncStream<(String, Update)>.makeStream(bufferingPolicy: .bufferingNewest(1000))
         let token = UUID()
         everything[token] = continuation
@@ -138,7 +140,7 @@ public actor OperationCenter {
 
     /// Cancels a queued operation at once; a running one is stopped (its task is cancelled, which ends its docker
     /// and host children as a Ctrl-C would: kill-safe, the next `up` finishes or undoes what it began).
-    public func cancel(_ id: String) -> Operation? {
+    package func cancel(_ id: String) -> Operation? {
         guard var operation = operations[id] else { return nil }
         switch operation.state {
         case .queued:
@@ -157,7 +159,7 @@ public actor OperationCenter {
     }
 
     /// Stops taking operations, cancels queued ones, lets running ones finish for up to `timeout`, then cancels them.
-    public func stop(timeout: Duration) async {
+    package func stop(timeout: Duration) async {
         stopping = true
         for (_, ids) in waiting { for id in ids { _ = cancel(id) } }
         let deadline = ContinuousClock.now + timeout
@@ -169,7 +171,7 @@ public actor OperationCenter {
         for (_, c) in everything { c.finish() }
     }
 
-    public var isStopping: Bool { stopping }
+    package var isStopping: Bool { stopping }
 
     // MARK: - Running
 

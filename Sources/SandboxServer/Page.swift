@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import SandboxKit
 
 /// The page at `/`: plain HTML, CSS and JavaScript kept in the binary (no build step, no CDN), on top of the API.
 enum Page {

@@ -52,7 +52,8 @@ enum PageScript {
     }
 
     function running(i) {
-      return Object.values(state.ops).find((op) => op.checkout === i.checkout && op.instance === i.instance && (op.state === "running" || op.state === "queued"));
+      return Object.values(state.ops).find((op) => op.checkout === i.checkout && op.instance === i.instance
+        && (op.state === "running" || op.state === "queued"));
     }
     function lastOp(i) {
       return Object.values(state.ops).filter((op) => op.checkout === i.checkout && op.instance === i.instance)
@@ -135,7 +136,8 @@ enum PageScript {
         el("div", { class: "card-head" },
           el("div", {}, el("h3", {}, i.instance), el("span", { class: "muted" }, `a copy of ${i.sandbox}`),
             i.commit ? el("span", { class: "muted", "data-commit": i.commit }, ` · runs commit ${short(i.commit)}`,
-              checkoutOf(i) && checkoutOf(i).follow && checkoutOf(i).follow.commit && checkoutOf(i).follow.commit !== i.commit ? " (older than the checkout: Update brings it up to date)" : "") : null),
+              checkoutOf(i) && checkoutOf(i).follow && checkoutOf(i).follow.commit && checkoutOf(i).follow.commit !== i.commit
+                ? " (older than the checkout: Update brings it up to date)" : "") : null),
           el("span", { class: `badge ${tone}`, "data-state": tone }, label)),
         i.services.map((s) => serviceRow(i, s)),
         el("div", { class: "actions" },
@@ -146,7 +148,8 @@ enum PageScript {
           act("restore", "Restore a snapshot…"),
           i.services.some((s) => s.state === "running")
             ? el("button", { "data-action": "reveal", onclick: () => reveal(i) }, state.revealed[key(i)] ? "Hide passwords" : "Show passwords") : null),
-        busy ? el("div", { class: "progress" }, el("p", {}, el("strong", {}, `${KIND[busy.kind] || busy.kind}${busy.state === "queued" ? " (waiting for its turn)" : "…"}`)), progress(busy)) : null,
+        busy ? el("div", { class: "progress" }, el("p", {}, el("strong", {},
+          `${KIND[busy.kind] || busy.kind}${busy.state === "queued" ? " (waiting for its turn)" : "…"}`)), progress(busy)) : null,
         !busy && last && last.state === "failed" ? failure(last) : null);
     }
 
@@ -158,7 +161,8 @@ enum PageScript {
       const f = c.follow || {}, busy = f.state === "checking" || f.state === "updating";
       const where = f.branch ? el("span", {}, "Branch ", el("strong", {}, f.branch), " at ", el("code", {}, short(f.commit)))
                              : el("span", { class: "muted" }, "Not following a branch (no git branch checked out)");
-      const behind = f.behind > 0 ? el("span", { class: "pill busy", "data-behind": f.behind }, `${f.behind} new commit${f.behind === 1 ? "" : "s"} on ${f.upstream}`)
+      const behind = f.behind > 0 ? el("span", { class: "pill busy", "data-behind": f.behind },
+        `${f.behind} new commit${f.behind === 1 ? "" : "s"} on ${f.upstream}`)
                    : f.upstreamCommit ? el("span", { class: "pill ok" }, `up to date with ${f.upstream}`) : null;
       return el("div", { class: "checkout-head", "data-checkout": c.id, "data-follow": f.state || "idle" },
         el("div", { class: "checkout-line" }, where, behind,
@@ -208,17 +212,21 @@ enum PageScript {
 
     async function action(i, kind) {
       let path = `${base(i)}/${kind}`, body;
-      if (kind === "reset" && !(await ask(`Reset ${i.instance}?`, "Everything changed in this copy since it was made is thrown away, and it starts again from fresh data. Snapshots are kept.", { danger: true, ok: "Reset" }))) return;
+      if (kind === "reset" && !(await ask(`Reset ${i.instance}?`,
+        "Everything changed in this copy since it was made is thrown away, and it starts again from fresh data. Snapshots are kept.", { danger: true,
+        ok: "Reset" }))) return;
       if (kind === "down" && !(await ask(`Stop ${i.instance}?`, "The databases stop; their data is kept and comes back with Start.", { ok: "Stop" }))) return;
       if (kind === "save") {
-        const name = await ask("Save a snapshot", "A snapshot keeps a copy of this data that you can go back to later. Give it a name.", { input: true, ok: "Save" });
+        const name = await ask("Save a snapshot", "A snapshot keeps a copy of this data that you can go back to later. Give it a name.", { input: true,
+          ok: "Save" });
         if (!name) return;
         path = `${base(i)}/snapshots`; body = JSON.stringify({ name });
       }
       if (kind === "restore") {
         const { snapshots } = await api(`${base(i)}/snapshots${query(i)}`);
         if (!snapshots.length) { await ask("No snapshots yet", "Save a snapshot first; then you can come back to it here.", { ok: "OK" }); return; }
-        const name = await ask(`Restore a snapshot into ${i.instance}?`, "The data now in this copy is replaced by the snapshot's. Save a snapshot first if you want to keep it.",
+        const name = await ask(`Restore a snapshot into ${i.instance}?`,
+          "The data now in this copy is replaced by the snapshot's. Save a snapshot first if you want to keep it.",
           { danger: true, choices: snapshots.map((s) => s.name), ok: "Restore" });
         if (!name) return;
         path = `${base(i)}/snapshots/${encodeURIComponent(name)}/restore`;
@@ -246,7 +254,8 @@ enum PageScript {
       const name = $("#create-name").value, c = state.checkouts[0];
       if (!c) return;
       try {
-        const op = await api(`/api/v1/instances/${encodeURIComponent(name)}/up?checkout=${encodeURIComponent(c.id)}${c.sandboxes.length === 1 ? "&sandbox=" + encodeURIComponent(c.sandboxes[0]) : ""}`, { method: "POST" });
+        const only = c.sandboxes.length === 1 ? "&sandbox=" + encodeURIComponent(c.sandboxes[0]) : "";
+        const op = await api(`/api/v1/instances/${encodeURIComponent(name)}/up?checkout=${encodeURIComponent(c.id)}${only}`, { method: "POST" });
         state.ops[op.id] = op; $("#create-name").value = "";
         state.instances.push({ instance: name, sandbox: c.sandboxes[0] || "", checkout: c.id, services: [] }); render();
       } catch (err) { alert(err.message); }

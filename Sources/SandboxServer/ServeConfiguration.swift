@@ -1,37 +1,37 @@
 import Foundation
 import Synchronization
-import SandboxKit
+import SandboxBase
 
 /// What `sandbox serve` was asked to do: where to listen, which checkouts, how to prove who is calling.
-public struct ServeConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    public var checkouts: [ServedCheckout]
-    public var token: String
-    public var tls: TLSFiles?
+package struct ServeConfiguration: Sendable {
+    package var host: String
+    package var port: Int
+    package var checkouts: [ServedCheckout]
+    package var token: String
+    package var tls: TLSFiles?
     /// The `sandbox` binary the server runs for each operation (itself).
-    public var executable: String
+    package var executable: String
     /// How long a stop waits for running operations before it cancels them.
-    public var stopTimeout: Duration
+    package var stopTimeout: Duration
     /// `SANDBOX_HOOK_SECRET`, which push events must be signed with.
-    public var hookSecret: String?
+    package var hookSecret: String?
     /// `--poll`: how often to check each checkout's upstream branch.
-    public var poll: Duration?
+    package var poll: Duration?
 
-    public struct TLSFiles: Sendable {
-        public var certificate: String
-        public var key: String
-        public init(certificate: String, key: String) { self.certificate = certificate; self.key = key }
+    package struct TLSFiles: Sendable {
+        package var certificate: String
+        package var key: String
+        package init(certificate: String, key: String) { self.certificate = certificate; self.key = key }
     }
 
-    public init(host: String, port: Int, checkouts: [ServedCheckout], token: String, tls: TLSFiles?, executable: String,
+    package init(host: String, port: Int, checkouts: [ServedCheckout], token: String, tls: TLSFiles?, executable: String,
                 stopTimeout: Duration = .seconds(300), hookSecret: String? = nil, poll: Duration? = nil) {
         self.host = host; self.port = port; self.checkouts = checkouts; self.token = token; self.tls = tls
         self.executable = executable; self.stopTimeout = stopTimeout; self.hookSecret = hookSecret; self.poll = poll
     }
 
     /// `60s`, `5m`, `1h` or plain seconds; at least 5 seconds.
-    public static func parseInterval(_ text: String) throws(SandboxError) -> Duration {
+    package static func parseInterval(_ text: String) throws(SandboxError) -> Duration {
         let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600]
         var number = Substring(text), unit = 1
         if let last = text.last, let u = units[last] { number = text.dropLast(); unit = u }
@@ -42,14 +42,14 @@ public struct ServeConfiguration: Sendable {
     }
 
     /// The address people open: `http(s)://host:port`.
-    public var origin: String {
+    package var origin: String {
         let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
         let bracketed = shownHost.contains(":") ? "[\(shownHost)]" : shownHost
         return "\(tls == nil ? "http" : "https")://\(bracketed):\(port)"
     }
 
     /// `ADDR:PORT`, `[v6]:PORT` or `:PORT` (loopback). Throws a message naming the fix.
-    public static func parseListen(_ text: String) throws(SandboxError) -> (host: String, port: Int) {
+    package static func parseListen(_ text: String) throws(SandboxError) -> (host: String, port: Int) {
         var host: Substring, portText: Substring
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             host = text[text.index(after: text.startIndex)..<close]
@@ -71,20 +71,20 @@ public struct ServeConfiguration: Sendable {
     }
 
     /// True for addresses only this machine can reach.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
 
 /// One checkout `serve` serves, with the short id the API names it by.
-public struct ServedCheckout: Sendable, Equatable {
-    public var id: String
-    public var root: URL
+package struct ServedCheckout: Sendable, Equatable {
+    package var id: String
+    package var root: URL
 
-    public init(id: String, root: URL) { self.id = id; self.root = root }
+    package init(id: String, root: URL) { self.id = id; self.root = root }
 
     /// Ids from folder names, made unique (`app`, `app-2`) and safe in a URL.
-    public static func identify(_ roots: [URL]) -> [ServedCheckout] {
+    package static func identify(_ roots: [URL]) -> [ServedCheckout] {
         var used: Set<String> = []
         return roots.map { root in
             let base = String(root.lastPathComponent.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
@@ -97,9 +97,9 @@ public struct ServedCheckout: Sendable, Equatable {
 }
 
 /// The server's own origin, known for sure once it listens (`--listen …:0` picks the port then).
-public final class ServerAddress: Sendable {
+package final class ServerAddress: Sendable {
     private let value: Mutex<String>
-    public init(_ origin: String) { value = Mutex(origin) }
-    public var origin: String { value.withLock { $0 } }
+    package init(_ origin: String) { value = Mutex(origin) }
+    package var origin: String { value.withLock { $0 } }
     func set(_ origin: String) { value.withLock { $0 = origin } }
 }

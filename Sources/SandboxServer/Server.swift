@@ -5,16 +5,16 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
-import SandboxKit
 import ServiceLifecycle
+import SandboxBase
 
 /// `sandbox serve`: the API, the page, and the operations they start, in one process.
 ///
 /// On SIGINT or SIGTERM it stops taking operations, lets running ones finish (up to the stop timeout, then
 /// cancels them, which the next `up` converges from), keeps answering reads meanwhile, then closes.
-public enum SandboxHTTPServer {
+package enum SandboxHTTPServer {
     /// Runs until stopped. `started` gets the login link once the port is open (the real port for `:0`).
-    public static func run(_ configuration: ServeConfiguration, logger: Logger, started: @escaping @Sendable (String) -> Void) async throws {
+    package static func run(_ configuration: ServeConfiguration, logger: Logger, started: @escaping @Sendable (String) -> Void) async throws {
         let center = OperationCenter()
         let follower = BranchFollower(checkouts: configuration.checkouts, executable: configuration.executable, center: center)
         let address = ServerAddress(configuration.origin)

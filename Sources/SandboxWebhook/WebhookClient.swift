@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
-import SandboxKit
+import SandboxNotify
 
 /// Posts events over HTTP/1.1, with TLS for https:// URLs (the system's trusted roots), on SwiftNIO.
 ///
@@ -11,12 +11,12 @@ import SandboxKit
 /// libraries into every `sandbox` command at start (+15 to 30 ms measured, against a no-op `up` of about 60 ms),
 /// for the one background process that posts. NIO and BoringSSL are linked into `sandbox` already, for `serve`.
 /// A module of its own so SandboxKit stays free of NIO.
-public struct WebhookClient: WebhookTransport {
-    public init() {}
+package struct WebhookClient: WebhookTransport {
+    package init() {}
 
     enum Failure: Error { case timedOut, closedEarly }
 
-    public func post(_ url: URL, headers: [(String, String)], body: Data, timeout: Double) async -> WebhookResponse {
+    package func post(_ url: URL, headers: [(String, String)], body: Data, timeout: Double) async -> WebhookResponse {
         guard let parts = URLComponents(url: url, resolvingAgainstBaseURL: false), let scheme = parts.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = parts.host, !host.isEmpty else {
             return .failed("not an http:// or https:// URL")

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxRecipes
 
 extension Sandbox {
     struct Check: AsyncParsableCommand {

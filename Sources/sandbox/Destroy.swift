@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxOutput
 
 extension Sandbox {
     struct Destroy: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxOperations
 
 extension Sandbox {
     struct Doctor: AsyncParsableCommand {
@@ -14,7 +14,7 @@ extension Sandbox {
         @OptionGroup var format: JSONOption
 
         func run() async throws {
-            let findings = try await reporting(json: format.json) { await SandboxKit.Doctor(workspace: try location.workspace()).run() }
+            let findings = try await reporting(json: format.json) { await SandboxOperations.Doctor(workspace: try location.workspace()).run() }
             if format.json {
                 JSONOutput.emit(DoctorJSON(findings: findings))
             } else {
@@ -31,5 +31,5 @@ extension Sandbox {
 
 struct DoctorJSON: Encodable {
     var event = "doctor"
-    var findings: [SandboxKit.Doctor.Finding]
+    var findings: [SandboxOperations.Doctor.Finding]
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
 import SandboxWebhook
+import SandboxRecipes
+import SandboxNotify
 
 extension Sandbox {
     /// Started in the background by commands that changed an instance; people never run it.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxObserve
+import SandboxPlan
 
 extension Sandbox {
     struct Plan: AsyncParsableCommand {

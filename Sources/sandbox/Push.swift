@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxEngine
 
 /// `--registry HOST:PORT`, else `$SANDBOX_REGISTRY`: where a fleet's images and golden data are shared.
 struct RegistryOption: ParsableArguments {

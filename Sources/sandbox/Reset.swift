@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
 
 extension Sandbox {
     struct Reset: AsyncParsableCommand {

@@ -1,5 +1,11 @@
 import ArgumentParser
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxPlan
+import SandboxOutput
+import SandboxOperations
 import SandboxKit
 
 struct Sandbox: AsyncParsableCommand {
@@ -64,7 +70,7 @@ struct InstanceOptions: ParsableArguments {
     }
 
     /// The instance; `positional` is the sandbox given as an argument, an alias of `--sandbox`.
-    func instance(_ positional: String? = nil, in workspace: Workspace? = nil) throws -> SandboxKit.Instance {
+    func instance(_ positional: String? = nil, in workspace: Workspace? = nil) throws -> SandboxOperations.Instance {
         if let positional, let sandbox, positional != sandbox {
             throw ValidationError("the sandbox is named twice ('\(positional)' and --sandbox \(sandbox)); name it once")
         }

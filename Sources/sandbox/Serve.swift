@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SandboxKit
 import SandboxServer
+import SandboxBase
+import SandboxOperations
 
 extension Sandbox {
     struct Serve: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxBase
+import SandboxRecipes
+import SandboxHost
 
 extension Sandbox {
     struct Shell: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxHost
 
 extension Sandbox {
     struct Snapshot: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxOperations
 
 extension Sandbox {
     struct Status: AsyncParsableCommand {

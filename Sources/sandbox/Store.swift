@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import SandboxKit
+import SandboxBase
+import SandboxHost
+import SandboxOperations
 
 extension Sandbox {
     struct Store: AsyncParsableCommand {

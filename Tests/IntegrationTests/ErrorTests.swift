@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import SandboxKit
+import SandboxRecipes
+import SandboxHost
 
 /// Every error code in docs/errors.md that can be triggered without breaking the machine, each checked for its
 /// one-line message, its fix, exit status 1 and (where the command has --json) the code in the error event.

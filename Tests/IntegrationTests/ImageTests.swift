@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import SandboxKit
+import SandboxOutput
+import SandboxOperations
 
 /// The stock images against the real engine: built once, then confirmed with no build; each initialises an
 /// empty mounted data dir, passes its readiness check, answers its real client, and stops cleanly.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-import SandboxKit
+import SandboxRecipes
+import SandboxHost
 
 /// The plan is the whole truth: what `sandbox plan --json` lists is exactly what the command then reports as done.
 @Suite(.serialized) struct PlanTruthTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import SandboxKit
+import SandboxHost
 
 /// Regression tests for failures found from outside: kills, races, damage, a full disk, secrets in sight.
 @Suite(.serialized) struct ReliabilityTests {

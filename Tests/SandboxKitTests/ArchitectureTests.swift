@@ -1,21 +1,23 @@
 import Foundation
 import Testing
 
-/// The library's folders are layers that depend one way (docs/architecture.md):
-/// a file may name the types of its own folder and of the folders before it, never of one after it.
+/// SandboxKit's folders are layers, each its own SwiftPM target (Package.swift, docs/architecture.md): a layer imports
+/// only the layers before it, so the compiler refuses a cycle. These tests hold what the compiler does not: that
+/// every folder is a layer, that a file imports no layer after its own (SwiftPM lets a module see one it was not
+/// declared to depend on when it happens to be built first), that the front doors never import Apply, that nothing
+/// in the library is `public`, and that each check read real sources.
 @Suite struct ArchitectureTests {
-    static let layers = ["", "Recipes", "Engine", "Host", "Observe", "Plan", "Output", "Apply", "Notify", "Operations", "Core"]
+    /// Folder and module of each layer, in dependency order.
+    static let layers: [(folder: String, module: String)] = [
+        ("Base", "SandboxBase"), ("Recipes", "SandboxRecipes"), ("Engine", "SandboxEngine"), ("Host", "SandboxHost"),
+        ("Observe", "SandboxObserve"), ("Plan", "SandboxPlan"), ("Output", "SandboxOutput"), ("Apply", "SandboxApply"),
+        ("Notify", "SandboxNotify"), ("Operations", "SandboxOperations"), ("Core", "SandboxKit"),
+    ]
 
-    static var sources: URL {
+    static var root: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Sources")
     }
-
-    struct SourceFile {
-        var path: String
-        var layer: Int
-        var text: String
-    }
+    static var sources: URL { root.appendingPathComponent("Sources") }
 
     static func files(in directory: URL) throws -> [URL] {
         let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
@@ -26,86 +28,97 @@ import Testing
         return found.sorted { $0.path < $1.path }
     }
 
-    static func libraryFiles() throws -> [SourceFile] {
-        let root = sources.appendingPathComponent("SandboxKit")
-        return try files(in: root).map { url in
-            let relative = String(url.path.dropFirst(root.path.count + 1))
-            let folder = relative.contains("/") ? String(relative.split(separator: "/")[0]) : ""
-            let layer = try #require(layers.firstIndex(of: folder), "\(relative) is in a folder that is not a layer: add it to docs/architecture.md and here")
-            return SourceFile(path: relative, layer: layer, text: code(try String(contentsOf: url, encoding: .utf8)))
+    /// The `Sandbox…` modules a file imports.
+    static func imports(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            guard words.count == 2, words[0] == "import", words[1].hasPrefix("Sandbox") else { return nil }
+            return String(words[1])
         }
     }
 
-    /// The code of a file without comments and string literals (so a word in a message is not a dependency).
-    static func code(_ text: String) -> String {
-        var out: [String] = []
-        var inBlock = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            // Multi-line string literals: skipped from the line that opens one to the line that closes it.
-            let quotes = String(line).components(separatedBy: "\"\"\"").count - 1
-            if inBlock {
-                if quotes % 2 == 1 { inBlock = false }
-                continue
-            }
-            if quotes % 2 == 1 {
-                out.append(String(line).components(separatedBy: "\"\"\"")[0])
-                inBlock = true
-                continue
-            }
-            var s = String(line).replacingOccurrences(of: #""(?:[^"\\]|\\.)*""#, with: "\"\"", options: .regularExpression)
-            if let r = s.range(of: "//") { s = String(s[..<r.lowerBound]) }
-            out.append(s)
-        }
-        return out.joined(separator: "\n")
+    /// Imports of `text` that a file of layer `index` may not have, as `module` names.
+    static func backwardImports(_ text: String, layer index: Int) -> [String] {
+        let allowed = Set(layers.prefix(index).map(\.module))
+        let known = Set(layers.map(\.module))
+        return imports(text).filter { known.contains($0) && !allowed.contains($0) }
     }
 
-    /// Top-level types and functions a file declares.
-    static func declarations(_ code: String) -> [String] {
-        let pattern = #"(?m)^(?:public |internal |final |private |fileprivate )*(?:struct|enum|class|protocol|actor|typealias|func) +([A-Za-z_][A-Za-z0-9_]*)"#
-        let regex = try! NSRegularExpression(pattern: pattern)
-        return regex.matches(in: code, range: NSRange(code.startIndex..., in: code)).compactMap {
-            Range($0.range(at: 1), in: code).map { String(code[$0]) }
-        }
-    }
-
-    static func words(_ code: String) -> Set<String> {
-        Set(code.split { !($0.isLetter || $0.isNumber || $0 == "_") }.map(String.init))
-    }
-
-    @Test func foldersDependOneWay() throws {
-        let files = try Self.libraryFiles()
-        // A checker that read nothing would pass: every layer must hold files, and they must declare types.
-        let empty = Self.layers.indices.filter { layer in !files.contains { $0.layer == layer } }.map { Self.layers[$0] }
-        #expect(empty == [], "no sources found for layers \(empty) under \(Self.sources.path)")
-        #expect(files.count >= 50 && files.reduce(0) { $0 + Self.declarations($1.text).count } >= 100,
-                "\(files.count) files found under \(Self.sources.path): the checker is not reading the library")
-        var owner: [String: (layer: Int, path: String)] = [:]
-        for file in files { for name in Self.declarations(file.text) { owner[name] = (file.layer, file.path) } }
+    @Test func everyFolderIsALayerAndImportsOnlyTheLayersBeforeIt() throws {
+        let library = Self.sources.appendingPathComponent("SandboxKit")
         var violations: [String] = []
-        for file in files {
-            for word in Self.words(file.text).sorted() {
-                guard let decl = owner[word], decl.layer > file.layer else { continue }
-                violations.append("\(file.path) names \(word) from \(decl.path)")
+        var checked = 0
+        var filesPerLayer = Array(repeating: 0, count: Self.layers.count)
+        for url in try Self.files(in: library) {
+            let relative = String(url.path.dropFirst(library.path.count + 1))
+            let folder = relative.split(separator: "/").first.map(String.init) ?? ""
+            let index = try #require(Self.layers.firstIndex { $0.folder == folder },
+                                     "\(relative) is in a folder that is not a layer: add it to Package.swift, docs/architecture.md and here")
+            let text = try String(contentsOf: url, encoding: .utf8)
+            filesPerLayer[index] += 1
+            checked += Self.imports(text).count
+            violations += Self.backwardImports(text, layer: index).map { "\(relative) imports \($0), a layer after its own" }
+        }
+        #expect(violations == [])
+        // A checker that read nothing would pass: every layer holds files, and the library imports its layers often.
+        let empty = Self.layers.indices.filter { filesPerLayer[$0] == 0 }.map { Self.layers[$0].folder }
+        #expect(empty == [], "no sources found for layers \(empty) under \(library.path)")
+        #expect(checked >= 100, "only \(checked) layer imports found under \(library.path): the checker is not reading the library")
+    }
+
+    @Test func packageSwiftDeclaresTheSameLayersInTheSameOrder() throws {
+        let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let declared = Self.layers.map { layer in manifest.range(of: "(\"\(layer.module)\", \"\(layer.folder)\"")?.lowerBound }
+        #expect(!declared.contains(nil), "Package.swift's `layers` must list \(Self.layers.map(\.module))")
+        let positions = declared.compactMap { $0 }
+        #expect(positions == positions.sorted(), "Package.swift lists the layers in another order than docs/architecture.md")
+    }
+
+    @Test func frontDoorsNeverImportApply() throws {
+        var violations: [String] = []
+        var checked = 0
+        for folder in ["sandbox", "SandboxServer"] {
+            for url in try Self.files(in: Self.sources.appendingPathComponent(folder)) {
+                let imports = Self.imports(try String(contentsOf: url, encoding: .utf8))
+                checked += imports.count
+                if imports.contains("SandboxApply") { violations.append("\(folder)/\(url.lastPathComponent) imports SandboxApply") }
             }
         }
-        #expect(violations == [], "\(violations.joined(separator: "\n"))")
+        #expect(violations == [], "only the core carries out a plan")
+        #expect(checked >= 20, "only \(checked) imports found in the front doors: the checker is not reading them")
     }
 
-    @Test func theCheckerSeesABackwardReference() throws {
-        // The checker itself must be able to fail: a Host file naming a Plan type is caught.
-        let host = Self.code("struct Layout {\n    var plan: Plan // Planner in a comment\n    let s = \"Executor\"\n}")
-        let declared = Self.declarations("public struct Plan: Sendable {}\nstruct Executor {}")
-        #expect(declared == ["Plan", "Executor"])
-        #expect(Self.words(host).intersection(declared) == ["Plan"])
+    @Test func nothingInTheLibraryIsPublic() throws {
+        var found: [String] = []
+        let files = try Self.files(in: Self.sources.appendingPathComponent("SandboxKit"))
+        for url in files {
+            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            for (number, line) in lines.enumerated() where line.trimmingCharacters(in: .whitespaces).hasPrefix("public ") {
+                found.append("\(url.lastPathComponent):\(number + 1)")
+            }
+        }
+        #expect(found == [], "types that cross layers are `package`; nothing outside this package uses the library")
+        #expect(files.count >= 50)
     }
 
-    @Test func noSourceFileIsOver400Lines() throws {
+    @Test func theCheckerSeesABackwardImport() throws {
+        // The checker itself must be able to fail: a Host file importing the planner is caught, its own layers are not.
+        let host = try #require(Self.layers.firstIndex { $0.folder == "Host" })
+        #expect(Self.backwardImports("import Foundation\nimport SandboxBase\nimport SandboxPlan\n", layer: host) == ["SandboxPlan"])
+        #expect(Self.backwardImports("import SandboxRecipes\nimport SandboxEngine\n", layer: host) == [])
+    }
+
+    @Test func noSourceFileIsOver400LinesOrHasALineOver160Characters() throws {
         var long: [String] = []
-        for url in try Self.files(in: Self.sources) {
-            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).count
-            if lines > 400 { long.append("\(url.lastPathComponent): \(lines) lines") }
+        var wide: [String] = []
+        let files = try Self.files(in: Self.sources)
+        for url in files {
+            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.count > 400 { long.append("\(url.lastPathComponent): \(lines.count) lines") }
+            for (number, line) in lines.enumerated() where line.count > 160 { wide.append("\(url.lastPathComponent):\(number + 1)") }
         }
         #expect(long == [])
-        #expect(try Self.files(in: Self.sources).count >= 50, "the line counter found no sources under \(Self.sources.path)")
+        #expect(wide == [])
+        #expect(files.count >= 50, "the line counter found no sources under \(Self.sources.path)")
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import SandboxKit
 
 /// The forms the page offers to copy come from the image recipe's `connect`: the tool names no engine.
 @Suite struct ConnectionFormTests {

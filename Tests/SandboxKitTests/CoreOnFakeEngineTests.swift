@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
+@testable import SandboxBase
+@testable import SandboxEngine
+@testable import SandboxHost
+@testable import SandboxOutput
 @testable import SandboxKit
 
 /// The core's operations end to end (observe, plan, execute: images, golden data, copies, containers, steps,

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxBase
+@testable import SandboxRecipes
+@testable import SandboxEngine
+@testable import SandboxHost
+@testable import SandboxObserve
+@testable import SandboxOperations
 
 /// The pure parts of the data store and of disk usage: sizes as people read them, what doctor says per state.
 @Suite struct DataStoreUnitTests {

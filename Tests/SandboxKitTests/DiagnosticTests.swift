@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import SandboxKit
 
 /// Golden diagnostics: what `sandbox check` prints for malformed recipes, compared as exact text
 /// (`path:line:column: error: message`, the source line, a caret), every error of a file at once.

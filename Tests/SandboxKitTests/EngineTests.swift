@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxEngine
 
 /// Every docker command the library can issue, as argv, checked without running anything.
 @Suite struct DockerCommandTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxBase
 
 /// docs/errors.md lists every error code the tool has, and no code it does not have.
 @Suite struct ErrorDocsTests {

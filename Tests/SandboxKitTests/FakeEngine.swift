@@ -1,6 +1,9 @@
 import Foundation
 import Synchronization
-@testable import SandboxKit
+@testable import SandboxBase
+@testable import SandboxEngine
+@testable import SandboxOutput
+@testable import SandboxApply
 
 /// An engine in memory behind SandboxKit's `EngineTransport`: containers and images as the docker CLI reports them,
 /// answering in microseconds, so the executor, the golden copies, the upgrader and the observer run in unit tests.

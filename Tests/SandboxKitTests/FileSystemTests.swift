@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxHost
 
 @Suite struct FileSystemTests {
     /// Services converge side by side and each records its port in instance.json: concurrent atomic writes of

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxRecipes
 
 /// Deterministic pseudo-random numbers (SplitMix64): the same seed gives the same recipes on every run.
 struct SplitMix64 {

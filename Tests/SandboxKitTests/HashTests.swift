@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxRecipes
+@testable import SandboxHost
 
 /// Content hashes decide what is rebuilt and rerun: unchanged by layout, changed by anything that changes the result.
 @Suite struct HashTests {

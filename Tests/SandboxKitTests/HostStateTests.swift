@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxBase
+@testable import SandboxRecipes
+@testable import SandboxHost
+@testable import SandboxApply
 
 /// Host state: the data switch a crash cannot split, ports, secrets, stamps and file errors. Temporary folders only.
 @Suite struct HostStateTests {

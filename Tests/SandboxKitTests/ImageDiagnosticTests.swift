@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import SandboxKit
 
 /// Golden diagnostics for image recipes (Images/*.yml), and what a sandbox using a broken one is told.
 @Suite struct ImageDiagnosticTests {

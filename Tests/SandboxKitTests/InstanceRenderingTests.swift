@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxBase
+@testable import SandboxRecipes
+@testable import SandboxHost
 
 /// Templates filled in for one instance: references, defaults, quoting, URLs and the env file.
 @Suite struct InstanceRenderingTests {

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SandboxKit
+@testable import SandboxNotify
+@testable import SandboxOperations
 
 /// Outgoing notifications without a network or a clock: the payload, its signature, the settings, the retry
 /// schedule (a stand-in transport and sleep), the spool and the log (temporary folders), and what doctor makes of it.

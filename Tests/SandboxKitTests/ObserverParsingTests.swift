@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxHost
+@testable import SandboxObserve
 
 /// What the observer reads from `docker ps` and `docker image inspect` output, and the one port policy.
 @Suite struct ObserverParsingTests {

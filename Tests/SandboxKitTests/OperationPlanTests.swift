@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxEngine
+@testable import SandboxHost
+@testable import SandboxObserve
+@testable import SandboxPlan
 
 /// Golden plans of the commands that replace or remove data: what `sandbox plan --reset` (and the others) print.
 @Suite struct OperationPlanTests {

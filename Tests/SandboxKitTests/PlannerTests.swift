@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxRecipes
+@testable import SandboxHost
+@testable import SandboxObserve
+@testable import SandboxPlan
 
 /// Golden plans: each situation's `plan.description` is compared with exact text, as `sandbox plan` prints it.
 @Suite struct PlannerTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxRecipes
 
 /// `extends`: a sibling version is its sibling's recipe with a few keys changed, and it builds exactly the image
 /// the recipe written out in full builds.

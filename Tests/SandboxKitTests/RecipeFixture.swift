@@ -1,5 +1,5 @@
 import Foundation
-@testable import SandboxKit
+@testable import SandboxRecipes
 
 /// A throwaway checkout on disk: recipes and the files they read, as `sandbox check` would see them.
 struct RecipeFixture {

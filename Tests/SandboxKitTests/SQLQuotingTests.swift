@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxRecipes
 
 /// SQL quoting as the stock image recipes declare it (`service.sql`) and `{x|ident}` and `{x|literal}` apply it:
 /// hostile values become exactly this SQL text.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxRecipes
 
 /// `sandbox check` reads a recipe in time linear in its size: a generated recipe with 10,000 `env`
 /// entries (which once took minutes) reads, resolves and reports with exact locations.

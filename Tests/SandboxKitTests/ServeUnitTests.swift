@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-import SandboxKit
 @testable import SandboxServer
+import SandboxBase
+import SandboxPlan
 
 /// The pure parts of `sandbox serve`: addresses, checkout ids, tokens, the error-to-status table, and the OpenAPI
 /// document against the router's table (no server, no Docker).

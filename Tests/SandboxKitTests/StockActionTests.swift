@@ -1,6 +1,8 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxBase
+@testable import SandboxRecipes
+@testable import SandboxHost
 
 /// The stock recipes' actions as they run: typed parameters, the exact command each step becomes, and the
 /// exact SQL its client receives — hostile values included — with secrets passed only to printf, a builtin.
@@ -136,7 +138,7 @@ import Testing
         FLUSH PRIVILEGES;
         CREATE USER 'sandbox'@'%' IDENTIFIED BY 'a\'b\\c';
         GRANT ALL ON *.* TO 'sandbox'@'%' WITH GRANT OPTION;
-        CREATE USER 'sandbox'@'localhost' IDENTIFIED BY 'a\'b\\c';
+         CREATE USER 'sandbox'@'localhost' IDENTIFIED BY 'a\'b\\c';
         GRANT ALL ON *.* TO 'sandbox'@'localhost' WITH GRANT OPTION;
 
         """#)

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SandboxKit
+@testable import SandboxRecipes
 
 /// The recipes built into the tool are exactly the repository's Images/ (Scripts/gen-stock), and they are valid.
 @Suite struct StockRecipeTests {

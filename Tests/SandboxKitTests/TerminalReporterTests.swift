@@ -1,7 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SandboxKit
+@testable import SandboxBase
+@testable import SandboxRecipes
+@testable import SandboxPlan
+@testable import SandboxOutput
 
 /// The live terminal lines, through their seams: what is written, at a given width, at given times.
 @Suite struct TerminalReporterTests {

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import SandboxKit
 
 /// Golden diagnostics for typed parameters, SQL filters and secrets kept out of the container's configuration.
 @Suite struct TypedRecipeDiagnosticTests {

@@ -1,4 +1,7 @@
 import Foundation
+import SandboxBase
+import SandboxEngine
+import SandboxHost
 
 /// Copies of data dirs: a reflink clone where the filesystem offers one, a plain copy elsewhere.
 enum DataCopy {

@@ -1,4 +1,9 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxPlan
 
 /// Carries out a `DataUpgrade` into the service's staging folder, which `switchData` then puts in place.
 ///

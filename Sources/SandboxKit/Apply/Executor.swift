@@ -1,19 +1,26 @@
 import Foundation
 import Synchronization
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
+import SandboxPlan
+import SandboxOutput
 
 /// Carries out a plan, action by action, and makes no decisions of its own: every action carries what it needs.
 /// Each action either completes or leaves nothing a later command would mistake for done.
-public struct Executor: Sendable {
-    public var docker: Docker
-    public var layout: InstanceLayout
-    public var sandbox: ResolvedSandbox?
-    public var images: any ImageProviding
-    public var reporter: any ProgressReporter
+package struct Executor: Sendable {
+    package var docker: Docker
+    package var layout: InstanceLayout
+    package var sandbox: ResolvedSandbox?
+    package var images: any ImageProviding
+    package var reporter: any ProgressReporter
     /// The uid and gid that own data dirs (the golden copy's containers run as them).
-    public var uid: UInt32
-    public var gid: UInt32
+    package var uid: UInt32
+    package var gid: UInt32
 
-    public init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox?, images: any ImageProviding,
+    package init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox?, images: any ImageProviding,
                 reporter: any ProgressReporter, uid: UInt32 = getuid(), gid: UInt32 = getgid()) {
         self.docker = docker
         self.layout = layout
@@ -27,7 +34,7 @@ public struct Executor: Sendable {
     /// Performs the plan's actions in order: image actions one at a time, each service's chain side by side with the
     /// others', and instance-wide actions (data switches, deletions) alone, after everything before them.
     /// Stops at the first failure of each chain; when several services fail, every failure is reported.
-    public func apply(_ plan: Plan) async throws(SandboxError) {
+    package func apply(_ plan: Plan) async throws(SandboxError) {
         if let refusal = plan.refusal { throw refusal }
         reporter.report(.planned(plan))
         let state = SharedState(InstanceState.read(layout) ?? InstanceState(sandbox: sandbox?.name ?? ""))
@@ -240,7 +247,7 @@ public struct Executor: Sendable {
     }
 
     /// Writes `.sandbox/<instance>/env` when its content changed.
-    public func writeEnv() throws(SandboxError) {
+    package func writeEnv() throws(SandboxError) {
         guard let sandbox, let state = InstanceState.read(layout) else { return }
         var stamps: [String: DataStamp] = [:]
         for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }

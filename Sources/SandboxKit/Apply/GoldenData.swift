@@ -1,11 +1,15 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
 
 /// The golden copy of a service's set-up data, and the copies instances start from.
 ///
 /// Init, setup and the update steps every copy shares run once per fresh hash, into a staging folder that is
 /// stamped (after its content is on disk) and renamed into place only when complete. An instance's copy is
 /// staged beside its data dir and renamed into place the same way, so a stamp always means complete.
-struct GoldenData: Sendable {
+package struct GoldenData: Sendable {
     var docker: Docker
     var layout: InstanceLayout
     var sandbox: ResolvedSandbox
@@ -29,7 +33,7 @@ struct GoldenData: Sendable {
     }
 
     /// Makes the golden data dir, unless another `sandbox` process made it meanwhile. One process at a time.
-    func make(_ service: ResolvedService, updates: [ResolvedStep]) async throws(SandboxError) {
+    package func make(_ service: ResolvedService, updates: [ResolvedStep]) async throws(SandboxError) {
         try await whileMissing(service, doing: "initialising") { () async throws(SandboxError) in try await initialise(service, updates: updates) }
     }
 
@@ -141,5 +145,14 @@ struct GoldenData: Sendable {
         if out.stdout.contains("\"Names\":\"\(name)\"") {
             try await docker.forceRemove([name])
         }
+    }
+
+    package init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, uid: UInt32, gid: UInt32, line: @escaping @Sendable (String) -> Void) {
+        self.docker = docker
+        self.layout = layout
+        self.sandbox = sandbox
+        self.uid = uid
+        self.gid = gid
+        self.line = line
     }
 }

@@ -1,18 +1,22 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
 
 /// Makes images present: bases (local, pulled or bootstrapped) and recipe builds.
-public protocol ImageProviding: Sendable {
+package protocol ImageProviding: Sendable {
     func ensureBase(_ tag: String, recipe: ImageRecipe?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
     func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError)
 }
 
 /// The engine's images: external bases (local, pulled, or bootstrapped from a Debian mirror) and recipe builds.
-public struct ImageBuilder: ImageProviding {
-    public var docker: Docker
+package struct ImageBuilder: ImageProviding {
+    package var docker: Docker
     /// Where bootstrap locks and scratch folders go.
-    public var stateDirectory: URL
+    package var stateDirectory: URL
 
-    public init(docker: Docker, stateDirectory: URL) {
+    package init(docker: Docker, stateDirectory: URL) {
         self.docker = docker
         self.stateDirectory = stateDirectory
     }
@@ -24,7 +28,7 @@ public struct ImageBuilder: ImageProviding {
         try await docker.run(.inspectImages([tag]), check: false).status == 0
     }
 
-    public func ensureBase(_ tag: String, recipe: ImageRecipe?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+    package func ensureBase(_ tag: String, recipe: ImageRecipe?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
         if try await present(tag) { return }
         line("pulling \(tag)")
         let pulled = try await docker.run(.pull(tag), check: false)
@@ -84,7 +88,7 @@ public struct ImageBuilder: ImageProviding {
         if result.status != 0 { throw failure(result.tail) }
     }
 
-    public func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+    package func build(_ image: ResolvedImage, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
         // Instances of one sandbox share its images: one build, the others wait and find it done.
         let lock = try await FileLock.acquire(Self.locks.appendingPathComponent("build-\(image.tag.replacingOccurrences(of: "/", with: "_")).lock")) {
             line("waiting for another sandbox process that is building \(image.tag)")

@@ -1,4 +1,7 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
 
 /// Waits until a service answers its readiness check: a condition with a deadline.
 ///

@@ -1,9 +1,14 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
 
 /// Images and golden data to and from a registry (docs/fleet.md). Golden data travels as an image of one layer
 /// whose files sit under `/sandbox-data/`, labelled with the hashes and the engine; what is pulled is checked
 /// against the recipe's hashes before it is kept, and staged and renamed into place like data made here.
-struct RegistryTransfer: Sendable {
+package struct RegistryTransfer: Sendable {
     var docker: Docker
     var line: @Sendable (String) -> Void
 
@@ -36,7 +41,7 @@ struct RegistryTransfer: Sendable {
     }
 
     /// Tags `tag` as each of `references` and pushes them.
-    func push(_ tag: String, as references: [String]) async throws(SandboxError) {
+    package func push(_ tag: String, as references: [String]) async throws(SandboxError) {
         for reference in references {
             try await docker.run(.tag(tag, as: reference))
             try await pushReference(reference)
@@ -57,7 +62,7 @@ struct RegistryTransfer: Sendable {
     }
 
     /// Packs a golden data dir into an image of one layer, labelled with its stamp, and pushes it.
-    func pushGolden(_ folder: URL, stamp: DataStamp, service: String, as reference: String) async throws(SandboxError) {
+    package func pushGolden(_ folder: URL, stamp: DataStamp, service: String, as reference: String) async throws(SandboxError) {
         let labels = ["\(Label.prefix).fresh-hash=\(stamp.freshHash)", "\(Label.imageHash)=\(stamp.imageHash)",
                       "\(Label.prefix).engine=\(stamp.engine)", "\(Label.prefix).version=\(stamp.version)",
                       "\(Label.service)=\(service)", "\(Label.role)=golden-data"]
@@ -72,6 +77,11 @@ struct RegistryTransfer: Sendable {
                                detail: packed.tail)
         }
         try await pushReference(reference)
+    }
+
+    package init(docker: Docker, line: @escaping @Sendable (String) -> Void) {
+        self.docker = docker
+        self.line = line
     }
 }
 

@@ -1,15 +1,20 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
 
 /// Saves every service's data dir into a snapshot: the given containers stopped meanwhile for a consistent copy,
 /// the copy staged and renamed into place only when complete, and the containers to restart started again
 /// (and waited for) whatever happened; when the snapshot fails, every container it stopped.
-struct SnapshotSave: Sendable {
+package struct SnapshotSave: Sendable {
     var docker: Docker
     var layout: InstanceLayout
     var sandbox: ResolvedSandbox
 
     @discardableResult
-    func save(_ name: String, stop: [ObservedContainer], restart: [ObservedContainer],
+    package func save(_ name: String, stop: [ObservedContainer], restart: [ObservedContainer],
               line: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> SnapshotInfo {
         let store = SnapshotStore(layout: layout)
         var info = SnapshotInfo(name: name, sandbox: sandbox.name, services: [:], created: Date())
@@ -50,5 +55,11 @@ struct SnapshotSave: Sendable {
         }
         if let failure { throw failure }
         return info
+    }
+
+    package init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox) {
+        self.docker = docker
+        self.layout = layout
+        self.sandbox = sandbox
     }
 }

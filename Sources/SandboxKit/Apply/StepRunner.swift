@@ -1,4 +1,8 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
 
 /// Runs one setup or update step inside a running service container.
 struct StepRunner: Sendable {

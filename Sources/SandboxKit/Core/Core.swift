@@ -1,5 +1,14 @@
 import Foundation
 import Synchronization
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
+import SandboxPlan
+import SandboxOutput
+import SandboxNotify
+import SandboxOperations
 
 /// The typed operations behind both front doors: the command line (`Sources/sandbox/`) and `sandbox serve`.
 ///
@@ -7,29 +16,29 @@ import Synchronization
 /// under the instance lock where it changes anything, and returns a Codable result (``UpResult``, ``InstanceStatus``,
 /// …). What a changing operation did is sent as a notification from here, whichever door asked. Neither door parses
 /// the other's output: the CLI prints these objects, `serve` sends them.
-public struct Core: Sendable {
+package struct Core: Sendable {
     /// The checkout (nil: the nearest folder upwards from the current one with `Recipes/`).
-    public var checkoutPath: String?
+    package var checkoutPath: String?
     /// The `sandbox` binary that delivers notifications in the background (`sandbox notify-deliver`).
-    public var executable: String
+    package var executable: String
     /// The engine each operation talks to: the docker CLI, or in unit tests a fake engine.
-    public var engine: @Sendable () -> Docker
+    package var engine: @Sendable () -> Docker
 
-    public init(checkout: String?, executable: String, engine: @escaping @Sendable () -> Docker = { Docker() }) {
+    package init(checkout: String?, executable: String, engine: @escaping @Sendable () -> Docker = { Docker() }) {
         checkoutPath = checkout
         self.executable = executable
         self.engine = engine
     }
 
     /// Which instance an operation acts on.
-    public struct Target: Sendable {
+    package struct Target: Sendable {
         /// The sandbox; nil: the one the instance was made from, or the only one in `Recipes/`.
-        public var sandbox: String?
-        public var instance: String
+        package var sandbox: String?
+        package var instance: String
         /// With `--registry`: images and golden data the registry has are pulled instead of built.
-        public var registry: Registry?
+        package var registry: Registry?
 
-        public init(sandbox: String? = nil, instance: String, registry: Registry? = nil) {
+        package init(sandbox: String? = nil, instance: String, registry: Registry? = nil) {
             self.sandbox = sandbox
             self.instance = instance
             self.registry = registry
@@ -37,7 +46,7 @@ public struct Core: Sendable {
     }
 
     /// The checkout with its recipes read. A fresh `Docker` each time, so one operation's call count is its own.
-    public func workspace() throws(SandboxError) -> Workspace { try Workspace.load(path: checkoutPath, docker: engine()) }
+    package func workspace() throws(SandboxError) -> Workspace { try Workspace.load(path: checkoutPath, docker: engine()) }
 
     func instance(_ target: Target, in workspace: Workspace) throws -> Instance {
         var instance = try workspace.instance(sandbox: target.sandbox, instance: target.instance)
@@ -50,14 +59,14 @@ public struct Core: Sendable {
     // MARK: - Reading
 
     /// `status`: each service's state and URL (passwords masked unless `secrets`).
-    public func status(_ target: Target, secrets: Bool = false) async throws -> InstanceStatus {
+    package func status(_ target: Target, secrets: Bool = false) async throws -> InstanceStatus {
         let instance = try instance(target, in: try workspace())
         return InstanceStatus(instance: instance.layout.instance, sandbox: instance.sandbox.name,
                               services: try await instance.status(secrets: secrets), commit: InstanceState.read(instance.layout)?.commit)
     }
 
     /// `ls`: every instance of the checkout, from one `docker ps` (instances whose recipe no longer resolves are left out).
-    public func list(secrets: Bool = false) async throws -> InstanceList {
+    package func list(secrets: Bool = false) async throws -> InstanceList {
         let workspace = try workspace()
         let names = workspace.instanceNames
         guard !names.isEmpty else { return InstanceList(instances: []) }
@@ -82,17 +91,17 @@ public struct Core: Sendable {
     }
 
     /// `env`: the exported variables, as written to `.sandbox/<instance>/env`.
-    public func environment(_ target: Target) throws -> [(String, String)] {
+    package func environment(_ target: Target) throws -> [(String, String)] {
         try instance(target, in: try workspace()).environment()
     }
 
     /// `plan`: what `operation` would do now, and why; changes nothing.
-    public func plan(_ target: Target, _ operation: InstanceOperation = .up) async throws -> PlanResult {
+    package func plan(_ target: Target, _ operation: InstanceOperation = .up) async throws -> PlanResult {
         PlanResult(try await instance(target, in: try workspace()).plan(operation))
     }
 
     /// `snapshot ls`.
-    public func snapshots(_ target: Target) throws -> SnapshotList {
+    package func snapshots(_ target: Target) throws -> SnapshotList {
         let instance = try instance(target, in: try workspace())
         return SnapshotList(snapshots: instance.snapshots().map { SnapshotEntry(info: $0, usage: instance.snapshotUsage($0.name)) })
     }
@@ -100,7 +109,7 @@ public struct Core: Sendable {
     // MARK: - Changing
 
     /// `up`: install or update, keeping data. A change (or a failure) is sent as a notification.
-    public func up(_ target: Target, secrets: Bool = false, wait: Bool = true, reporter: any ProgressReporter) async throws -> UpResult {
+    package func up(_ target: Target, secrets: Bool = false, wait: Bool = true, reporter: any ProgressReporter) async throws -> UpResult {
         let workspace = try workspace()
         let events = events(workspace)
         var resolved: String?
@@ -119,7 +128,7 @@ public struct Core: Sendable {
     }
 
     /// `reset`: back to the freshly set-up state.
-    public func reset(_ target: Target, secrets: Bool = false, wait: Bool = true, reporter: any ProgressReporter) async throws -> UpResult {
+    package func reset(_ target: Target, secrets: Bool = false, wait: Bool = true, reporter: any ProgressReporter) async throws -> UpResult {
         let workspace = try workspace()
         let instance = try instance(target, in: workspace)
         try await instance.reset(reporter: reporter, wait: wait)
@@ -129,7 +138,7 @@ public struct Core: Sendable {
     }
 
     /// `snapshot restore`: the data replaced by a snapshot's.
-    public func restore(_ target: Target, snapshot: String, secrets: Bool = false, wait: Bool = true,
+    package func restore(_ target: Target, snapshot: String, secrets: Bool = false, wait: Bool = true,
                         reporter: any ProgressReporter) async throws -> UpResult {
         let workspace = try workspace()
         let instance = try instance(target, in: workspace)
@@ -140,7 +149,7 @@ public struct Core: Sendable {
     }
 
     /// `down`: containers stopped and removed, data kept. Works whatever state the recipes are in.
-    public func down(_ target: Target, wait: Bool = true, reporter: any ProgressReporter) async throws -> RemovalResult {
+    package func down(_ target: Target, wait: Bool = true, reporter: any ProgressReporter) async throws -> RemovalResult {
         let workspace = try workspace()
         let plan = try await workspace.remove(instance: target.instance, sandbox: target.sandbox, .down, reporter: reporter, wait: wait)
         let result = RemovalResult(instance: target.instance, removed: plan.removedServices)
@@ -149,7 +158,7 @@ public struct Core: Sendable {
     }
 
     /// `destroy`: containers removed and, with `deleteData`, the instance's data, state and secrets.
-    public func destroy(_ target: Target, deleteData: Bool, wait: Bool = true, reporter: any ProgressReporter) async throws -> RemovalResult {
+    package func destroy(_ target: Target, deleteData: Bool, wait: Bool = true, reporter: any ProgressReporter) async throws -> RemovalResult {
         let workspace = try workspace()
         let plan = try await workspace.remove(instance: target.instance, sandbox: target.sandbox, .destroy(deleteData: deleteData),
                                               reporter: reporter, wait: wait)
@@ -159,7 +168,7 @@ public struct Core: Sendable {
     }
 
     /// `snapshot save`.
-    public func saveSnapshot(_ target: Target, name: String, wait: Bool = true, reporter: any ProgressReporter) async throws -> SnapshotSaved {
+    package func saveSnapshot(_ target: Target, name: String, wait: Bool = true, reporter: any ProgressReporter) async throws -> SnapshotSaved {
         let instance = try instance(target, in: try workspace())
         let info = try await instance.saveSnapshot(name, reporter: reporter, wait: wait)
         return SnapshotSaved(instance: instance.layout.instance, sandbox: instance.sandbox.name, snapshot: info.name,
@@ -167,14 +176,14 @@ public struct Core: Sendable {
     }
 
     /// `snapshot delete`: frees what the snapshot alone holds.
-    public func deleteSnapshot(_ target: Target, name: String, wait: Bool = true, reporter: any ProgressReporter) async throws -> SnapshotDeleted {
+    package func deleteSnapshot(_ target: Target, name: String, wait: Bool = true, reporter: any ProgressReporter) async throws -> SnapshotDeleted {
         let instance = try instance(target, in: try workspace())
         let usage = try await instance.deleteSnapshot(name, reporter: reporter, wait: wait)
         return SnapshotDeleted(instance: instance.layout.instance, snapshot: name, freedBytes: usage.exclusiveBytes)
     }
 
     /// `build`: builds or confirms every image the sandbox needs.
-    public func build(_ target: Target, reporter: any ProgressReporter) async throws -> BuildResult {
+    package func build(_ target: Target, reporter: any ProgressReporter) async throws -> BuildResult {
         let instance = try instance(target, in: try workspace())
         let built = try await instance.build(reporter: reporter)
         return BuildResult(sandbox: instance.sandbox.name, images: instance.sandbox.images.map {
@@ -199,7 +208,7 @@ public struct Core: Sendable {
 
 extension Plan {
     /// The services whose containers the plan removes.
-    public var removedServices: [String] {
+    package var removedServices: [String] {
         actions.compactMap { if case let .removeContainer(c, _) = $0.kind { return c.service } else { return nil } }
     }
 }
@@ -233,7 +242,7 @@ struct Notifications {
 
 extension Core {
     /// The last `tail` lines of a service's output (standard output and error as they came).
-    public func logs(_ target: Target, service: String, tail: Int) async throws -> LogLines {
+    package func logs(_ target: Target, service: String, tail: Int) async throws -> LogLines {
         let (instance, container) = try await logContainer(target, service)
         let lines = LineCollector()
         _ = try await instance.docker.stream(.logs(container, tail: tail)) { lines.append($0) }
@@ -241,7 +250,7 @@ extension Core {
     }
 
     /// The last `tail` lines, then each new one, until the task is cancelled or the container goes.
-    public func followLogs(_ target: Target, service: String, tail: Int, line: @escaping @Sendable (String) -> Void) async throws {
+    package func followLogs(_ target: Target, service: String, tail: Int, line: @escaping @Sendable (String) -> Void) async throws {
         let (instance, container) = try await logContainer(target, service)
         _ = try await instance.docker.stream(.logs(container, tail: tail, follow: true), line: line)
     }
@@ -259,9 +268,9 @@ extension Core {
 }
 
 /// A service's log lines.
-public struct LogLines: Codable, Sendable, Equatable {
-    public var service: String
-    public var lines: [String]
+package struct LogLines: Codable, Sendable, Equatable {
+    package var service: String
+    package var lines: [String]
 }
 
 /// Lines gathered from a stream's callback.

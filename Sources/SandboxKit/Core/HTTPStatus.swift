@@ -1,9 +1,10 @@
 import Foundation
+import SandboxBase
 
 extension SandboxError.Code {
     /// The HTTP status `sandbox serve` answers this code with: the one table (docs/errors.md lists it beside each code,
     /// ErrorDocsTests holds the two equal). No `default`: a new code does not compile until it has its status.
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch self {
         // The request itself is wrong.
         case .badRequest, .invalidName, .ambiguousSandbox: 400

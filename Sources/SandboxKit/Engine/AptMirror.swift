@@ -1,9 +1,9 @@
 import Foundation
 
 /// The host's Debian or Ubuntu mirror, read from apt's configuration.
-public enum AptMirror {
+package enum AptMirror {
     /// The first `deb` URI in one-line (`sources.list`) or deb822 (`*.sources`) files.
-    public static func parse(_ text: String, deb822: Bool) -> [String] {
+    package static func parse(_ text: String, deb822: Bool) -> [String] {
         var uris: [String] = []
         if deb822 {
             for stanza in text.components(separatedBy: "\n\n") {
@@ -26,7 +26,7 @@ public enum AptMirror {
     }
 
     /// The mirror for `suite`: the host's archive (not its security one), or Debian's default.
-    public static func forSuite(_ suite: String, root: String = "/etc/apt") -> String {
+    package static func forSuite(_ suite: String, root: String = "/etc/apt") -> String {
         var uris: [String] = []
         if let text = try? String(contentsOfFile: "\(root)/sources.list", encoding: .utf8) { uris += parse(text, deb822: false) }
         let dir = "\(root)/sources.list.d"

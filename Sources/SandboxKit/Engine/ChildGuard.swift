@@ -11,15 +11,15 @@ import Glibc
 /// reading a pipe only this process holds open. When this process ends, the kernel closes the pipe, the read
 /// returns, and the watcher kills its whole group. A child of a killed `sandbox` can then never go on writing
 /// into a folder the next command is cleaning up.
-public final class ChildGuard: Sendable {
-    public static let shared = ChildGuard()
+package final class ChildGuard: Sendable {
+    package static let shared = ChildGuard()
 
     private struct Watcher { var pid: pid_t; var pipe: Int32 }
     private let watcher = Mutex<Watcher?>(nil)
 
     /// Options for a child that runs unattended: in the guarded group, stopped with SIGTERM then SIGKILL
     /// if the task running it is cancelled.
-    public func options() -> PlatformOptions {
+    package func options() -> PlatformOptions {
         var options = PlatformOptions()
         options.processGroupID = group()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(5))]
@@ -27,14 +27,14 @@ public final class ChildGuard: Sendable {
     }
 
     /// Options for a child attached to the terminal (exec, shell, logs --follow): it must stay in the foreground group.
-    public static func attached() -> PlatformOptions {
+    package static func attached() -> PlatformOptions {
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(5))]
         return options
     }
 
     /// The guarded process group, its watcher started on first use; nil if it cannot be started.
-    public func group() -> pid_t? {
+    package func group() -> pid_t? {
         watcher.withLock { (w: inout Watcher?) -> pid_t? in
             if let current = w, kill(current.pid, 0) == 0 { return current.pid }
             var fds: [Int32] = [0, 0]

@@ -1,13 +1,14 @@
 import Foundation
 import Subprocess
 import Synchronization
+import SandboxBase
 
 /// What a failed docker command means. The docker CLI has no error codes, only the engine's words on standard
 /// error; they are read here, once, and everything else asks `Docker.Output.failure`.
-public enum EngineFailure: Sendable, Equatable {
+package enum EngineFailure: Sendable, Equatable {
     case noSuchContainer, noSuchImage, noSuchManifest, nameInUse, removalInProgress, portTaken, engineDown, outOfSpace, other
 
-    public init(_ text: String) {
+    package init(_ text: String) {
         func any(_ words: String...) -> Bool { words.contains { text.contains($0) } }
         if any("Cannot connect to the Docker daemon", "Is the docker daemon running", "error during connect",
                "connect: no such file or directory", "connection refused") { self = .engineDown }
@@ -24,7 +25,7 @@ public enum EngineFailure: Sendable, Equatable {
 
 /// How docker commands are carried out: the docker CLI in a child process (`DockerCLI`), or, in unit tests, a fake
 /// engine that answers from its own state in microseconds.
-public protocol EngineTransport: Sendable {
+package protocol EngineTransport: Sendable {
     /// Runs a command to completion; throws only when it could not be started.
     func run(_ command: DockerCommand) async throws(SandboxError) -> Docker.Output
     /// Runs a command, handing each line of its combined output to `line`; the output holds the last lines.
@@ -35,54 +36,54 @@ public protocol EngineTransport: Sendable {
 
 /// The one owner of the engine: runs commands through its transport, counts them, turns failures into
 /// `SandboxError`s. The real transport inherits the environment, so `DOCKER_HOST` and docker contexts apply.
-public final class Docker: Sendable {
+package final class Docker: Sendable {
     /// The engine's identity: its ID and its data root (two engines on one host share the ID, which comes from
     /// /etc/docker/key.json, but never the data root); nil when it does not answer.
-    public func engineID() async -> String? {
+    package func engineID() async -> String? {
         guard let out = try? await run(.engineIdentity, check: false), out.status == 0 else { return nil }
         let id = out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         return id.isEmpty ? nil : id
     }
 
     /// Which engine the docker CLI talks to, as the environment names it: nil for the default one.
-    public static var engine: String? {
+    package static var engine: String? {
         let environment = ProcessInfo.processInfo.environment
         if let host = environment["DOCKER_HOST"], !host.isEmpty, host != "unix:///var/run/docker.sock" { return host }
         if let context = environment["DOCKER_CONTEXT"], !context.isEmpty, context != "default" { return "context \(context)" }
         return nil
     }
 
-    public struct Output: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
+    package struct Output: Sendable {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
 
-        public init(status: Int32, stdout: String = "", stderr: String = "") {
+        package init(status: Int32, stdout: String = "", stderr: String = "") {
             self.status = status
             self.stdout = stdout
             self.stderr = stderr
         }
 
         /// Nil on success; otherwise what the engine's words mean.
-        public var failure: EngineFailure? { status == 0 ? nil : EngineFailure(stderr.isEmpty ? stdout : stderr) }
+        package var failure: EngineFailure? { status == 0 ? nil : EngineFailure(stderr.isEmpty ? stdout : stderr) }
     }
 
     private let transport: any EngineTransport
     private let calls = Mutex(0)
     private let log = Mutex<[String]>([])
 
-    public init(executable: String = ProcessInfo.processInfo.environment["SANDBOX_DOCKER"] ?? "docker") {
+    package init(executable: String = ProcessInfo.processInfo.environment["SANDBOX_DOCKER"] ?? "docker") {
         transport = DockerCLI(executable: executable)
     }
 
-    public init(transport: any EngineTransport) {
+    package init(transport: any EngineTransport) {
         self.transport = transport
     }
 
     /// How many `docker` processes this instance has started.
-    public var callCount: Int { calls.withLock { $0 } }
+    package var callCount: Int { calls.withLock { $0 } }
     /// Every command run, in order (argv joined), for tests and `--verbose`.
-    public var commandLog: [String] { log.withLock { $0 } }
+    package var commandLog: [String] { log.withLock { $0 } }
 
     private func count(_ command: DockerCommand) {
         calls.withLock { $0 += 1 }
@@ -91,7 +92,7 @@ public final class Docker: Sendable {
 
     /// Runs a command to completion, collecting its output; throws on a non-zero exit unless `check` is false.
     @discardableResult
-    public func run(_ command: DockerCommand, check: Bool = true) async throws(SandboxError) -> Output {
+    package func run(_ command: DockerCommand, check: Bool = true) async throws(SandboxError) -> Output {
         count(command)
         let output = try await transport.run(command)
         if check && output.status != 0 { throw failure(command, output) }
@@ -99,7 +100,7 @@ public final class Docker: Sendable {
     }
 
     /// Runs a command, handing each line of its combined output to `line` as it comes (builds, inits).
-    public func stream(_ command: DockerCommand, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> Output {
+    package func stream(_ command: DockerCommand, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> Output {
         count(command)
         let output = try await transport.stream(command, line: line)
         if output.status != 0 { throw failure(command, output) }
@@ -107,14 +108,14 @@ public final class Docker: Sendable {
     }
 
     /// Runs attached to this terminal (exec, shell, logs --follow) and returns the exit status.
-    public func attached(_ command: DockerCommand) async throws(SandboxError) -> Int32 {
+    package func attached(_ command: DockerCommand) async throws(SandboxError) -> Int32 {
         count(command)
         return try await transport.attached(command)
     }
 
     /// Removes containers by name or ID, killing them if they run. Gone already (removed by hand, by the engine, or
     /// by a removal another command started) is what was wanted; anything else is an error.
-    public func forceRemove(_ containers: [String]) async throws(SandboxError) {
+    package func forceRemove(_ containers: [String]) async throws(SandboxError) {
         guard !containers.isEmpty else { return }
         let command = DockerCommand.remove(containers, force: true)
         let out = try await run(command, check: false)
@@ -125,7 +126,7 @@ public final class Docker: Sendable {
     }
 
     /// A typed error for a failed command, carrying the tail of its output.
-    public func failure(_ command: DockerCommand, _ output: Output) -> SandboxError {
+    package func failure(_ command: DockerCommand, _ output: Output) -> SandboxError {
         let tail = Self.tail(output.stderr.isEmpty ? output.stdout : output.stderr, lines: 15)
         switch output.failure {
         case .engineDown?:
@@ -147,7 +148,7 @@ public final class Docker: Sendable {
         return text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*[A-Za-z]", with: "", options: .regularExpression)
     }
 
-    static func tail(_ text: String, lines: Int) -> String {
+    package static func tail(_ text: String, lines: Int) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines).joined(separator: "\n")
     }
 }
@@ -224,7 +225,7 @@ struct DockerCLI: EngineTransport {
 
 /// The exit status as a shell reports it (128 + N for a signal).
 extension TerminationStatus {
-    public var code: Int32 {
+    package var code: Int32 {
         switch self {
         case let .exited(code): return code
         case let .signaled(signal): return 128 + signal

@@ -1,16 +1,17 @@
 import Foundation
+import SandboxRecipes
 
 /// One `docker` invocation as a value: its argv, checked by unit tests without running anything.
-public struct DockerCommand: Sendable, Equatable {
-    public var arguments: [String]
+package struct DockerCommand: Sendable, Equatable {
+    package var arguments: [String]
     /// A host file fed to standard input (SQL for `exec`).
-    public var stdinFile: String?
+    package var stdinFile: String?
     /// A script fed to standard input ahead of `stdinFile`, read by `scriptReader`: it never appears in an argv.
-    public var script: String?
+    package var script: String?
     /// Extra environment for the docker CLI itself.
-    public var environment: [String: String] = [:]
+    package var environment: [String: String] = [:]
 
-    public init(_ arguments: [String], stdinFile: String? = nil, script: String? = nil, environment: [String: String] = [:]) {
+    package init(_ arguments: [String], stdinFile: String? = nil, script: String? = nil, environment: [String: String] = [:]) {
         self.arguments = arguments
         self.stdinFile = stdinFile
         self.script = script
@@ -20,10 +21,10 @@ public struct DockerCommand: Sendable, Equatable {
     /// The `sh -c` program that reads a script from the first line of standard input (base64, so it is one line)
     /// and runs it; the rest of standard input is left for the script's commands. Scripts hold passwords, and an
     /// argv is visible to every user of the host (`ps`), a pipe is not.
-    public static let scriptReader = #"IFS= read -r s && eval "$(printf %s "$s" | base64 -d)""#
+    package static let scriptReader = #"IFS= read -r s && eval "$(printf %s "$s" | base64 -d)""#
 
     /// What goes to standard input: the encoded script line, then the file.
-    public func input() throws -> Data? {
+    package func input() throws -> Data? {
         guard script != nil || stdinFile != nil else { return nil }
         var data = Data()
         if let script { data += Data((Data(script.utf8).base64EncodedString() + "\n").utf8) }
@@ -32,86 +33,86 @@ public struct DockerCommand: Sendable, Equatable {
     }
 
     /// How the command is shown in errors and logs.
-    public var display: String { (["docker"] + arguments).map(shellQuote).joined(separator: " ") }
+    package var display: String { (["docker"] + arguments).map(shellQuote).joined(separator: " ") }
 }
 
 /// Labels on every docker object sandbox creates; commands only touch objects whose labels say they are their own.
-public enum Label {
-    public static let prefix = "dev.sandbox"
-    public static let sandbox = "\(prefix).sandbox"
-    public static let instance = "\(prefix).instance"
-    public static let checkout = "\(prefix).checkout"
-    public static let checkoutPath = "\(prefix).checkout-path"
-    public static let service = "\(prefix).service"
-    public static let role = "\(prefix).role"
-    public static let configHash = "\(prefix).config-hash"
-    public static let imageHash = "\(prefix).image-hash"
-    public static let component = "\(prefix).component"
+package enum Label {
+    package static let prefix = "dev.sandbox"
+    package static let sandbox = "\(prefix).sandbox"
+    package static let instance = "\(prefix).instance"
+    package static let checkout = "\(prefix).checkout"
+    package static let checkoutPath = "\(prefix).checkout-path"
+    package static let service = "\(prefix).service"
+    package static let role = "\(prefix).role"
+    package static let configHash = "\(prefix).config-hash"
+    package static let imageHash = "\(prefix).image-hash"
+    package static let component = "\(prefix).component"
 }
 
 extension DockerCommand {
     static let jsonFormat = "{{json .}}"
 
     /// Containers (running or not) carrying every one of `labels`.
-    public static func listContainers(labels: [String: String]) -> DockerCommand {
+    package static func listContainers(labels: [String: String]) -> DockerCommand {
         var args = ["ps", "--all", "--no-trunc"]
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--filter", "label=\(key)=\(value)"] }
         return DockerCommand(args + ["--format", jsonFormat])
     }
 
     /// Images by tag; missing tags are reported on stderr while found ones still print.
-    public static func inspectImages(_ tags: [String]) -> DockerCommand {
+    package static func inspectImages(_ tags: [String]) -> DockerCommand {
         DockerCommand(["image", "inspect", "--format", jsonFormat] + tags)
     }
 
-    public static func build(tag: String, context: String, labels: [String: String]) -> DockerCommand {
+    package static func build(tag: String, context: String, labels: [String: String]) -> DockerCommand {
         var args = ["build", "--tag", tag, "--rm", "--force-rm"]
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
         // The classic builder: engines without buildx, and Dockerfiles that need no BuildKit syntax.
         return DockerCommand(args + [context], environment: ["DOCKER_BUILDKIT": "0"])
     }
 
-    public static func pull(_ image: String) -> DockerCommand { DockerCommand(["pull", "--quiet", image]) }
+    package static func pull(_ image: String) -> DockerCommand { DockerCommand(["pull", "--quiet", image]) }
 
-    public static func importImage(tarball: String, tag: String, labels: [String: String]) -> DockerCommand {
+    package static func importImage(tarball: String, tag: String, labels: [String: String]) -> DockerCommand {
         var args = ["import"]
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--change", "LABEL \(key)=\(value)"] }
         return DockerCommand(args + ["--change", "CMD [\"/bin/bash\"]", tarball, tag])
     }
 
     /// A container as `sandbox` runs them: named, labelled, data mounted, port published, stopped gracefully.
-    public struct RunSpec: Sendable, Equatable {
-        public var name: String
-        public var image: String
-        public var labels: [String: String]
-        public var environment: [String: String] = [:]
+    package struct RunSpec: Sendable, Equatable {
+        package var name: String
+        package var image: String
+        package var labels: [String: String]
+        package var environment: [String: String] = [:]
         /// Host folder to container folder.
-        public var mounts: [(String, String)] = []
+        package var mounts: [(String, String)] = []
         /// Host address, host port, container port.
-        public var publish: (String, Int, Int)?
-        public var stopSignal: String?
-        public var stopTimeout: Int?
-        public var network: String?
+        package var publish: (String, Int, Int)?
+        package var stopSignal: String?
+        package var stopTimeout: Int?
+        package var network: String?
         /// `--restart`: `unless-stopped` brings a service back after the engine (or the machine) restarts.
-        public var restart: String?
+        package var restart: String?
         /// A script the container's command runs from standard input (`--interactive`, command `scriptReader`).
-        public var script: String?
+        package var script: String?
         /// `--init`: a tiny init as PID 1 that forwards signals to the service and reaps orphans.
-        public var initProcess = false
-        public var detached = true
-        public var remove = false
-        public var command: [String] = []
+        package var initProcess = false
+        package var detached = true
+        package var remove = false
+        package var command: [String] = []
 
-        public init(name: String, image: String, labels: [String: String]) {
+        package init(name: String, image: String, labels: [String: String]) {
             self.name = name
             self.image = image
             self.labels = labels
         }
 
-        public static func == (a: RunSpec, b: RunSpec) -> Bool { DockerCommand.run(a) == DockerCommand.run(b) }
+        package static func == (a: RunSpec, b: RunSpec) -> Bool { DockerCommand.run(a) == DockerCommand.run(b) }
     }
 
-    public static func run(_ spec: RunSpec) -> DockerCommand {
+    package static func run(_ spec: RunSpec) -> DockerCommand {
         var args = ["run"]
         if spec.detached { args.append("--detach") }
         if spec.remove { args.append("--rm") }
@@ -131,32 +132,32 @@ extension DockerCommand {
     }
 
     /// A script in a running container as `user`, delivered on standard input (then `stdinFile`, if any).
-    public static func exec(_ container: String, user: String, script: String, stdinFile: String? = nil) -> DockerCommand {
+    package static func exec(_ container: String, user: String, script: String, stdinFile: String? = nil) -> DockerCommand {
         DockerCommand(["exec", "--interactive", "--user", user, container, "/bin/sh", "-c", scriptReader],
                       stdinFile: stdinFile, script: script)
     }
 
     /// A program in a running container as `user`, attached to this process's standard input (and terminal, with `tty`).
-    public static func execAttached(_ container: String, user: String, argv: [String], tty: Bool) -> DockerCommand {
+    package static func execAttached(_ container: String, user: String, argv: [String], tty: Bool) -> DockerCommand {
         DockerCommand(["exec", "--interactive"] + (tty ? ["--tty"] : []) + ["--user", user, container] + argv)
     }
 
     /// A container's state (`running`, `exited`, ...), one word on stdout.
-    public static func containerState(_ container: String) -> DockerCommand {
+    package static func containerState(_ container: String) -> DockerCommand {
         DockerCommand(["inspect", "--type", "container", "--format", "{{.State.Status}}", container])
     }
 
-    public static func start(_ containers: [String]) -> DockerCommand { DockerCommand(["start"] + containers) }
+    package static func start(_ containers: [String]) -> DockerCommand { DockerCommand(["start"] + containers) }
 
-    public static func stop(_ containers: [String], timeout: Int? = nil) -> DockerCommand {
+    package static func stop(_ containers: [String], timeout: Int? = nil) -> DockerCommand {
         DockerCommand(["stop"] + (timeout.map { ["--time", String($0)] } ?? []) + containers)
     }
 
-    public static func remove(_ containers: [String], force: Bool = false) -> DockerCommand {
+    package static func remove(_ containers: [String], force: Bool = false) -> DockerCommand {
         DockerCommand(["rm"] + (force ? ["--force"] : []) + containers)
     }
 
-    public static func logs(_ container: String, tail: Int? = nil, follow: Bool = false) -> DockerCommand {
+    package static func logs(_ container: String, tail: Int? = nil, follow: Bool = false) -> DockerCommand {
         var args = ["logs"]
         if let tail { args += ["--tail", String(tail)] }
         if follow { args.append("--follow") }
@@ -164,27 +165,27 @@ extension DockerCommand {
     }
 
     /// A container made but not started (to export its files).
-    public static func create(name: String, image: String, labels: [String: String], network: String, command: [String]) -> DockerCommand {
+    package static func create(name: String, image: String, labels: [String: String], network: String, command: [String]) -> DockerCommand {
         var args = ["create", "--name", name, "--network", network]
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
         return DockerCommand(args + [image] + command)
     }
 
-    public static func tag(_ source: String, as target: String) -> DockerCommand { DockerCommand(["tag", source, target]) }
+    package static func tag(_ source: String, as target: String) -> DockerCommand { DockerCommand(["tag", source, target]) }
 
-    public static func push(_ reference: String) -> DockerCommand { DockerCommand(["push", "--quiet", reference]) }
+    package static func push(_ reference: String) -> DockerCommand { DockerCommand(["push", "--quiet", reference]) }
 
     /// Removes a tag (the image itself stays while another tag names it).
-    public static func removeImage(_ reference: String) -> DockerCommand { DockerCommand(["image", "rm", reference]) }
+    package static func removeImage(_ reference: String) -> DockerCommand { DockerCommand(["image", "rm", reference]) }
 
     /// Whether a registry holds a manifest (the local registry of a fleet speaks plain HTTP).
-    public static func inspectManifest(_ reference: String) -> DockerCommand {
+    package static func inspectManifest(_ reference: String) -> DockerCommand {
         DockerCommand(["manifest", "inspect", "--insecure", reference])
     }
 
     /// The engine's ID and data root, one line.
-    public static let engineIdentity = DockerCommand(["info", "--format", "{{.ID}} {{.DockerRootDir}}"])
+    package static let engineIdentity = DockerCommand(["info", "--format", "{{.ID}} {{.DockerRootDir}}"])
 
-    public static let info = DockerCommand(["info", "--format", "{{json .ServerVersion}}"])
-    public static let version = DockerCommand(["version", "--format", "{{json .}}"])
+    package static let info = DockerCommand(["info", "--format", "{{json .ServerVersion}}"])
+    package static let version = DockerCommand(["version", "--format", "{{json .}}"])
 }

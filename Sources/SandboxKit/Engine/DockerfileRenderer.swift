@@ -1,9 +1,10 @@
 import Foundation
+import SandboxRecipes
 
 /// Turns a resolved image recipe into a Dockerfile for the classic builder (no BuildKit syntax),
 /// ordered so that Docker's layer cache rebuilds from the first changed step on.
-public enum DockerfileRenderer {
-    public static func render(_ image: ResolvedImage) -> String {
+package enum DockerfileRenderer {
+    package static func render(_ image: ResolvedImage) -> String {
         var lines: [String] = []
         switch image.base {
         case let .recipe(tag)?, let .external(tag)?: lines.append("FROM \(tag)")
@@ -37,7 +38,7 @@ public enum DockerfileRenderer {
     }
 
     /// Where a `copy` step's file sits in the build context.
-    static func contextName(_ index: Int) -> String { "files/\(index)" }
+    package static func contextName(_ index: Int) -> String { "files/\(index)" }
 
     static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()

@@ -1,16 +1,17 @@
 import Foundation
 import Subprocess
+import SandboxBase
 
 /// A program on the host (cp, debootstrap, tar), run in the guarded process group so it never outlives `sandbox`.
-public enum HostCommand {
-    public struct Result: Sendable {
-        public var status: Int32
+package enum HostCommand {
+    package struct Result: Sendable {
+        package var status: Int32
         /// The last lines of its combined output.
-        public var tail: String
+        package var tail: String
     }
 
     /// Runs `path` with `arguments`, handing each output line to `line`; never throws for a non-zero exit.
-    public static func run(_ path: String, _ arguments: [String], line: @escaping @Sendable (String) -> Void = { _ in })
+    package static func run(_ path: String, _ arguments: [String], line: @escaping @Sendable (String) -> Void = { _ in })
         async throws(SandboxError) -> Result {
         do {
             let result = try await Subprocess.run(.path(.init(path)), arguments: Arguments(arguments),

@@ -1,12 +1,14 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
 
 /// A container registry a fleet shares (docs/fleet.md): images by their content hash, and golden data packed as
 /// images by its fresh hash, so a worker pulls what matches its recipes instead of building and initialising.
-public struct Registry: Sendable, Equatable {
+package struct Registry: Sendable, Equatable {
     /// `HOST:PORT`, as docker names it (`127.0.0.1:5000`).
-    public var address: String
+    package var address: String
 
-    public init(_ address: String) throws(SandboxError) {
+    package init(_ address: String) throws(SandboxError) {
         let trimmed = address.hasSuffix("/") ? String(address.dropLast()) : address
         let ok = !trimmed.isEmpty && !trimmed.contains("://") && !trimmed.contains(" ")
             && trimmed.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-:_[]".contains($0)) }
@@ -18,15 +20,15 @@ public struct Registry: Sendable, Equatable {
     }
 
     /// `acme/postgresql-15:demo` with content hash H: `REGISTRY/acme/postgresql-15:h-<H's first 16>`.
-    public func image(tag: String, hash: String) -> String { "\(address)/\(Self.repository(tag)):h-\(hash.prefix(16))" }
+    package func image(tag: String, hash: String) -> String { "\(address)/\(Self.repository(tag)):h-\(hash.prefix(16))" }
 
     /// The same image under its readable tag: `REGISTRY/acme/postgresql-15:demo`.
-    public func image(tag: String) -> String { "\(address)/\(tag)" }
+    package func image(tag: String) -> String { "\(address)/\(tag)" }
 
     /// A service's golden data: `REGISTRY/<owner>/<sandbox>-golden-<service>:f-<fresh hash>-u-<applied update steps>`.
     /// The tag names exactly what the data holds: what init and setup made (the fresh hash), and which update
     /// steps every copy shares were applied to it (a hash of their hashes), so a worker knows before pulling.
-    public func golden(owner: String, sandbox: String, service: String, freshHash: String, updates: some Collection<String>) -> String {
+    package func golden(owner: String, sandbox: String, service: String, freshHash: String, updates: some Collection<String>) -> String {
         let key = ContentHash.of(data: Data(updates.sorted().joined(separator: "\n").utf8)).prefix(12)
         return "\(address)/\(owner.lowercased())/\(sandbox.lowercased())-golden-\(service.lowercased()):f-\(freshHash.prefix(16))-u-\(key)"
     }
@@ -39,18 +41,23 @@ public struct Registry: Sendable, Equatable {
     }
 
     /// What a registry holds of what a command needs, asked once per reference; `unreachable` when it did not answer.
-    public struct Contents: Sendable, Equatable {
-        public var images: Set<String> = []
+    package struct Contents: Sendable, Equatable {
+        package var images: Set<String> = []
         /// Per service, the golden data found: its reference and the update steps (by hash) applied to it.
-        public var golden: [String: Golden] = [:]
-        public var unreachable: String?
+        package var golden: [String: Golden] = [:]
+        package var unreachable: String?
 
-        public struct Golden: Sendable, Equatable {
-            public var reference: String
-            public var updates: Set<String>
+        package struct Golden: Sendable, Equatable {
+            package var reference: String
+            package var updates: Set<String>
+
+            package init(reference: String, updates: Set<String>) {
+                self.reference = reference
+                self.updates = updates
+            }
         }
 
-        public init(images: Set<String> = [], golden: [String: Golden] = [:], unreachable: String? = nil) {
+        package init(images: Set<String> = [], golden: [String: Golden] = [:], unreachable: String? = nil) {
             self.images = images
             self.golden = golden
             self.unreachable = unreachable
@@ -58,7 +65,7 @@ public struct Registry: Sendable, Equatable {
     }
 
     /// Whether the registry has `reference`: nil when it has not, an error text when it cannot be asked.
-    public static func has(_ reference: String, docker: Docker) async -> Result<Bool, RegistryUnreachable> {
+    package static func has(_ reference: String, docker: Docker) async -> Result<Bool, RegistryUnreachable> {
         guard let out = try? await docker.run(.inspectManifest(reference), check: false) else {
             return .failure(RegistryUnreachable(reason: "the docker CLI did not run"))
         }
@@ -69,5 +76,5 @@ public struct Registry: Sendable, Equatable {
         return .failure(RegistryUnreachable(reason: Docker.tail(text, lines: 1)))
     }
 
-    public struct RegistryUnreachable: Error, Sendable { public var reason: String }
+    package struct RegistryUnreachable: Error, Sendable { package var reason: String }
 }

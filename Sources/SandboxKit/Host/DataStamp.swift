@@ -1,28 +1,30 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
 
 /// What made a data dir and what has been applied to it. Lives inside the data dir
 /// (`.sandbox-data.json`, mode 0600) so it travels with copies, snapshots and golden dirs.
-public struct DataStamp: Sendable, Equatable, Codable {
-    public var engine: String
-    public var version: String
-    public var imageHash: String
-    public var freshHash: String
-    public var setupHash: String
+package struct DataStamp: Sendable, Equatable, Codable {
+    package var engine: String
+    package var version: String
+    package var imageHash: String
+    package var freshHash: String
+    package var setupHash: String
     /// The login user and its generated password.
-    public var user: String?
-    public var password: String?
+    package var user: String?
+    package var password: String?
     /// Hashes of the update steps applied, with their titles.
-    public var updates: [String: String]
+    package var updates: [String: String]
 
-    public static let fileName = ".sandbox-data.json"
+    package static let fileName = ".sandbox-data.json"
 
-    public static func read(from dataDir: URL) -> DataStamp? {
+    package static func read(from dataDir: URL) -> DataStamp? {
         guard let data = FileManager.default.contents(atPath: dataDir.appendingPathComponent(fileName).path) else { return nil }
         return try? JSONDecoder().decode(DataStamp.self, from: data)
     }
 
     /// What the folder holds: nothing, a stamped data dir, a damaged one, or something sandbox did not make.
-    public static func inspect(_ dataDir: URL) -> DataDirState {
+    package static func inspect(_ dataDir: URL) -> DataDirState {
         guard FileSystem.exists(dataDir) else { return .missing }
         let file = dataDir.appendingPathComponent(fileName)
         if let data = FileManager.default.contents(atPath: file.path) {
@@ -34,7 +36,7 @@ public struct DataStamp: Sendable, Equatable, Codable {
     }
 
     /// Written to a temporary file and renamed, so a crash never leaves half a stamp.
-    public func write(to dataDir: URL) throws(SandboxError) {
+    package func write(to dataDir: URL) throws(SandboxError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         do {
@@ -46,10 +48,22 @@ public struct DataStamp: Sendable, Equatable, Codable {
                                fix: "check that the folder is writable")
         }
     }
+
+    package init(engine: String, version: String, imageHash: String, freshHash: String, setupHash: String, user: String? = nil,
+                 password: String? = nil, updates: [String: String]) {
+        self.engine = engine
+        self.version = version
+        self.imageHash = imageHash
+        self.freshHash = freshHash
+        self.setupHash = setupHash
+        self.user = user
+        self.password = password
+        self.updates = updates
+    }
 }
 
 /// What a data dir folder holds, as far as planning cares.
-public enum DataDirState: Sendable, Equatable {
+package enum DataDirState: Sendable, Equatable {
     case missing
     /// A folder that exists but was not made by sandbox (no stamp).
     case foreign
@@ -60,7 +74,7 @@ public enum DataDirState: Sendable, Equatable {
 
 extension ResolvedService {
     /// The image recipe that made data stamped `stamp`: the very image if its recipe is still here, else one of its version.
-    public func version(for stamp: DataStamp) -> EngineVersion? {
+    package func version(for stamp: DataStamp) -> EngineVersion? {
         let same = otherVersions.filter { $0.spec.engine == stamp.engine && $0.spec.version == stamp.version }
         return same.first { $0.imageHash == stamp.imageHash } ?? same.first
     }

@@ -1,4 +1,7 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
 
 /// Where a checkout's `.sandbox/` keeps its data: on the checkout's own filesystem, or in a data store, an XFS
 /// filesystem with reflinks in an image file inside `.sandbox/` that is loop-mounted over `.sandbox/` itself.
@@ -8,22 +11,22 @@ import Foundation
 /// is still in host folders under `.sandbox/`, owned by the checkout's owner. The image sits under the mount,
 /// so `.sandbox/` holds nothing else while the store is not mounted (after a restart): `sandbox` then mounts it
 /// again when it may (root), and otherwise refuses to run rather than start over on the empty folder beneath.
-public struct DataStore: Sendable {
-    public var checkout: Checkout
+package struct DataStore: Sendable {
+    package var checkout: Checkout
 
-    public init(checkout: Checkout) { self.checkout = checkout }
+    package init(checkout: Checkout) { self.checkout = checkout }
 
-    public var directory: URL { checkout.stateDirectory }
+    package var directory: URL { checkout.stateDirectory }
     /// The image file; visible only while the store is not mounted.
-    public var image: URL { directory.appendingPathComponent(Self.imageName) }
+    package var image: URL { directory.appendingPathComponent(Self.imageName) }
     /// Inside the store: what it is, so a mounted store is told from any other mount.
-    public var record: URL { directory.appendingPathComponent(".store.json") }
+    package var record: URL { directory.appendingPathComponent(".store.json") }
     var partialImage: URL { directory.appendingPathComponent(Self.imageName + ".partial") }
     var partialMount: URL { directory.appendingPathComponent(".store-partial") }
 
     static let imageName = ".store.xfs"
 
-    public enum State: String, Sendable, Codable {
+    package enum State: String, Sendable, Codable {
         /// No store: `.sandbox/` is a folder of the checkout's filesystem.
         case none
         /// The store is mounted over `.sandbox/`.
@@ -34,20 +37,20 @@ public struct DataStore: Sendable {
         case foreignMount = "foreign-mount"
     }
 
-    public var state: State {
+    package var state: State {
         if isMountPoint(directory) { return FileSystem.exists(record) ? .mounted : .foreignMount }
         return FileSystem.exists(image) ? .unmounted : .none
     }
 
     /// Called before any command reads or writes `.sandbox/`: mounts an unmounted store (as root), or refuses.
-    public func ensureMounted() throws(SandboxError) {
+    package func ensureMounted() throws(SandboxError) {
         guard state == .unmounted else { return }
         guard geteuid() == 0 else { throw Messages.storeNotMounted(image: checkout.display(image.path)) }
         try mount()
     }
 
     /// Mounts the image over `.sandbox/`; one process at a time, and a no-op when another mounted it meanwhile.
-    public func mount() throws(SandboxError) {
+    package func mount() throws(SandboxError) {
         let fd = open(image.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if isMountPoint(directory) { return }
@@ -72,15 +75,15 @@ public struct DataStore: Sendable {
     static let mountOptions = "loop,noatime,discard"
 
     /// What `store status` and `doctor` show.
-    public struct Status: Sendable, Codable, Equatable {
-        public var state: State
-        public var reflinks: Bool
-        public var filesystem: String
-        public var sizeBytes: Int64?
-        public var usedBytes: Int64?
+    package struct Status: Sendable, Codable, Equatable {
+        package var state: State
+        package var reflinks: Bool
+        package var filesystem: String
+        package var sizeBytes: Int64?
+        package var usedBytes: Int64?
     }
 
-    public func status() -> Status {
+    package func status() -> Status {
         let state = self.state
         var status = Status(state: state, reflinks: false, filesystem: Self.filesystemName(directory))
         guard state != .unmounted else { return status }
@@ -94,7 +97,7 @@ public struct DataStore: Sendable {
     }
 
     /// Whether `folder`'s filesystem clones files (FICLONE): tried on two small files, then removed.
-    public static func supportsReflinks(_ folder: URL) -> Bool {
+    package static func supportsReflinks(_ folder: URL) -> Bool {
         let base = folder.appendingPathComponent(".reflink-test-\(getpid())")
         let source = open(base.path + "-a", O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
         guard source >= 0 else { return false }
@@ -151,15 +154,15 @@ public struct DataStore: Sendable {
 }
 
 extension DataStore {
-    public struct Record: Codable, Sendable {
-        public var created: Date
-        public var sizeBytes: Int64
+    package struct Record: Codable, Sendable {
+        package var created: Date
+        package var sizeBytes: Int64
     }
 
     /// Makes the store and moves `.sandbox/` into it. Needs root (mkfs, a loop mount) and no running instance
     /// (their containers hold the folders being moved). Crash-safe: until the finished image is renamed into
     /// place nothing of `.sandbox/` changed, and a run killed before that is cleaned up by the next one.
-    public func create(sizeBytes: Int64?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+    package func create(sizeBytes: Int64?, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
         switch state {
         case .mounted: line("the data store is already mounted on .sandbox/"); return
         case .unmounted: try mount(); line("the data store was already there; mounted it on .sandbox/"); return

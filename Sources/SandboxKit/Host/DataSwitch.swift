@@ -1,17 +1,18 @@
 import Foundation
+import SandboxBase
 
 /// Switches staged data dirs in for several services as one step a crash cannot split.
 ///
 /// The journal is the commit point: once it is on disk, the switch happens, either now or, if the
 /// process is killed, in the next command's `recover`; before it, `recover` throws the staged copies away.
-public struct DataSwitch: Sendable {
-    public var layout: InstanceLayout
+package struct DataSwitch: Sendable {
+    package var layout: InstanceLayout
 
-    public init(layout: InstanceLayout) { self.layout = layout }
+    package init(layout: InstanceLayout) { self.layout = layout }
 
     struct Journal: Codable { var services: [String] }
 
-    public func commit(_ services: [String]) throws(SandboxError) {
+    package func commit(_ services: [String]) throws(SandboxError) {
         for service in services where !FileSystem.exists(layout.staging(service)) {
             throw SandboxError(.io, "the staged data of \(service) is missing", fix: "run the command again; it stages the data anew")
         }
@@ -38,7 +39,7 @@ public struct DataSwitch: Sendable {
     /// Run under the instance lock before any operation: finishes a committed switch, then deletes what killed runs
     /// left (uncommitted staging, replaced data, temporary files). Returns what it did, for the person watching.
     @discardableResult
-    public func recover() throws(SandboxError) -> [String] {
+    package func recover() throws(SandboxError) -> [String] {
         var done: [String] = []
         if FileSystem.exists(layout.deletionJournal) {
             try finishDeletion()
@@ -63,7 +64,7 @@ public struct DataSwitch: Sendable {
 
     /// Deletes everything of the instance but its snapshots: data dirs, env, state, secrets, logs. Journalled
     /// (outside the instance's folder), so a killed deletion is finished by the next command, never left half done.
-    public func deleteAll() throws(SandboxError) {
+    package func deleteAll() throws(SandboxError) {
         try FileSystem.writeAtomically(Data(), to: layout.deletionJournal, mode: 0o600)
         try finishDeletion()
     }
@@ -78,7 +79,7 @@ public struct DataSwitch: Sendable {
     }
 
     /// Deletes the data the last switch replaced.
-    public func deleteReplaced(_ services: [String]) throws(SandboxError) {
+    package func deleteReplaced(_ services: [String]) throws(SandboxError) {
         for service in services { try FileSystem.remove(layout.replaced(service)) }
     }
 }

@@ -6,18 +6,18 @@ import Foundation
 /// apparent size says little. Each file's extents are asked of the filesystem (FIEMAP); an extent flagged
 /// shared also belongs to another file (the golden copy, the instance, another snapshot), so deleting this
 /// tree would not free it. Where FIEMAP is not offered (tmpfs), every allocated block counts as this tree's own.
-public struct DiskUsage: Sendable, Equatable, Codable {
+package struct DiskUsage: Sendable, Equatable, Codable {
     /// Bytes allocated to the tree's files.
-    public var bytes: Int64
+    package var bytes: Int64
     /// Bytes that deleting the tree would free: its allocated bytes less those shared with other files.
-    public var exclusiveBytes: Int64
+    package var exclusiveBytes: Int64
 
-    public init(bytes: Int64, exclusiveBytes: Int64) {
+    package init(bytes: Int64, exclusiveBytes: Int64) {
         self.bytes = bytes
         self.exclusiveBytes = exclusiveBytes
     }
 
-    public static func of(_ url: URL) -> DiskUsage {
+    package static func of(_ url: URL) -> DiskUsage {
         var total = DiskUsage(bytes: 0, exclusiveBytes: 0)
         guard let walker = FileManager.default.enumerator(atPath: url.path) else { return total }
         for case let relative as String in walker {
@@ -70,7 +70,7 @@ public struct DiskUsage: Sendable, Equatable, Codable {
     static let extentShared: UInt32 = 0x2000
 
     /// "1.2 GiB", "35 MiB", "512 KiB": binary units, as `--size 64G` means them.
-    public static func format(_ bytes: Int64) -> String {
+    package static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes), unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }

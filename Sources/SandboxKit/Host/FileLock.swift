@@ -1,15 +1,16 @@
 import Foundation
+import SandboxBase
 
 /// An exclusive `flock` held for the life of the value; released by the kernel if the process dies. Never waits by
 /// blocking a thread: `acquire` polls, so many waiters in `serve` cost no threads.
-public final class FileLock: @unchecked Sendable {
+package final class FileLock: @unchecked Sendable {
     private let fd: Int32
-    public let path: String
+    package let path: String
 
     /// Takes the lock without holding a thread while another holder has it (`serve` runs many operations on few
     /// threads): tries, then tries again at growing intervals up to 100 ms, calling `waiting` once. A cancelled task
     /// stops waiting with `instance-busy`.
-    public static func acquire(_ url: URL, waiting: () -> Void) async throws(SandboxError) -> FileLock {
+    package static func acquire(_ url: URL, waiting: () -> Void) async throws(SandboxError) -> FileLock {
         if let lock = try attempt(url) { return lock }
         waiting()
         var pause = 5
@@ -24,7 +25,7 @@ public final class FileLock: @unchecked Sendable {
     }
 
     /// Tries once; nil when another process holds it.
-    public static func attempt(_ url: URL) throws(SandboxError) -> FileLock? {
+    package static func attempt(_ url: URL) throws(SandboxError) -> FileLock? {
         var busy = false
         let lock = try FileLock(url, nonBlocking: &busy)
         return busy ? nil : lock

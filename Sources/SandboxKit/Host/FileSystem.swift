@@ -1,10 +1,11 @@
 import Foundation
+import SandboxBase
 
 /// Host file operations that must be atomic, durable or private, with errors that name the cause.
-public enum FileSystem {
+package enum FileSystem {
     /// Written to a temporary file, flushed to disk, then renamed over `url`: a crash leaves the old file or the new one.
     /// With `durable` false it is not flushed: readers still see the old file or the whole new one, but a power cut may lose it.
-    public static func writeAtomically(_ data: Data, to url: URL, mode: Int, durable: Bool = true) throws(SandboxError) {
+    package static func writeAtomically(_ data: Data, to url: URL, mode: Int, durable: Bool = true) throws(SandboxError) {
         try ensureDirectory(url.deletingLastPathComponent())
         // Unique per call: two threads (services converging side by side) may write the same file at once.
         let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UUID().uuidString.prefix(8))")
@@ -29,9 +30,9 @@ public enum FileSystem {
     }
 
     /// Whether `name` is a temporary file `writeAtomically` leaves behind when killed.
-    public static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
+    package static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
 
-    public static func ensureDirectory(_ url: URL, mode: Int = 0o755) throws(SandboxError) {
+    package static func ensureDirectory(_ url: URL, mode: Int = 0o755) throws(SandboxError) {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue { return }
         do {
@@ -42,14 +43,14 @@ public enum FileSystem {
         }
     }
 
-    public static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+    package static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
-    public static func isEmptyDirectory(_ url: URL) -> Bool {
+    package static func isEmptyDirectory(_ url: URL) -> Bool {
         ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? ["x"]).isEmpty
     }
 
     /// Checks a folder is writable by really creating a file in it (permission bits alone lie for root and ACLs).
-    public static func checkWritable(_ url: URL) throws(SandboxError) {
+    package static func checkWritable(_ url: URL) throws(SandboxError) {
         let probe = url.appendingPathComponent(".write-test-\(getpid())")
         let fd = open(probe.path, O_CREAT | O_WRONLY | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 { throw error(errno, url, doing: "write in") }
@@ -58,12 +59,12 @@ public enum FileSystem {
     }
 
     /// Renames atomically; both paths are on the same filesystem.
-    public static func move(_ from: URL, to: URL) throws(SandboxError) {
+    package static func move(_ from: URL, to: URL) throws(SandboxError) {
         if rename(from.path, to.path) != 0 { throw error(errno, from.deletingLastPathComponent(), doing: "move \(from.lastPathComponent) in") }
     }
 
     /// Deletes a file or folder tree; a missing one is fine.
-    public static func remove(_ url: URL) throws(SandboxError) {
+    package static func remove(_ url: URL) throws(SandboxError) {
         guard exists(url) || (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) != nil else { return }
         do { try FileManager.default.removeItem(at: url) } catch {
             throw SandboxError(.dataDirNotWritable, "cannot delete \(url.path): \(error.localizedDescription)",
@@ -73,7 +74,7 @@ public enum FileSystem {
     }
 
     /// Flushes everything written on the filesystem holding `url` to disk (a stamp is written only after this).
-    public static func syncFilesystem(_ url: URL) {
+    package static func syncFilesystem(_ url: URL) {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
         if let syncfs = Self.syncfs { _ = syncfs(fd) } else { sync() }
@@ -87,7 +88,7 @@ public enum FileSystem {
     }()
 
     /// An error for a failed file operation, by what the system said: a full disk, a folder that cannot be written, or else.
-    public static func error(_ code: Int32, _ folder: URL, doing: String) -> SandboxError {
+    package static func error(_ code: Int32, _ folder: URL, doing: String) -> SandboxError {
         let reason = String(cString: strerror(code))
         switch code {
         case ENOSPC, EDQUOT:

@@ -1,9 +1,10 @@
 import Foundation
+import SandboxEngine
 
 /// The commit a checkout has checked out, for the record an instance keeps and the events it sends.
-public enum GitHead {
+package enum GitHead {
     /// `git rev-parse HEAD` in `root`; nil when the checkout is not a git work tree (or git is missing).
-    public static func commit(at root: URL) async -> String? {
+    package static func commit(at root: URL) async -> String? {
         guard isWorkTree(root), let git = executable else { return nil }
         guard let result = try? await HostCommand.run(git, ["-C", root.path, "rev-parse", "--verify", "-q", "HEAD"]),
               result.status == 0 else { return nil }

@@ -1,17 +1,20 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
 
 /// Where one instance keeps its state under the checkout's `.sandbox/`.
-public struct InstanceLayout: Sendable, Equatable {
-    public var checkout: Checkout
-    public var instance: String
+package struct InstanceLayout: Sendable, Equatable {
+    package var checkout: Checkout
+    package var instance: String
 
-    public init(checkout: Checkout, instance: String) {
+    package init(checkout: Checkout, instance: String) {
         self.checkout = checkout
         self.instance = instance
     }
 
     /// Instance names become folder and container names.
-    public static func validate(instance: String) throws(SandboxError) {
+    package static func validate(instance: String) throws(SandboxError) {
         let ok = !instance.isEmpty && instance.count <= 40 && instance.first.map { $0.isLetter || $0.isNumber } == true
             && instance.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
         if !ok || instance == "golden" {
@@ -20,48 +23,48 @@ public struct InstanceLayout: Sendable, Equatable {
         }
     }
 
-    public var root: URL { checkout.stateDirectory.appendingPathComponent(instance) }
-    public func dataDir(_ service: String) -> URL { root.appendingPathComponent(service) }
-    public func staging(_ service: String) -> URL { root.appendingPathComponent(".\(service).staging") }
-    public var stateFile: URL { root.appendingPathComponent("instance.json") }
-    public var envFile: URL { root.appendingPathComponent("env") }
-    public var logs: URL { root.appendingPathComponent("logs") }
-    public var secretsFile: URL { root.appendingPathComponent("secrets.json") }
+    package var root: URL { checkout.stateDirectory.appendingPathComponent(instance) }
+    package func dataDir(_ service: String) -> URL { root.appendingPathComponent(service) }
+    package func staging(_ service: String) -> URL { root.appendingPathComponent(".\(service).staging") }
+    package var stateFile: URL { root.appendingPathComponent("instance.json") }
+    package var envFile: URL { root.appendingPathComponent("env") }
+    package var logs: URL { root.appendingPathComponent("logs") }
+    package var secretsFile: URL { root.appendingPathComponent("secrets.json") }
     /// Outside the instance's folder, so deleting the instance never deletes the lock someone holds.
-    public var lockFile: URL { checkout.stateDirectory.appendingPathComponent(".locks").appendingPathComponent("\(instance).lock") }
+    package var lockFile: URL { checkout.stateDirectory.appendingPathComponent(".locks").appendingPathComponent("\(instance).lock") }
     /// Written before `destroy --delete-data` deletes anything: its presence means "finish the deletion".
-    public var deletionJournal: URL { lockFile.deletingPathExtension().appendingPathExtension("deleting") }
+    package var deletionJournal: URL { lockFile.deletingPathExtension().appendingPathExtension("deleting") }
     /// Written when staged data is about to replace the current data: its presence means "finish the switch".
-    public var switchJournal: URL { root.appendingPathComponent(".switch.json") }
-    public func replaced(_ service: String) -> URL { root.appendingPathComponent(".\(service).replaced") }
+    package var switchJournal: URL { root.appendingPathComponent(".switch.json") }
+    package func replaced(_ service: String) -> URL { root.appendingPathComponent(".\(service).replaced") }
     /// An upgrade's working folder: the copy of the old data the old server dumps.
-    public func upgradeWork(_ service: String) -> URL { root.appendingPathComponent(".\(service).upgrade") }
-    public var snapshots: URL { root.appendingPathComponent("snapshots") }
+    package func upgradeWork(_ service: String) -> URL { root.appendingPathComponent(".\(service).upgrade") }
+    package var snapshots: URL { root.appendingPathComponent("snapshots") }
 
     /// Golden data dirs, shared by every instance of the checkout, keyed by what a fresh data dir depends on.
-    public var goldenRoot: URL { checkout.stateDirectory.appendingPathComponent("golden") }
-    public func golden(service: String, freshHash: String) -> URL {
+    package var goldenRoot: URL { checkout.stateDirectory.appendingPathComponent("golden") }
+    package func golden(service: String, freshHash: String) -> URL {
         goldenRoot.appendingPathComponent("\(service)-\(freshHash.prefix(16))")
     }
 
     /// The service's golden data dir. Setup steps that depend on the instance (`{instance}`, its ports,
     /// `{env.X}`) make the set-up data differ per instance, so then each instance has its own.
-    public func golden(_ service: ResolvedService) -> URL {
+    package func golden(_ service: ResolvedService) -> URL {
         let shared = golden(service: service.name, freshHash: service.freshHash)
         return service.setup.contains(where: \.perInstance) ? URL(fileURLWithPath: shared.path + "-" + instance) : shared
     }
 
     /// `sbx-<sandbox>-<checkout id>-<instance>-<service>`: unique per checkout, readable in `docker ps`.
-    public func containerName(sandbox: String, service: String) -> String { containerName(sandbox: sandbox, [instance, service]) }
+    package func containerName(sandbox: String, service: String) -> String { containerName(sandbox: sandbox, [instance, service]) }
 
     /// `sbx-<sandbox>-<checkout id>-<parts…>`: every container name sandbox makes is built here, so one checkout's
     /// names never collide with another's (helpers: `golden-…`, `golden-pull-…`, `<instance>-upgrade-…`).
-    public func containerName(sandbox: String, _ parts: [String]) -> String {
+    package func containerName(sandbox: String, _ parts: [String]) -> String {
         (["sbx", sandbox, checkout.id] + parts).joined(separator: "-")
     }
 
     /// The labels every container of this instance carries.
-    public func labels(sandbox: String) -> [String: String] {
+    package func labels(sandbox: String) -> [String: String] {
         [Label.sandbox: sandbox, Label.instance: instance, Label.checkout: checkout.id, Label.checkoutPath: checkout.root.path]
     }
 }

@@ -1,20 +1,21 @@
 import Foundation
 import Synchronization
+import SandboxBase
 
 /// The passwords an instance gives its services' login users, one per service, kept across reset and restore.
 /// Stored in `.sandbox/<instance>/secrets.json` with mode 0600; never passed in an argv or a container's environment.
-public struct InstanceSecrets: Sendable, Equatable, Codable {
-    public var passwords: [String: String]
+package struct InstanceSecrets: Sendable, Equatable, Codable {
+    package var passwords: [String: String]
 
-    public init(passwords: [String: String] = [:]) { self.passwords = passwords }
+    package init(passwords: [String: String] = [:]) { self.passwords = passwords }
 
-    public static func read(_ layout: InstanceLayout) -> InstanceSecrets {
+    package static func read(_ layout: InstanceLayout) -> InstanceSecrets {
         guard let data = FileManager.default.contents(atPath: layout.secretsFile.path),
               let secrets = try? JSONDecoder().decode(InstanceSecrets.self, from: data) else { return InstanceSecrets() }
         return secrets
     }
 
-    public func write(_ layout: InstanceLayout) throws(SandboxError) {
+    package func write(_ layout: InstanceLayout) throws(SandboxError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try FileSystem.writeAtomically((try? encoder.encode(self)) ?? Data(), to: layout.secretsFile, mode: 0o600)
@@ -25,7 +26,7 @@ public struct InstanceSecrets: Sendable, Equatable, Codable {
     private static let writing = Mutex(())
 
     /// The service's password, made (and written, before it is used anywhere) if the instance has none yet.
-    public static func password(for service: String, _ layout: InstanceLayout) throws(SandboxError) -> String {
+    package static func password(for service: String, _ layout: InstanceLayout) throws(SandboxError) -> String {
         try writing.withLock { (_: inout ()) throws(SandboxError) -> String in
             var secrets = read(layout)
             if let existing = secrets.passwords[service] { return existing }
@@ -37,7 +38,7 @@ public struct InstanceSecrets: Sendable, Equatable, Codable {
     }
 
     /// 24 random letters and digits: safe in URLs and shell words without escaping.
-    public static func generate() -> String {
+    package static func generate() -> String {
         let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
         var generator = SystemRandomNumberGenerator()
         return String((0..<24).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })

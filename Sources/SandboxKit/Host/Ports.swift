@@ -1,11 +1,12 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import SandboxRecipes
 #endif
 
 /// Host port probing: a port is free when we can bind it ourselves right now.
-public enum Ports {
-    public static func isFree(_ port: Int, address: String = "127.0.0.1") -> Bool {
+package enum Ports {
+    package static func isFree(_ port: Int, address: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -24,7 +25,7 @@ public enum Ports {
 
     /// Waits, up to `timeout`, until the engine has released a port a removed container published
     /// (it does so shortly after `docker rm` returns): a condition with a deadline.
-    public static func waitUntilFree(_ port: Int, address: String, timeout: Duration = .seconds(5)) async -> Bool {
+    package static func waitUntilFree(_ port: Int, address: String, timeout: Duration = .seconds(5)) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while !isFree(port, address: address) {
@@ -36,7 +37,7 @@ public enum Ports {
 
     /// A free port, trying a stable preferred one first (derived from `seed`), then the ones after it.
     /// `avoid` holds ports other services of the same run just took.
-    public static func pick(seed: String, address: String = "127.0.0.1", avoid: Set<Int> = []) -> Int? {
+    package static func pick(seed: String, address: String = "127.0.0.1", avoid: Set<Int> = []) -> Int? {
         let range = 20000..<40000
         let start = Int(ContentHash.of(data: Data(seed.utf8)).prefix(8), radix: 16).map { $0 % range.count } ?? 0
         for offset in 0..<2000 {

@@ -1,17 +1,19 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
 
 /// Fills in recipe templates for one instance: sandbox references (`{db.port}`, `{instance}`, `{env.X}`)
 /// and image references (`{user}`, `{password}`, `{port}`, `{data}`).
-public struct Rendering: Sendable {
-    public var sandbox: ResolvedSandbox
-    public var instance: String
+package struct Rendering: Sendable {
+    package var sandbox: ResolvedSandbox
+    package var instance: String
     /// Host ports by service.
-    public var ports: [String: Int]
+    package var ports: [String: Int]
     /// Data stamps by service (credentials live there).
-    public var stamps: [String: DataStamp]
-    public var environment: [String: String]
+    package var stamps: [String: DataStamp]
+    package var environment: [String: String]
 
-    public init(sandbox: ResolvedSandbox, instance: String, ports: [String: Int], stamps: [String: DataStamp],
+    package init(sandbox: ResolvedSandbox, instance: String, ports: [String: Int], stamps: [String: DataStamp],
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.sandbox = sandbox
         self.instance = instance
@@ -21,7 +23,7 @@ public struct Rendering: Sendable {
     }
 
     /// Sandbox-recipe references.
-    public func sandboxValue(_ name: String) -> String? {
+    package func sandboxValue(_ name: String) -> String? {
         if name == "instance" { return instance }
         if name == "sandbox" { return sandbox.name }
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
@@ -41,12 +43,12 @@ public struct Rendering: Sendable {
     /// The address a client on this host connects to.
     static func host(_ publish: String) -> String { publish == "0.0.0.0" ? "127.0.0.1" : publish }
 
-    public func url(_ service: ResolvedService, masked: Bool = false) -> String? {
+    package func url(_ service: ResolvedService, masked: Bool = false) -> String? {
         service.spec.url.flatMap { hostView($0, service, masked: masked) }
     }
 
     /// The image recipe's `connect` forms, as seen from the host; the password as `***` when `masked`.
-    public func connections(_ service: ResolvedService, masked: Bool) -> [ConnectionForm] {
+    package func connections(_ service: ResolvedService, masked: Bool) -> [ConnectionForm] {
         service.spec.connect.compactMap { form in hostView(form.value, service, masked: masked).map { ConnectionForm(name: form.name, value: $0) } }
     }
 
@@ -66,7 +68,7 @@ public struct Rendering: Sendable {
 
     /// Image-recipe references inside the container, shell-quoted; `{x|ident}` and `{x|literal}` quoted
     /// for SQL by the service's declared quoting first, so a value is safe for both the shell and SQL.
-    public static func command(_ template: Template, spec: ServiceSpec, stamp: DataStamp?, params: [String: String] = [:]) throws(SandboxError) -> String {
+    package static func command(_ template: Template, spec: ServiceSpec, stamp: DataStamp?, params: [String: String] = [:]) throws(SandboxError) -> String {
         do {
             return try template.render(quote: true, sql: spec.sql) { name in
                 switch name {
@@ -84,7 +86,8 @@ public struct Rendering: Sendable {
                 throw SandboxError(.stepFailed, "'{\(error.name)}' has no value in: \(error.template)",
                                    fix: "give it a value (for {env.X}: export X, or write {env.X:-default})")
             case .noQuoting:
-                throw SandboxError(.stepFailed, "'\(error.text)' quotes for SQL, but the service (engine '\(spec.engine)') declares no SQL quoting, in: \(error.template)",
+                throw SandboxError(.stepFailed,
+                                   "'\(error.text)' quotes for SQL, but the service (engine '\(spec.engine)') declares no SQL quoting, in: \(error.template)",
                                    fix: "run `sandbox check`: it reports where; say how under 'service.sql' (docs/recipes.md)")
             case .nul:
                 throw SandboxError(.stepFailed, "the value of '{\(error.name)}' holds a NUL character, which no shell command can carry, in: \(error.template)",
@@ -95,13 +98,13 @@ public struct Rendering: Sendable {
 
     /// The service's start command; `exec` makes the service PID 1, so it receives the container's stop signal
     /// and shuts down cleanly instead of being killed after the timeout.
-    public static func start(_ spec: ServiceSpec, stamp: DataStamp?) throws(SandboxError) -> String {
+    package static func start(_ spec: ServiceSpec, stamp: DataStamp?) throws(SandboxError) -> String {
         "exec " + (try command(spec.start, spec: spec, stamp: stamp))
     }
 
     /// A step's full command: its parameters rendered first, checked against their types, then substituted
     /// (quoted) into the action.
-    public func step(_ step: ResolvedStep, service: ResolvedService) throws(SandboxError) -> String {
+    package func step(_ step: ResolvedStep, service: ResolvedService) throws(SandboxError) -> String {
         var values: [String: String] = [:]
         for (name, template) in step.params {
             do { values[name] = try template.render { sandboxValue($0) } } catch {
@@ -124,7 +127,7 @@ public struct Rendering: Sendable {
     /// An action of the service's image run with the given values rather than from a recipe step — e.g.
     /// `set-password` with `secret` after a data dir is copied. Values are checked against their types;
     /// defaults without references fill in the rest.
-    public static func action(_ name: String, of service: ResolvedService, stamp: DataStamp?, params: [String: String]) throws(SandboxError) -> String {
+    package static func action(_ name: String, of service: ResolvedService, stamp: DataStamp?, params: [String: String]) throws(SandboxError) -> String {
         guard let action = service.actions[name] else {
             throw SandboxError(.stepFailed, "image \(service.imageTag) of \(service.name) has no action '\(name)'",
                                fix: "add '\(name)' to its image recipe's actions (see docs/recipes.md)")
@@ -151,7 +154,7 @@ public struct Rendering: Sendable {
     }
 
     /// The exported variables, in recipe order.
-    public func env() throws(SandboxError) -> [(String, String)] {
+    package func env() throws(SandboxError) -> [(String, String)] {
         var out: [(String, String)] = []
         for entry in sandbox.env {
             do { out.append((entry.name, try entry.value.render { sandboxValue($0) })) } catch {
@@ -163,13 +166,13 @@ public struct Rendering: Sendable {
     }
 
     /// `KEY=value` lines, values single-quoted when needed so the file can be sourced.
-    public static func envFile(_ pairs: [(String, String)]) -> String {
+    package static func envFile(_ pairs: [(String, String)]) -> String {
         pairs.map { "\($0.0)=\(shellQuote($0.1))" }.joined(separator: "\n") + (pairs.isEmpty ? "" : "\n")
     }
 }
 
 /// One form of connecting to a service, as the page shows it: its name and the text to paste.
-public struct ConnectionForm: Sendable, Equatable, Codable {
-    public var name: String
-    public var value: String
+package struct ConnectionForm: Sendable, Equatable, Codable {
+    package var name: String
+    package var value: String
 }

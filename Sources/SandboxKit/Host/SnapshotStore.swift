@@ -1,35 +1,48 @@
 import Foundation
+import SandboxBase
 
 /// What a saved snapshot holds: a copy of every data dir, and this record of it.
-public struct SnapshotInfo: Sendable, Equatable, Codable {
-    public struct Service: Sendable, Equatable, Codable {
-        public var engine: String
-        public var version: String
+package struct SnapshotInfo: Sendable, Equatable, Codable {
+    package struct Service: Sendable, Equatable, Codable {
+        package var engine: String
+        package var version: String
+
+        package init(engine: String, version: String) {
+            self.engine = engine
+            self.version = version
+        }
     }
 
-    public var name: String
-    public var sandbox: String
-    public var services: [String: Service]
-    public var created: Date
+    package var name: String
+    package var sandbox: String
+    package var services: [String: Service]
+    package var created: Date
 
     static let fileName = "snapshot.json"
+
+    package init(name: String, sandbox: String, services: [String: Service], created: Date) {
+        self.name = name
+        self.sandbox = sandbox
+        self.services = services
+        self.created = created
+    }
 }
 
 /// An instance's snapshots under `.sandbox/<instance>/snapshots/`.
-public struct SnapshotStore: Sendable {
-    public var layout: InstanceLayout
+package struct SnapshotStore: Sendable {
+    package var layout: InstanceLayout
 
-    public init(layout: InstanceLayout) { self.layout = layout }
+    package init(layout: InstanceLayout) { self.layout = layout }
 
-    public func folder(_ name: String) -> URL { layout.snapshots.appendingPathComponent(name) }
-    public func staging(_ name: String) -> URL { layout.snapshots.appendingPathComponent(".\(name).staging") }
+    package func folder(_ name: String) -> URL { layout.snapshots.appendingPathComponent(name) }
+    package func staging(_ name: String) -> URL { layout.snapshots.appendingPathComponent(".\(name).staging") }
 
-    public func list() -> [SnapshotInfo] {
+    package func list() -> [SnapshotInfo] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots.path)) ?? []
         return names.filter { !$0.hasPrefix(".") }.sorted().compactMap(info)
     }
 
-    public func info(_ name: String) -> SnapshotInfo? {
+    package func info(_ name: String) -> SnapshotInfo? {
         guard let data = FileManager.default.contents(atPath: folder(name).appendingPathComponent(SnapshotInfo.fileName).path) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -37,7 +50,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Records the snapshot in its staging folder, then renames the folder into place: a snapshot is complete or absent.
-    public func commit(_ info: SnapshotInfo) throws(SandboxError) {
+    package func commit(_ info: SnapshotInfo) throws(SandboxError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         encoder.dateEncodingStrategy = .iso8601
@@ -47,7 +60,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Renamed out of the list first (one atomic step), then deleted: a killed deletion is finished by `recover`.
-    public func delete(_ name: String) throws(SandboxError) {
+    package func delete(_ name: String) throws(SandboxError) {
         let doomed = layout.snapshots.appendingPathComponent(".\(name).deleting")
         try FileSystem.remove(doomed)
         try FileSystem.move(folder(name), to: doomed)
@@ -55,12 +68,12 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Staging folders of killed saves; deleted under the instance lock.
-    public func recover() throws(SandboxError) {
+    package func recover() throws(SandboxError) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots.path)) ?? []
         for name in names where name.hasPrefix(".") { try FileSystem.remove(layout.snapshots.appendingPathComponent(name)) }
     }
 
-    public static func validate(_ name: String) throws(SandboxError) {
+    package static func validate(_ name: String) throws(SandboxError) {
         let ok = !name.isEmpty && name.count <= 60 && !name.hasPrefix(".") && !name.hasPrefix("-")
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
         if !ok {

@@ -1,18 +1,20 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import SandboxRecipes
+import SandboxHost
 #endif
 
 /// What a command does once it changed an instance: it spools the event and starts a deliverer, then returns.
 /// It never throws, never prints and never waits for the network; with no URL configured it does nothing at all.
-public struct Notifier: Sendable {
-    public var checkout: Checkout
-    public var config: NotifyConfig
+package struct Notifier: Sendable {
+    package var checkout: Checkout
+    package var config: NotifyConfig
     /// The deliverer's argv: `sandbox notify-deliver --checkout PATH`.
-    public var deliverer: [String]
-    public var now: @Sendable () -> Date
+    package var deliverer: [String]
+    package var now: @Sendable () -> Date
 
-    public init(checkout: Checkout, deliverer: [String], config: NotifyConfig = .load(), now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(checkout: Checkout, deliverer: [String], config: NotifyConfig = .load(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.checkout = checkout
         self.deliverer = deliverer
         self.config = config
@@ -20,7 +22,7 @@ public struct Notifier: Sendable {
     }
 
     /// Sends `result` (a `--json` object, as encoded) as a `kind` event about `instance`.
-    public func send(_ kind: NotifyEvent.Kind, result: Data, instance: String) async {
+    package func send(_ kind: NotifyEvent.Kind, result: Data, instance: String) async {
         guard config.isEnabled, let object = try? JSONSerialization.jsonObject(with: result) as? [String: Any] else { return }
         let commit = await GitHead.commit(at: checkout.root)
         let date = now()

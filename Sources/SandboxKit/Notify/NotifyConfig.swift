@@ -1,26 +1,27 @@
 import Foundation
 import Yams
+import SandboxRecipes
 
 /// Where events about instances go, and how hard delivery tries (docs/notifications.md): the URLs of
 /// `SANDBOX_NOTIFY_URL` (comma-separated) and of a per-machine file, `SANDBOX_NOTIFY_SECRET` over the file's secret.
-public struct NotifyConfig: Sendable, Equatable {
-    public var urls: [String] = []
-    public var secret: String?
+package struct NotifyConfig: Sendable, Equatable {
+    package var urls: [String] = []
+    package var secret: String?
     /// Seconds one attempt may take, connecting included.
-    public var timeout: Double = NotifyConfig.defaultTimeout
+    package var timeout: Double = NotifyConfig.defaultTimeout
     /// Attempts per event and URL, the first included.
-    public var attempts: Int = NotifyConfig.defaultAttempts
+    package var attempts: Int = NotifyConfig.defaultAttempts
     /// The per-machine file, whether or not it exists.
-    public var file: String?
+    package var file: String?
     /// Mistakes in the file or the variables, as `path:line:column: message`. Commands skip what is wrong and go on;
     /// `sandbox doctor` shows them.
-    public var problems: [String] = []
+    package var problems: [String] = []
 
-    public static let defaultTimeout = 5.0
-    public static let defaultAttempts = 4
+    package static let defaultTimeout = 5.0
+    package static let defaultAttempts = 4
     static let keys = ["urls", "secret", "timeout", "attempts"]
 
-    public init(urls: [String] = [], secret: String? = nil, timeout: Double = NotifyConfig.defaultTimeout,
+    package init(urls: [String] = [], secret: String? = nil, timeout: Double = NotifyConfig.defaultTimeout,
                 attempts: Int = NotifyConfig.defaultAttempts, file: String? = nil, problems: [String] = []) {
         self.urls = urls
         self.secret = secret
@@ -31,10 +32,10 @@ public struct NotifyConfig: Sendable, Equatable {
     }
 
     /// Whether any event is sent at all: with no URL, commands spool nothing and start nothing.
-    public var isEnabled: Bool { !urls.isEmpty }
+    package var isEnabled: Bool { !urls.isEmpty }
 
     /// `$SANDBOX_NOTIFY_CONFIG`, else `$XDG_CONFIG_HOME/sandbox/notify.yml`, else `~/.config/sandbox/notify.yml`.
-    public static func filePath(environment: [String: String]) -> String? {
+    package static func filePath(environment: [String: String]) -> String? {
         if let path = environment["SANDBOX_NOTIFY_CONFIG"], !path.isEmpty { return path }
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return xdg + "/sandbox/notify.yml" }
         if let home = environment["HOME"], !home.isEmpty { return home + "/.config/sandbox/notify.yml" }
@@ -42,7 +43,7 @@ public struct NotifyConfig: Sendable, Equatable {
     }
 
     /// The settings in effect for a process with `environment`. Costs one failed `open` when nothing is configured.
-    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) -> NotifyConfig {
+    package static func load(environment: [String: String] = ProcessInfo.processInfo.environment) -> NotifyConfig {
         var config = NotifyConfig()
         config.file = filePath(environment: environment)
         if let path = config.file {
@@ -96,7 +97,7 @@ public struct NotifyConfig: Sendable, Equatable {
     }
 
     /// A URL as logged and shown: a password in it reads `***`.
-    public static func display(_ url: String) -> String {
+    package static func display(_ url: String) -> String {
         guard var parts = URLComponents(string: url), parts.password != nil else { return url }
         parts.password = "***"
         return parts.string ?? url

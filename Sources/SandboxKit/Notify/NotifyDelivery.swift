@@ -1,13 +1,13 @@
 import Foundation
 
 /// How the deliverer posts: its one contact with the network, so tests can stand in for it.
-public protocol WebhookTransport: Sendable {
+package protocol WebhookTransport: Sendable {
     /// Posts `body` to `url`; the whole exchange (connecting included) gets at most `timeout` seconds.
     func post(_ url: URL, headers: [(String, String)], body: Data, timeout: Double) async -> WebhookResponse
 }
 
 /// What one attempt got back.
-public enum WebhookResponse: Sendable, Equatable {
+package enum WebhookResponse: Sendable, Equatable {
     /// The receiver answered with this HTTP status.
     case status(Int)
     /// No answer: the reason, as people read it (`connection refused`, `timed out after 5s`).
@@ -15,13 +15,13 @@ public enum WebhookResponse: Sendable, Equatable {
 }
 
 /// Posts one event to one URL: a bounded number of attempts, exponential backoff between them, one log entry each.
-public struct NotifyDelivery: Sendable {
-    public var transport: any WebhookTransport
-    public var record: @Sendable (NotifyLog.Entry) -> Void
-    public var sleep: @Sendable (Double) async -> Void
-    public var now: @Sendable () -> Date
+package struct NotifyDelivery: Sendable {
+    package var transport: any WebhookTransport
+    package var record: @Sendable (NotifyLog.Entry) -> Void
+    package var sleep: @Sendable (Double) async -> Void
+    package var now: @Sendable () -> Date
 
-    public init(transport: any WebhookTransport, record: @escaping @Sendable (NotifyLog.Entry) -> Void,
+    package init(transport: any WebhookTransport, record: @escaping @Sendable (NotifyLog.Entry) -> Void,
                 sleep: @escaping @Sendable (Double) async -> Void = { try? await Task.sleep(for: .seconds($0)) },
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.transport = transport
@@ -31,11 +31,11 @@ public struct NotifyDelivery: Sendable {
     }
 
     /// Seconds to wait after failed attempt `n` (1-based): 0.5, 2, 8, 32 …
-    public static func backoff(after attempt: Int) -> Double { 0.5 * pow(4, Double(attempt - 1)) }
+    package static func backoff(after attempt: Int) -> Double { 0.5 * pow(4, Double(attempt - 1)) }
 
     /// Whether another attempt may succeed where this one failed. A 4xx other than 408 and 429 is the receiver
     /// refusing this request (wrong path, bad signature), which the same request again will not change.
-    public static func isWorthRetrying(_ response: WebhookResponse) -> Bool {
+    package static func isWorthRetrying(_ response: WebhookResponse) -> Bool {
         switch response {
         case .failed: return true
         case let .status(code): return code >= 500 || code == 408 || code == 429 || code < 200
@@ -44,7 +44,7 @@ public struct NotifyDelivery: Sendable {
 
     /// Attempts until one succeeds, one is not worth retrying, or `event.attempts` are used up; true if delivered.
     @discardableResult
-    public func deliver(_ event: NotifyEvent, to url: String) async -> Bool {
+    package func deliver(_ event: NotifyEvent, to url: String) async -> Bool {
         guard let target = URL(string: url) else { return false }
         let body = Data(event.body.utf8)
         let attempts = max(1, event.attempts)
@@ -75,7 +75,7 @@ public struct NotifyDelivery: Sendable {
 
     /// Delivers `events` (oldest first) to every URL they name: URLs side by side, so a dead receiver delays no
     /// other; each URL's events one after another, in order.
-    public func deliver(_ events: [NotifyEvent]) async {
+    package func deliver(_ events: [NotifyEvent]) async {
         var urls: [String] = []
         for event in events { for url in event.urls where !urls.contains(url) { urls.append(url) } }
         await withTaskGroup(of: Void.self) { group in
@@ -90,8 +90,8 @@ public struct NotifyDelivery: Sendable {
 
 /// The background process a command starts (`sandbox notify-deliver`): takes the spooled events, delivers them,
 /// removes them, and goes on until the spool is empty.
-public enum NotifyDeliverer {
-    public static func run(stateDirectory: URL, transport: any WebhookTransport) async {
+package enum NotifyDeliverer {
+    package static func run(stateDirectory: URL, transport: any WebhookTransport) async {
         let spool = NotifySpool(stateDirectory: stateDirectory)
         let log = NotifyLog(stateDirectory: stateDirectory)
         let delivery = NotifyDelivery(transport: transport, record: { log.append($0) })

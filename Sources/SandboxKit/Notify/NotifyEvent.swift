@@ -3,8 +3,8 @@ import Foundation
 
 /// One event about an instance, as it is posted: the command's `--json` result (or error) object with `event`,
 /// `checkout`, `commit` and `at` set, its bytes signed once, when the command made it.
-public struct NotifyEvent: Sendable, Equatable, Codable {
-    public enum Kind: String, Sendable, CaseIterable, Codable {
+package struct NotifyEvent: Sendable, Equatable, Codable {
+    package enum Kind: String, Sendable, CaseIterable, Codable {
         case up
         case upFailed = "up-failed"
         case reset
@@ -17,19 +17,19 @@ public struct NotifyEvent: Sendable, Equatable, Codable {
 
     /// Unique per event, sent as `X-Sandbox-Delivery`: a receiver that got an event twice (a retry after a
     /// timeout it answered too late) can tell.
-    public var id: String
-    public var kind: Kind
-    public var instance: String
+    package var id: String
+    package var kind: Kind
+    package var instance: String
     /// The exact bytes posted.
-    public var body: String
+    package var body: String
     /// `X-Sandbox-Signature-256`, when a secret is set.
-    public var signature: String?
+    package var signature: String?
     /// Where it goes and how hard delivery tries, as configured for the command that made it.
-    public var urls: [String]
-    public var timeout: Double
-    public var attempts: Int
+    package var urls: [String]
+    package var timeout: Double
+    package var attempts: Int
 
-    public init(id: String = UUID().uuidString.lowercased(), kind: Kind, instance: String, object: [String: Any],
+    package init(id: String = UUID().uuidString.lowercased(), kind: Kind, instance: String, object: [String: Any],
                 checkout: String, commit: String?, at: Date, config: NotifyConfig) {
         self.id = id
         self.kind = kind
@@ -44,7 +44,7 @@ public struct NotifyEvent: Sendable, Equatable, Codable {
 
     /// The object with `event` (replacing the `--json` object's own), `checkout` (its path), `commit` (left out
     /// outside git, as in `status --json`) and `at` (UTC, milliseconds); keys sorted, like every `--json` line.
-    public static func body(_ object: [String: Any], kind: Kind, checkout: String, commit: String?, at: Date) -> Data {
+    package static func body(_ object: [String: Any], kind: Kind, checkout: String, commit: String?, at: Date) -> Data {
         var object = object
         object["event"] = kind.rawValue
         object["checkout"] = checkout
@@ -54,7 +54,7 @@ public struct NotifyEvent: Sendable, Equatable, Codable {
     }
 
     /// ISO 8601 in UTC with milliseconds: `2026-11-23T09:41:07.250Z`.
-    public static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         let format = ISO8601DateFormatter()
         format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         format.timeZone = TimeZone(identifier: "UTC")
@@ -62,13 +62,13 @@ public struct NotifyEvent: Sendable, Equatable, Codable {
     }
 
     /// `sha256=` and the lower-case hex HMAC-SHA256 of `body` keyed with `secret`, as GitHub signs its webhooks.
-    public static func signature(of body: Data, secret: String) -> String {
+    package static func signature(of body: Data, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
         return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
     }
 
     /// The request's headers, in the order sent.
-    public var headers: [(String, String)] {
+    package var headers: [(String, String)] {
         var headers = [("Content-Type", "application/json"), ("User-Agent", "sandbox-notify"),
                        ("X-Sandbox-Event", kind.rawValue), ("X-Sandbox-Delivery", id)]
         if let signature { headers.append(("X-Sandbox-Signature-256", signature)) }

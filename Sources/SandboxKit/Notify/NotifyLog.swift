@@ -2,14 +2,14 @@ import Foundation
 
 /// `.sandbox/notify.log`: one JSON line per delivery attempt, appended by deliverers and read by `sandbox doctor`.
 /// Past 1 MiB it is moved to `notify.log.1` (replacing the one before), so it never grows without bound.
-public struct NotifyLog: Sendable {
-    public var file: URL
+package struct NotifyLog: Sendable {
+    package var file: URL
 
-    public init(stateDirectory: URL) { file = stateDirectory.appendingPathComponent("notify.log") }
+    package init(stateDirectory: URL) { file = stateDirectory.appendingPathComponent("notify.log") }
 
     static let limit = 1 << 20
 
-    public enum Outcome: String, Sendable, Codable {
+    package enum Outcome: String, Sendable, Codable {
         /// The receiver answered 2xx.
         case delivered
         /// This attempt failed; another follows.
@@ -18,22 +18,22 @@ public struct NotifyLog: Sendable {
         case failed
     }
 
-    public struct Entry: Sendable, Equatable, Codable {
-        public var at: String
-        public var id: String
-        public var event: String
-        public var instance: String
-        public var url: String
-        public var attempt: Int
-        public var attempts: Int
+    package struct Entry: Sendable, Equatable, Codable {
+        package var at: String
+        package var id: String
+        package var event: String
+        package var instance: String
+        package var url: String
+        package var attempt: Int
+        package var attempts: Int
         /// The HTTP status, when the receiver answered.
-        public var status: Int?
+        package var status: Int?
         /// Why the attempt failed: `connection refused`, `timed out after 5s`, `HTTP 500` …
-        public var error: String?
-        public var seconds: Double
-        public var outcome: Outcome
+        package var error: String?
+        package var seconds: Double
+        package var outcome: Outcome
 
-        public init(at: String, id: String, event: String, instance: String, url: String, attempt: Int, attempts: Int,
+        package init(at: String, id: String, event: String, instance: String, url: String, attempt: Int, attempts: Int,
                     status: Int?, error: String?, seconds: Double, outcome: Outcome) {
             self.at = at
             self.id = id
@@ -50,7 +50,7 @@ public struct NotifyLog: Sendable {
     }
 
     /// Appends one line with a single write (O_APPEND), so lines of deliverers running side by side never mix.
-    public func append(_ entry: Entry) {
+    package func append(_ entry: Entry) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(entry) else { return }
@@ -66,7 +66,7 @@ public struct NotifyLog: Sendable {
     }
 
     /// Every entry, oldest first (the moved-away file's included); lines that do not parse are skipped.
-    public func entries() -> [Entry] {
+    package func entries() -> [Entry] {
         let decoder = JSONDecoder()
         return [file.path + ".1", file.path].flatMap { path -> [Entry] in
             guard let data = FileManager.default.contents(atPath: path) else { return [] }
@@ -75,17 +75,17 @@ public struct NotifyLog: Sendable {
     }
 
     /// What the log says about one URL.
-    public struct Summary: Sendable, Equatable {
-        public var url: String
+    package struct Summary: Sendable, Equatable {
+        package var url: String
         /// Events that reached it, and events given up on.
-        public var delivered: Int
-        public var failed: Int
+        package var delivered: Int
+        package var failed: Int
         /// Its last finished delivery (delivered or failed).
-        public var last: Entry
+        package var last: Entry
     }
 
     /// One summary per URL with a finished delivery, in the order the URLs first appear.
-    public static func summaries(_ entries: [Entry]) -> [Summary] {
+    package static func summaries(_ entries: [Entry]) -> [Summary] {
         var order: [String] = []
         var by: [String: Summary] = [:]
         for entry in entries where entry.outcome != .retrying {

@@ -1,18 +1,20 @@
 import Foundation
+import SandboxBase
+import SandboxHost
 
 /// Events waiting to be posted, one file each in `.sandbox/.notify/`. A command adds its event and returns; a
 /// deliverer takes each file by renaming it to a name that carries its pid, so two deliverers never post the same
 /// event, and the events of one that died are taken again by the next.
-public struct NotifySpool: Sendable {
-    public var directory: URL
+package struct NotifySpool: Sendable {
+    package var directory: URL
 
-    public init(stateDirectory: URL) { directory = stateDirectory.appendingPathComponent(".notify") }
+    package init(stateDirectory: URL) { directory = stateDirectory.appendingPathComponent(".notify") }
 
     static let suffix = ".event"
 
     /// Adds `event`; the name starts with the time, so events are taken in the order they were made.
     @discardableResult
-    public func add(_ event: NotifyEvent, at date: Date) throws(SandboxError) -> URL {
+    package func add(_ event: NotifyEvent, at date: Date) throws(SandboxError) -> URL {
         let millis = String(format: "%015llu", UInt64(max(0, date.timeIntervalSince1970 * 1000)))
         let file = directory.appendingPathComponent("\(millis)-\(event.id.prefix(8))\(Self.suffix)")
         let encoder = JSONEncoder()
@@ -29,13 +31,13 @@ public struct NotifySpool: Sendable {
     }
 
     /// One taken event: the file now holds the deliverer's pid in its name.
-    public struct Taken: Sendable {
-        public var file: URL
-        public var event: NotifyEvent
+    package struct Taken: Sendable {
+        package var file: URL
+        package var event: NotifyEvent
     }
 
     /// Takes every waiting event, and those of deliverers that died, oldest first. Unreadable files are dropped.
-    public func take(pid: Int32 = getpid()) -> [Taken] {
+    package func take(pid: Int32 = getpid()) -> [Taken] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
         var taken: [Taken] = []
         for name in names where !FileSystem.isTemporary(name) {
@@ -55,10 +57,10 @@ public struct NotifySpool: Sendable {
     }
 
     /// Done with a taken event (delivered or given up).
-    public func remove(_ taken: Taken) { unlink(taken.file.path) }
+    package func remove(_ taken: Taken) { unlink(taken.file.path) }
 
     /// Events no deliverer holds.
-    public var waiting: Int {
+    package var waiting: Int {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.filter { name in
             guard !FileSystem.isTemporary(name), let base = Self.base(of: name) else { return false }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a command asks of an instance; each is planned, then applied under the instance lock.
-public enum InstanceOperation: Sendable, Equatable {
+package enum InstanceOperation: Sendable, Equatable {
     /// Install or update: converge to the recipes, keeping data.
     case up
     /// Back to the freshly set-up data (a copy of the golden data dirs).

@@ -1,20 +1,24 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
 
 /// Gathers `ObservedState` for one instance: one `docker ps` and one `docker image inspect` (with a registry also one
 /// manifest query per image or golden copy that is missing here), the rest from the host.
-public struct Observer: Sendable {
-    public var docker: Docker
-    public var layout: InstanceLayout
+package struct Observer: Sendable {
+    package var docker: Docker
+    package var layout: InstanceLayout
 
-    public init(docker: Docker, layout: InstanceLayout) {
+    package init(docker: Docker, layout: InstanceLayout) {
         self.docker = docker
         self.layout = layout
     }
 
-    struct PSLine: Decodable {
+    package struct PSLine: Decodable {
         var ID: String
-        var Names: String
-        var State: String
+        package var Names: String
+        package var State: String
         var Labels: String
         var Ports: String?
     }
@@ -27,14 +31,14 @@ public struct Observer: Sendable {
     }
 
     /// This instance's containers, by service label.
-    public func containers(role: String = "service") async throws(SandboxError) -> [String: ObservedContainer] {
+    package func containers(role: String = "service") async throws(SandboxError) -> [String: ObservedContainer] {
         let out = try await docker.run(.listContainers(labels: [Label.checkout: layout.checkout.id, Label.instance: layout.instance,
                                                               Label.role: role]))
         return Self.parseContainers(out.stdout)
     }
 
     /// Every instance's service containers in a checkout, by instance and service, in one `docker ps` (for `ls`).
-    public static func containersByInstance(checkout: Checkout, docker: Docker) async throws(SandboxError) -> [String: [String: ObservedContainer]] {
+    package static func containersByInstance(checkout: Checkout, docker: Docker) async throws(SandboxError) -> [String: [String: ObservedContainer]] {
         let out = try await docker.run(.listContainers(labels: [Label.checkout: checkout.id, Label.role: "service"]))
         return parseContainersByInstance(out.stdout)
     }
@@ -73,7 +77,7 @@ public struct Observer: Sendable {
     }
 
     /// Present images among `tags`, with their content-hash labels, in one call.
-    public func images(_ tags: [String]) async throws(SandboxError) -> [String: String?] {
+    package func images(_ tags: [String]) async throws(SandboxError) -> [String: String?] {
         guard !tags.isEmpty else { return [:] }
         let out = try await docker.run(.inspectImages(tags), check: false)
         if out.status != 0 && out.failure != .noSuchImage {
@@ -82,7 +86,7 @@ public struct Observer: Sendable {
         return Self.parseImages(out.stdout, wanted: tags)
     }
 
-    static func parseImages(_ text: String, wanted: [String]) -> [String: String?] {
+    package static func parseImages(_ text: String, wanted: [String]) -> [String: String?] {
         var result: [String: String?] = [:]
         for line in text.split(separator: "\n") {
             guard let image = try? JSONDecoder().decode(ImageLine.self, from: Data(line.utf8)) else { continue }
@@ -98,7 +102,7 @@ public struct Observer: Sendable {
 
     /// Everything the planner needs for `operation`: for `up`, `reset` and `restore` one `docker ps` and one
     /// `docker image inspect`, asked at once; for `down` and `destroy` (which need no recipe) only the `docker ps`.
-    public func observe(_ sandbox: ResolvedSandbox?, for operation: InstanceOperation = .up,
+    package func observe(_ sandbox: ResolvedSandbox?, for operation: InstanceOperation = .up,
                         registry: Registry? = nil) async throws(SandboxError) -> ObservedState {
         var state = ObservedState()
         let needsRecipes: Bool

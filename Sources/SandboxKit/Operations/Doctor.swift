@@ -1,18 +1,21 @@
 import Foundation
+import SandboxHost
+import SandboxNotify
+import SandboxEngine
 
 /// Checks what `sandbox up` depends on and says, for each problem, what to do.
-public struct Doctor: Sendable {
-    public struct Finding: Sendable, Equatable, Codable {
-        public enum Level: String, Sendable, Codable { case ok, warning, problem }
-        public var level: Level
-        public var check: String
-        public var message: String
-        public var fix: String?
+package struct Doctor: Sendable {
+    package struct Finding: Sendable, Equatable, Codable {
+        package enum Level: String, Sendable, Codable { case ok, warning, problem }
+        package var level: Level
+        package var check: String
+        package var message: String
+        package var fix: String?
     }
 
-    public var workspace: Workspace
+    package var workspace: Workspace
 
-    public init(workspace: Workspace) { self.workspace = workspace }
+    package init(workspace: Workspace) { self.workspace = workspace }
 
     struct Versions: Decodable {
         struct Part: Decodable { var Version: String? }
@@ -20,7 +23,7 @@ public struct Doctor: Sendable {
         var Server: Part?
     }
 
-    public func run() async -> [Finding] {
+    package func run() async -> [Finding] {
         var findings: [Finding] = []
         let docker = workspace.docker
         // The docker CLI and the engine, from one call.

@@ -1,10 +1,16 @@
 import Foundation
+import SandboxBase
+import SandboxEngine
+import SandboxHost
+import SandboxPlan
+import SandboxOutput
+import SandboxApply
 
 extension Instance {
     /// What a fleet's workers pull (docs/fleet.md): every image the sandbox builds, under its content hash and its
     /// readable tag, and each service's golden data, under its fresh hash and the update steps applied to it.
     /// Builds and initialises first what is not here yet. Returns the references pushed.
-    public func push(to registry: Registry, reporter: any ProgressReporter) async throws(SandboxError) -> [String] {
+    package func push(to registry: Registry, reporter: any ProgressReporter) async throws(SandboxError) -> [String] {
         _ = try await build(reporter: reporter)
         let line: @Sendable (String) -> Void = { reporter.report(.message($0)) }
         let golden = GoldenData(docker: docker, layout: layout, sandbox: sandbox, uid: planner.uid, gid: planner.gid, line: line)

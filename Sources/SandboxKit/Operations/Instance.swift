@@ -1,16 +1,24 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
+import SandboxPlan
+import SandboxOutput
+import SandboxApply
 
 /// One running copy of a sandbox recipe: the entry point for every command that acts on an instance.
-public struct Instance: Sendable {
-    public var docker: Docker
-    public var layout: InstanceLayout
-    public var sandbox: ResolvedSandbox
-    public var planner: Planner
-    public var images: any ImageProviding
+package struct Instance: Sendable {
+    package var docker: Docker
+    package var layout: InstanceLayout
+    package var sandbox: ResolvedSandbox
+    package var planner: Planner
+    package var images: any ImageProviding
     /// With `--registry`: images and golden data the registry has are pulled instead of built and initialised.
-    public var registry: Registry? { didSet { planner.registry = registry } }
+    package var registry: Registry? { didSet { planner.registry = registry } }
 
-    public init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, images: any ImageProviding,
+    package init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, images: any ImageProviding,
                 uid: UInt32 = getuid(), gid: UInt32 = getgid()) {
         self.docker = docker
         self.layout = layout
@@ -19,14 +27,14 @@ public struct Instance: Sendable {
         planner = Planner(sandbox: sandbox, layout: layout, uid: uid, gid: gid)
     }
 
-    public var observer: Observer { Observer(docker: docker, layout: layout) }
+    package var observer: Observer { Observer(docker: docker, layout: layout) }
 
     func executor(_ reporter: any ProgressReporter) -> Executor {
         Executor(docker: docker, layout: layout, sandbox: sandbox, images: images, reporter: reporter, uid: planner.uid, gid: planner.gid)
     }
 
     /// What `operation` would do now; changes nothing.
-    public func plan(_ operation: InstanceOperation = .up) async throws(SandboxError) -> Plan {
+    package func plan(_ operation: InstanceOperation = .up) async throws(SandboxError) -> Plan {
         planner.plan(operation, try await observer.observe(sandbox, for: operation, registry: registry))
     }
 
@@ -35,7 +43,7 @@ public struct Instance: Sendable {
     /// Returns the plan carried out and, when that changed nothing, the containers observed (for status without
     /// asking the engine again). With `wait` false, another command holding the instance is `instance-busy`.
     @discardableResult
-    public func perform(_ operation: InstanceOperation, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError)
+    package func perform(_ operation: InstanceOperation, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError)
         -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
         let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }
@@ -82,12 +90,12 @@ public struct Instance: Sendable {
 
     /// Install or update: converge to the recipes, keeping data.
     @discardableResult
-    public func up(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
+    package func up(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
         try await perform(.up, reporter: reporter, wait: wait)
     }
 
     /// Builds (or confirms) every image the sandbox needs; returns the tags built.
-    public func build(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> [String] {
+    package func build(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> [String] {
         // Under the instance's lock like every other change made through it: a build never runs beside its `up`.
         let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }
@@ -98,7 +106,7 @@ public struct Instance: Sendable {
 
     /// Each service's state, connection URL and connection forms.
     /// Passwords in them are shown as `***` unless `secrets` is set.
-    public func status(observed: [String: ObservedContainer]? = nil, secrets: Bool = false) async throws(SandboxError) -> [ServiceStatus] {
+    package func status(observed: [String: ObservedContainer]? = nil, secrets: Bool = false) async throws(SandboxError) -> [ServiceStatus] {
         let containers: [String: ObservedContainer]
         if let observed { containers = observed } else { containers = try await observer.containers() }
         let state = InstanceState.read(layout)
@@ -118,7 +126,7 @@ public struct Instance: Sendable {
     }
 
     /// The exported variables, as written to `.sandbox/<instance>/env`.
-    public func environment() throws(SandboxError) -> [(String, String)] {
+    package func environment() throws(SandboxError) -> [(String, String)] {
         var stamps: [String: DataStamp] = [:]
         for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }
         guard let state = InstanceState.read(layout) else {
@@ -128,7 +136,7 @@ public struct Instance: Sendable {
     }
 
     /// The running container of a service, or an error that says how to start it.
-    public func runningContainer(_ service: String) async throws(SandboxError) -> (ResolvedService, ObservedContainer) {
+    package func runningContainer(_ service: String) async throws(SandboxError) -> (ResolvedService, ObservedContainer) {
         let resolved = try self.service(named: service)
         guard let container = try await observer.containers()[service], container.running else {
             throw SandboxError(.notRunning, "service \(service) of instance '\(layout.instance)' is not running",
@@ -140,7 +148,7 @@ public struct Instance: Sendable {
 
 extension Instance {
     /// The service of that name, or an error that lists the names there are.
-    public func service(named service: String) throws(SandboxError) -> ResolvedService {
+    package func service(named service: String) throws(SandboxError) -> ResolvedService {
         guard let resolved = sandbox.service(service) else {
             let names = sandbox.services.map(\.name)
             throw SandboxError(.unknownService, "sandbox \(sandbox.name) has no service '\(service)'\(didYouMean(service, among: names))",
@@ -151,14 +159,14 @@ extension Instance {
 }
 
 /// One line of `sandbox status`.
-public struct ServiceStatus: Sendable, Equatable, Codable {
-    public var service: String
-    public var state: String
-    public var port: Int?
-    public var url: String?
+package struct ServiceStatus: Sendable, Equatable, Codable {
+    package var service: String
+    package var state: String
+    package var port: Int?
+    package var url: String?
     /// The image recipe's `connect` forms, rendered as `url` is; nil while the service is not running.
-    public var connections: [ConnectionForm]?
-    public var container: String?
-    public var image: String
-    public var dataDir: String
+    package var connections: [ConnectionForm]?
+    package var container: String?
+    package var image: String
+    package var dataDir: String
 }

@@ -1,15 +1,20 @@
 import Foundation
+import SandboxBase
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
+import SandboxOutput
 
 /// One command's hold on an instance, from its first step to its last.
 ///
 /// Besides the lock, it leaves a mark (`.sandbox/.locks/<instance>.running`) that only a normal end removes:
 /// a command that finds it knows the previous one was killed, and that docker operations it had started
 /// (a stop, a removal, a start) may still be finishing in the engine, so the containers are not to be trusted.
-public final class InstanceSession: @unchecked Sendable {
+package final class InstanceSession: @unchecked Sendable {
     let lock: FileLock
     let mark: URL
     /// The previous command on this instance was killed mid-way.
-    public let interrupted: Bool
+    package let interrupted: Bool
 
     init(lock: FileLock, mark: URL, interrupted: Bool) {
         self.lock = lock
@@ -24,7 +29,7 @@ extension InstanceLayout {
     /// The data dirs of an instance are served by one engine's containers, never by two engines' at once. Checked
     /// under the lock, and only when this command names another engine than the one that made the instance: the
     /// same engine may be reached by another address (a proxy, a context), so the engines' own IDs decide.
-    public func checkEngine(_ docker: Docker) async throws(SandboxError) {
+    package func checkEngine(_ docker: Docker) async throws(SandboxError) {
         guard let saved = InstanceState.read(self), saved.engine != Docker.engine, let id = saved.engineID else { return }
         guard let current = await docker.engineID(), current != id else { return }
         throw Messages.otherEngine(instance: instance, owner: saved.engine, asked: Docker.engine)
@@ -35,7 +40,7 @@ extension InstanceLayout {
     /// Takes the instance's lock for a whole command, then finishes or rolls back whatever a killed command left
     /// (a data switch half done, staged copies, data half deleted, temporary files, the private servers of an
     /// upgrade). With `wait` false, a held lock is `instance-busy`.
-    public func lock(wait: Bool, reporter: any ProgressReporter, docker: Docker) async throws(SandboxError) -> InstanceSession {
+    package func lock(wait: Bool, reporter: any ProgressReporter, docker: Docker) async throws(SandboxError) -> InstanceSession {
         let lock: FileLock
         if wait {
             lock = try await FileLock.acquire(lockFile) { reporter.report(.message(Messages.waiting(instance))) }

@@ -1,25 +1,30 @@
 import Foundation
+import SandboxBase
+import SandboxHost
+import SandboxOutput
+import SandboxApply
+import SandboxRecipes
 
 extension Instance {
     /// Back to the freshly set-up state: every data dir replaced by a copy of the golden one, in one switch.
-    public func reset(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) {
+    package func reset(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) {
         try await perform(.reset, reporter: reporter, wait: wait)
     }
 
     /// The instance's data dirs replaced by copies of a snapshot's; refused if engines or versions differ.
-    public func restoreSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) {
+    package func restoreSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) {
         try SnapshotStore.validate(name)
         try await perform(.restore(snapshot: name), reporter: reporter, wait: wait)
     }
 
-    public func snapshots() -> [SnapshotInfo] { SnapshotStore(layout: layout).list() }
+    package func snapshots() -> [SnapshotInfo] { SnapshotStore(layout: layout).list() }
 
     /// The disk a snapshot takes, and what deleting it would free (less where it shares blocks by reflink).
-    public func snapshotUsage(_ name: String) -> DiskUsage { DiskUsage.of(SnapshotStore(layout: layout).folder(name)) }
+    package func snapshotUsage(_ name: String) -> DiskUsage { DiskUsage.of(SnapshotStore(layout: layout).folder(name)) }
 
     /// Deletes a snapshot under the instance lock; returns what it took. Freed is only what it alone held:
     /// blocks it shares with the instance, the golden copy or other snapshots stay theirs.
-    public func deleteSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> DiskUsage {
+    package func deleteSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> DiskUsage {
         try SnapshotStore.validate(name)
         let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }
@@ -37,7 +42,7 @@ extension Instance {
 
     /// Copies every data dir into a staging folder, with the services stopped for a consistent copy, then starts
     /// them again; the snapshot is renamed into place only when complete. Holds the instance lock throughout.
-    public func saveSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> SnapshotInfo {
+    package func saveSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> SnapshotInfo {
         try SnapshotStore.validate(name)
         let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
         defer { withExtendedLifetime(lock) {} }

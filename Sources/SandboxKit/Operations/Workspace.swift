@@ -1,13 +1,21 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
+import SandboxPlan
+import SandboxOutput
+import SandboxApply
 
 /// A checkout with its recipes read: what every command starts from.
-public struct Workspace: Sendable {
-    public var checkout: Checkout
-    public var recipes: RecipeSet
-    public var docker: Docker
+package struct Workspace: Sendable {
+    package var checkout: Checkout
+    package var recipes: RecipeSet
+    package var docker: Docker
 
     /// Finds the checkout from `path` (or the current folder) and reads its recipes.
-    public static func load(path: String?, docker: Docker = Docker()) throws(SandboxError) -> Workspace {
+    package static func load(path: String?, docker: Docker = Docker()) throws(SandboxError) -> Workspace {
         let start = URL(fileURLWithPath: path ?? FileManager.default.currentDirectoryPath)
         let checkout = try Checkout.find(from: start)
         try DataStore(checkout: checkout).ensureMounted()
@@ -15,7 +23,7 @@ public struct Workspace: Sendable {
     }
 
     /// Resolves one sandbox; recipe problems are thrown as `RecipeErrors`.
-    public func resolve(_ name: String?) throws -> ResolvedSandbox {
+    package func resolve(_ name: String?) throws -> ResolvedSandbox {
         if !recipes.diagnostics.isEmpty {
             // Only the named sandbox's problems (and its images') block it; report them all, resolver's included.
             let check = try RecipeCheck(recipes, only: name)
@@ -27,7 +35,7 @@ public struct Workspace: Sendable {
 
     /// The instance `instance` of sandbox `name`. Left out, the sandbox is the one the instance was made from (or the
     /// only one); an instance made from another sandbox is refused, never mixed.
-    public func instance(sandbox name: String?, instance: String) throws -> Instance {
+    package func instance(sandbox name: String?, instance: String) throws -> Instance {
         let layout = try self.layout(instance)
         let owner = InstanceState.read(layout)?.sandbox
         let resolved = try resolve(name ?? (recipes.sandboxes.count > 1 ? owner : nil))
@@ -40,7 +48,7 @@ public struct Workspace: Sendable {
     /// `down` and `destroy` from the instance's labels and folder alone, so they work whatever state the recipes
     /// are in (after a pull that broke one, a person can still stop and remove their instance). Under the lock.
     @discardableResult
-    public func remove(instance: String, sandbox: String? = nil, _ operation: InstanceOperation, reporter: any ProgressReporter,
+    package func remove(instance: String, sandbox: String? = nil, _ operation: InstanceOperation, reporter: any ProgressReporter,
                        wait: Bool = true) async throws(SandboxError) -> Plan {
         let layout = try self.layout(instance)
         if let sandbox, let owner = InstanceState.read(layout)?.sandbox, !owner.isEmpty, owner != sandbox {
@@ -56,13 +64,13 @@ public struct Workspace: Sendable {
     }
 
     /// Where an instance keeps its state; the one place an instance name is checked.
-    public func layout(_ instance: String) throws(SandboxError) -> InstanceLayout {
+    package func layout(_ instance: String) throws(SandboxError) -> InstanceLayout {
         try InstanceLayout.validate(instance: instance)
         return InstanceLayout(checkout: checkout, instance: instance)
     }
 
     /// Names of the checkout's running containers (any instance, golden ones included); none when the engine is down.
-    public static func runningContainers(_ checkout: Checkout, docker: Docker = Docker()) async throws(SandboxError) -> [String] {
+    package static func runningContainers(_ checkout: Checkout, docker: Docker = Docker()) async throws(SandboxError) -> [String] {
         guard let out = try? await docker.run(.listContainers(labels: [Label.checkout: checkout.id])) else { return [] }
         return out.stdout.split(separator: "\n").compactMap { line in
             guard let ps = try? JSONDecoder().decode(Observer.PSLine.self, from: Data(line.utf8)), ps.State == "running" else { return nil }
@@ -71,7 +79,7 @@ public struct Workspace: Sendable {
     }
 
     /// Instance names found under `.sandbox/`.
-    public var instanceNames: [String] {
+    package var instanceNames: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: checkout.stateDirectory.path)) ?? []
         return names.filter { name in
             name != "golden" && !name.hasPrefix(".")
@@ -80,13 +88,13 @@ public struct Workspace: Sendable {
     }
 
     /// The images part of `up`: bases and recipe builds on the real engine.
-    public var imageProvider: any ImageProviding { ImageBuilder(docker: docker, stateDirectory: checkout.stateDirectory) }
+    package var imageProvider: any ImageProviding { ImageBuilder(docker: docker, stateDirectory: checkout.stateDirectory) }
 }
 
 extension Workspace {
     /// `sandbox psql ...` means `sandbox client psql ...` when an image recipe offers a client named psql.
     /// Returns the arguments to parse; unchanged when the first word is a command or names no client.
-    public static func expandClientShortcut(_ arguments: [String], commands: [String]) -> [String] {
+    package static func expandClientShortcut(_ arguments: [String], commands: [String]) -> [String] {
         guard let first = arguments.first, !first.hasPrefix("-"), !commands.contains(first),
               let workspace = try? Workspace.load(path: nil),
               workspace.recipes.images.values.contains(where: { $0.service?.client?.name == first }) else { return arguments }

@@ -1,25 +1,25 @@
 import Foundation
 
 /// One JSON object per line for each action started, finished or failed (see docs/json.md).
-public struct JSONReporter: ProgressReporter {
+package struct JSONReporter: ProgressReporter {
     let write: @Sendable (String) -> Void
 
-    public init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
+    package init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
         self.write = write
     }
 
-    public func report(_ event: ProgressEvent) {
+    package func report(_ event: ProgressEvent) {
         if let record = ProgressRecord(event) { write(JSONLine.text(record)) }
     }
 }
 
 /// Hands each progress event to `record` as its typed object (what `serve` keeps for an operation's stream).
-public struct RecordingReporter: ProgressReporter {
+package struct RecordingReporter: ProgressReporter {
     let record: @Sendable (ProgressRecord) -> Void
 
-    public init(_ record: @escaping @Sendable (ProgressRecord) -> Void) { self.record = record }
+    package init(_ record: @escaping @Sendable (ProgressRecord) -> Void) { self.record = record }
 
-    public func report(_ event: ProgressEvent) {
+    package func report(_ event: ProgressEvent) {
         if let r = ProgressRecord(event) { record(r) }
     }
 }

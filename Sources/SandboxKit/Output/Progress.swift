@@ -1,7 +1,9 @@
 import Foundation
+import SandboxBase
+import SandboxPlan
 
 /// What the executor tells the person (or program) watching an `up`.
-public enum ProgressEvent: Sendable {
+package enum ProgressEvent: Sendable {
     /// The plan about to be carried out (lets a renderer know what each target still has to do).
     case planned(Plan)
     case started(Plan.Action)
@@ -13,25 +15,25 @@ public enum ProgressEvent: Sendable {
 }
 
 /// Receives progress events; renderers for terminals, plain logs and JSON implement it.
-public protocol ProgressReporter: Sendable {
+package protocol ProgressReporter: Sendable {
     func report(_ event: ProgressEvent)
 }
 
 /// Reports nothing (tests, `--quiet`).
-public struct SilentReporter: ProgressReporter {
-    public init() {}
-    public func report(_ event: ProgressEvent) {}
+package struct SilentReporter: ProgressReporter {
+    package init() {}
+    package func report(_ event: ProgressEvent) {}
 }
 
 /// One plain line per finished action, no escape codes: for logs and CI.
-public struct PlainReporter: ProgressReporter {
+package struct PlainReporter: ProgressReporter {
     let write: @Sendable (String) -> Void
 
-    public init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
+    package init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
         self.write = write
     }
 
-    public func report(_ event: ProgressEvent) {
+    package func report(_ event: ProgressEvent) {
         switch event {
         case let .started(action) where action.changes:
             write("\(action.targetText): \(action.name) (\(action.cause))")
@@ -49,12 +51,12 @@ public struct PlainReporter: ProgressReporter {
 
 /// Progress for people on a terminal (live lines, redrawn a few times a second), for logs (plain lines),
 /// or for programs (JSON lines), chosen from where standard output goes.
-public final class LiveProgress: Sendable {
-    public let reporter: any ProgressReporter
+package final class LiveProgress: Sendable {
+    package let reporter: any ProgressReporter
     private let ticker: Task<Void, Never>?
     private let terminal: TerminalReporter?
 
-    public init(json: Bool, terminal isTerminal: Bool = isatty(1) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb") {
+    package init(json: Bool, terminal isTerminal: Bool = isatty(1) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb") {
         if json {
             reporter = JSONReporter()
             ticker = nil
@@ -77,7 +79,7 @@ public final class LiveProgress: Sendable {
     }
 
     /// Stops the live lines; call before printing anything else.
-    public func finish() {
+    package func finish() {
         ticker?.cancel()
         terminal?.close()
     }

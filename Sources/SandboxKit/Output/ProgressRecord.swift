@@ -1,17 +1,17 @@
 import Foundation
 
 /// One progress event as `--json` prints it and an operation's event stream carries it.
-public struct ProgressRecord: Codable, Sendable, Equatable {
-    public var event: String
-    public var target: String?
-    public var action: String?
-    public var cause: String?
-    public var seconds: Double?
-    public var code: String?
-    public var message: String?
+package struct ProgressRecord: Codable, Sendable, Equatable {
+    package var event: String
+    package var target: String?
+    package var action: String?
+    package var cause: String?
+    package var seconds: Double?
+    package var code: String?
+    package var message: String?
 
     /// The record of `event`; nil for the events only a terminal shows (output lines, the plan).
-    public init?(_ event: ProgressEvent) {
+    package init?(_ event: ProgressEvent) {
         switch event {
         case let .started(a): self.init(event: "start", target: a.targetText, action: a.name, cause: a.cause)
         case let .finished(a, s): self.init(event: "done", target: a.targetText, action: a.name, seconds: (s * 1000).rounded() / 1000)
@@ -21,7 +21,7 @@ public struct ProgressRecord: Codable, Sendable, Equatable {
         }
     }
 
-    public init(event: String, target: String? = nil, action: String? = nil, cause: String? = nil, seconds: Double? = nil,
+    package init(event: String, target: String? = nil, action: String? = nil, cause: String? = nil, seconds: Double? = nil,
                 code: String? = nil, message: String? = nil) {
         self.event = event
         self.target = target
@@ -34,8 +34,8 @@ public struct ProgressRecord: Codable, Sendable, Equatable {
 }
 
 /// The one JSON encoding of the core's objects: sorted keys, unescaped slashes, ISO 8601 dates, one line.
-public enum JSONLine {
-    public static func data<T: Encodable>(_ value: T) -> Data {
+package enum JSONLine {
+    package static func data<T: Encodable>(_ value: T) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -43,5 +43,5 @@ public enum JSONLine {
         return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 
-    public static func text<T: Encodable>(_ value: T) -> String { String(decoding: data(value), as: UTF8.self) }
+    package static func text<T: Encodable>(_ value: T) -> String { String(decoding: data(value), as: UTF8.self) }
 }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Live progress for a terminal, in the manner of docker compose v2: one line per image and
 /// service with its current step and elapsed time, each collapsing to a one-line result when done.
-public final class TerminalReporter: ProgressReporter, Sendable {
+package final class TerminalReporter: ProgressReporter, Sendable {
     struct Line {
         var target: String
         var total: Int
@@ -29,7 +29,8 @@ public final class TerminalReporter: ProgressReporter, Sendable {
     /// Time since some fixed origin; injected so tests need no clock.
     private let now: @Sendable () -> Duration
 
-    public init(width: Int = TerminalReporter.terminalWidth(), write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
+    package init(width: Int = TerminalReporter.terminalWidth(),
+                 write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
                 now: @escaping @Sendable () -> Duration = TerminalReporter.sinceStart()) {
         self.width = max(40, width)
         self.write = write
@@ -37,18 +38,18 @@ public final class TerminalReporter: ProgressReporter, Sendable {
     }
 
     /// The real clock: time since the reporter was made.
-    public static func sinceStart() -> @Sendable () -> Duration {
+    package static func sinceStart() -> @Sendable () -> Duration {
         let clock = ContinuousClock()
         let origin = clock.now
         return { clock.now - origin }
     }
 
-    public static func terminalWidth() -> Int {
+    package static func terminalWidth() -> Int {
         var size = winsize()
         return ioctl(1, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 100
     }
 
-    public func report(_ event: ProgressEvent) {
+    package func report(_ event: ProgressEvent) {
         state.withLock { s in
             guard !s.closed else { return }
             switch event {
@@ -90,7 +91,7 @@ public final class TerminalReporter: ProgressReporter, Sendable {
     }
 
     /// Advances the spinner and elapsed times; call a few times a second while work runs.
-    public func tick() {
+    package func tick() {
         state.withLock { s in
             guard !s.closed else { return }
             s.frame += 1
@@ -99,7 +100,7 @@ public final class TerminalReporter: ProgressReporter, Sendable {
     }
 
     /// Draws the final state once and stops drawing, so later output is not overwritten.
-    public func close() {
+    package func close() {
         state.withLock { s in
             guard !s.closed else { return }
             redraw(&s)

@@ -1,32 +1,35 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxObserve
 
 /// What a command will do to an instance, in order, each step with the reason for it.
 /// `sandbox plan` prints it; the executor carries out exactly these actions and nothing else.
-public struct Plan: Sendable, Equatable, CustomStringConvertible {
-    public var actions: [Action]
+package struct Plan: Sendable, Equatable, CustomStringConvertible {
+    package var actions: [Action]
     /// Reasons the command must not proceed at all; each names the fix.
-    public var problems: [Problem]
+    package var problems: [Problem]
 
-    public init(actions: [Action], problems: [Problem] = []) {
+    package init(actions: [Action], problems: [Problem] = []) {
         self.actions = actions
         self.problems = problems
     }
 
-    public struct Problem: Sendable, Equatable, CustomStringConvertible {
-        public var code: SandboxError.Code
-        public var message: String
-        public var fix: String
-        public var description: String { "\(message); \(fix)" }
+    package struct Problem: Sendable, Equatable, CustomStringConvertible {
+        package var code: SandboxError.Code
+        package var message: String
+        package var fix: String
+        package var description: String { "\(message); \(fix)" }
 
-        public init(_ code: SandboxError.Code, _ message: String, fix: String) {
+        package init(_ code: SandboxError.Code, _ message: String, fix: String) {
             self.code = code
             self.message = message
             self.fix = fix
         }
     }
 
-    public struct Action: Sendable, Equatable, CustomStringConvertible {
-        public enum Target: Sendable, Equatable {
+    package struct Action: Sendable, Equatable, CustomStringConvertible {
+        package enum Target: Sendable, Equatable {
             case image(String)
             case service(String)
             /// The whole instance: data switches and deletions that must happen for every service at once.
@@ -34,7 +37,7 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
         }
 
         /// Each kind carries everything the executor needs to perform it.
-        public enum Kind: Sendable, Equatable {
+        package enum Kind: Sendable, Equatable {
             /// Make an external base image present: local, pulled, or bootstrapped from `bootstrap`.
             case ensureBase(tag: String, bootstrap: ImageRecipe?)
             case build(ResolvedImage)
@@ -73,11 +76,11 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             case nothing
         }
 
-        public var target: Target
-        public var kind: Kind
-        public var cause: String
+        package var target: Target
+        package var kind: Kind
+        package var cause: String
 
-        public init(target: Target, kind: Kind, cause: String) {
+        package init(target: Target, kind: Kind, cause: String) {
             self.target = target
             self.kind = kind
             self.cause = cause
@@ -85,13 +88,13 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
 
         /// The words actions are named by in plans, `--json` events and the page's step map (which, like docs/json.md,
         /// must word every one: ServeUnitTests).
-        public enum Verb: String, CaseIterable, Sendable {
+        package enum Verb: String, CaseIterable, Sendable {
             case EnsureBaseImage, Build, PullImage, PullGolden, RemoveContainer, RemoveContainers, InitGolden, CopyGoldenData
             case StageData, SwitchData, SaveSnapshot, UpgradeData, DeleteReplacedData, DeleteData, StartContainer
             case CreateContainer, WaitReady, SetCredentials, RunUpdate, Notice, Nothing
         }
 
-        public var verb: Verb {
+        package var verb: Verb {
             switch kind {
             case .ensureBase: return .EnsureBaseImage
             case .build: return .Build
@@ -118,7 +121,7 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
         }
 
         /// The verb and what distinguishes this action from others of its kind.
-        public var name: String {
+        package var name: String {
             let verb = verb.rawValue
             switch kind {
             case let .removeContainer(_, force): return force ? verb + " force" : verb
@@ -133,7 +136,7 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             }
         }
 
-        public var targetText: String {
+        package var targetText: String {
             switch target {
             case let .image(tag): return "image:\(tag)"
             case let .service(name): return "service:\(name)"
@@ -141,10 +144,10 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
             }
         }
 
-        public var description: String { "\(targetText), \(name), \(cause)" }
+        package var description: String { "\(targetText), \(name), \(cause)" }
 
         /// True for the steps that change something.
-        public var changes: Bool {
+        package var changes: Bool {
             switch kind {
             case .nothing, .notice: return false
             default: return true
@@ -152,13 +155,13 @@ public struct Plan: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var isNoOp: Bool { problems.isEmpty && !actions.contains { $0.changes } }
+    package var isNoOp: Bool { problems.isEmpty && !actions.contains { $0.changes } }
 
     /// The text `sandbox plan` prints (`PlanResult.text`): golden text in PlannerTests.
-    public var description: String { PlanResult(self).text }
+    package var description: String { PlanResult(self).text }
 
     /// The problems as one error, each with its fix.
-    public var refusal: SandboxError? {
+    package var refusal: SandboxError? {
         guard let first = problems.first else { return nil }
         if problems.count == 1 { return SandboxError(first.code, first.message, fix: first.fix) }
         return SandboxError(first.code, "cannot proceed:\n" + problems.map { "  - \($0.message)" }.joined(separator: "\n"),

@@ -1,20 +1,25 @@
 import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
 
 /// A pure function from (recipes, observed state, operation) to the ordered actions that carry the operation out.
-public struct Planner: Sendable {
-    public var sandbox: ResolvedSandbox
-    public var layout: InstanceLayout
-    public var uid: UInt32
-    public var gid: UInt32
+package struct Planner: Sendable {
+    package var sandbox: ResolvedSandbox
+    package var layout: InstanceLayout
+    package var uid: UInt32
+    package var gid: UInt32
 
-    public init(sandbox: ResolvedSandbox, layout: InstanceLayout, uid: UInt32, gid: UInt32) {
+    package init(sandbox: ResolvedSandbox, layout: InstanceLayout, uid: UInt32, gid: UInt32) {
         self.sandbox = sandbox
         self.layout = layout
         self.uid = uid
         self.gid = gid
     }
 
-    public func plan(_ operation: InstanceOperation, _ observed: ObservedState) -> Plan {
+    package func plan(_ operation: InstanceOperation, _ observed: ObservedState) -> Plan {
         switch operation {
         case .up: return plan(observed)
         case .reset: return reset(observed)
@@ -24,7 +29,7 @@ public struct Planner: Sendable {
     }
 
     /// What `up` does.
-    public func plan(_ observed: ObservedState) -> Plan {
+    package func plan(_ observed: ObservedState) -> Plan {
         var problems: [Plan.Problem] = []
         // Data an older version of the engine made is upgraded first, unless something else refuses the plan.
         var upgrades: [DataUpgrade] = []
@@ -42,7 +47,7 @@ public struct Planner: Sendable {
     }
 
     /// The container a service gets: every setting, so the executor decides nothing.
-    public func containerSpec(_ service: ResolvedService, port: Int) throws(SandboxError) -> ContainerSpec {
+    package func containerSpec(_ service: ResolvedService, port: Int) throws(SandboxError) -> ContainerSpec {
         let config = ContainerConfig(service: service, hostPort: port, dataDir: layout.dataDir(service.name).path, uid: uid, gid: gid)
         let labels = layout.labels(sandbox: sandbox.name).merging([
             Label.role: "service", Label.service: service.name, Label.configHash: config.hash, Label.imageHash: service.imageHash,
@@ -57,7 +62,7 @@ public struct Planner: Sendable {
     /// Builds and base images, from one observation of the image tags. A missing base is made
     /// present only when an image built from it has to be built.
     /// With a registry, an image it holds at the recipe's hash is pulled instead of built (and needs no base).
-    public func imageActions(_ present: [String: String?], registry: Registry.Contents? = nil, images: [ResolvedImage]? = nil) -> [Plan.Action] {
+    package func imageActions(_ present: [String: String?], registry: Registry.Contents? = nil, images: [ResolvedImage]? = nil) -> [Plan.Action] {
         let images = images ?? sandbox.images
         var builds: [Plan.Action] = []
         var bases: [String] = []
@@ -86,12 +91,12 @@ public struct Planner: Sendable {
     }
 
     /// Set by `up --registry`: where pulled images come from.
-    public var registry: Registry?
+    package var registry: Registry?
 
     func registryReference(_ image: ResolvedImage) -> String? { registry?.image(tag: image.tag, hash: image.hash) }
 
     /// The update steps a golden copy applies once for every copy: those whose text does not depend on the instance.
-    public static func sharedUpdates(_ service: ResolvedService) -> [ResolvedStep] {
+    package static func sharedUpdates(_ service: ResolvedService) -> [ResolvedStep] {
         service.update.filter { !$0.perInstance }
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+import SandboxHost
+import SandboxObserve
+import SandboxRecipes
 
 /// Plans that replace or remove an instance's data: reset, snapshot restore, down and destroy.
 /// Replacing data is staged per service, switched in one step for the whole instance, and then
@@ -82,7 +85,7 @@ extension Planner {
     }
 
     /// `down` and `destroy` need no recipe: they act on the containers the instance's labels name.
-    public static func removal(_ operation: InstanceOperation, instance: String, containers: [String: ObservedContainer]) -> Plan {
+    package static func removal(_ operation: InstanceOperation, instance: String, containers: [String: ObservedContainer]) -> Plan {
         var actions: [Plan.Action] = []
         let deleteData: Bool
         switch operation {

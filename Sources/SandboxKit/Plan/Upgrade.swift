@@ -1,23 +1,26 @@
 import Foundation
+import SandboxRecipes
+import SandboxHost
+import SandboxObserve
 
 /// Moving a service's data to a newer major version of its engine, by the route its image recipe's `upgrade` names.
-public struct DataUpgrade: Sendable, Equatable {
+package struct DataUpgrade: Sendable, Equatable {
     /// The service as the recipe runs it now (the new version).
-    public var service: ResolvedService
+    package var service: ResolvedService
     /// The same service on the old version's image: the server `dump` runs against (nil for in-place).
-    public var old: ResolvedService?
-    public var method: ServiceSpec.Upgrade.Method
+    package var old: ResolvedService?
+    package var method: ServiceSpec.Upgrade.Method
     /// What made the data, and what the upgraded data is stamped with (the same password and applied steps).
-    public var from: DataStamp
-    public var stamp: DataStamp
+    package var from: DataStamp
+    package var stamp: DataStamp
     /// The service's container, started again if the upgrade fails, so the old version keeps running.
-    public var container: ObservedContainer?
+    package var container: ObservedContainer?
 
-    public var fromVersion: String { from.version }
-    public var toVersion: String { service.spec.version }
+    package var fromVersion: String { from.version }
+    package var toVersion: String { service.spec.version }
 
     /// How the plan says it: `postgresql 15 -> 17 by dump and restore`.
-    public var summary: String {
+    package var summary: String {
         "\(from.engine) \(fromVersion) -> \(toVersion) " + (method == .dump
             ? "by dump and restore (the \(fromVersion) server dumps a copy of the data, a fresh \(toVersion) data dir restores it)"
             : "in place (the \(toVersion) server starts on a copy of the data and upgrades it)")
@@ -25,7 +28,7 @@ public struct DataUpgrade: Sendable, Equatable {
 
     /// Seconds the route takes for `bytes` of data, from docs/benchmarks.md's figures: servers starting and
     /// stopping, plus the dump's and restore's throughput (or the copy's, in place).
-    public static func estimate(method: ServiceSpec.Upgrade.Method, bytes: Int64) -> Int {
+    package static func estimate(method: ServiceSpec.Upgrade.Method, bytes: Int64) -> Int {
         let megabytes = Double(bytes) / 1_000_000
         // Measured by Scripts/bench-upgrade: dump and restore 3.5 s for 36 MB and 20.4 s for 899 MB; in place (a full
         // copy on ext4) 3.4 s for 38 MB and 4.3 s for 344 MB.
@@ -38,9 +41,9 @@ public struct DataUpgrade: Sendable, Equatable {
 extension Plan.Problem: Error {}
 
 /// Version strings as recipes write them ("15", "10.11", "11.8"): compared number by number.
-public enum EngineVersionOrder {
+package enum EngineVersionOrder {
     /// nil when either is not dot-separated numbers.
-    public static func compare(_ a: String, _ b: String) -> ComparisonResult? {
+    package static func compare(_ a: String, _ b: String) -> ComparisonResult? {
         let x = a.split(separator: ".").map { Int($0) }, y = b.split(separator: ".").map { Int($0) }
         guard !x.isEmpty, !y.isEmpty, !x.contains(nil), !y.contains(nil) else { return nil }
         for i in 0..<max(x.count, y.count) {

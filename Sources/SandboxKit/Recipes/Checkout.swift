@@ -1,13 +1,14 @@
 import Foundation
+import SandboxBase
 
 /// A source checkout holding `Recipes/` and, optionally, its own `Images/`.
-public struct Checkout: Sendable, Equatable {
-    public var root: URL
+package struct Checkout: Sendable, Equatable {
+    package var root: URL
 
-    public init(root: URL) { self.root = root.standardizedFileURL }
+    package init(root: URL) { self.root = root.standardizedFileURL }
 
     /// The checkout containing `directory`: the nearest folder upwards that has `Recipes/`.
-    public static func find(from directory: URL) throws(SandboxError) -> Checkout {
+    package static func find(from directory: URL) throws(SandboxError) -> Checkout {
         var current = directory.standardizedFileURL
         while true {
             var isDir: ObjCBool = false
@@ -22,15 +23,15 @@ public struct Checkout: Sendable, Equatable {
                            fix: "run sandbox inside a checkout that has Recipes/*.yml, or pass --checkout PATH")
     }
 
-    public var recipesDirectory: URL { root.appendingPathComponent("Recipes") }
-    public var imagesDirectory: URL { root.appendingPathComponent("Images") }
-    public var stateDirectory: URL { root.appendingPathComponent(".sandbox") }
+    package var recipesDirectory: URL { root.appendingPathComponent("Recipes") }
+    package var imagesDirectory: URL { root.appendingPathComponent("Images") }
+    package var stateDirectory: URL { root.appendingPathComponent(".sandbox") }
 
     /// Short and unique per checkout path, so two checkouts of one repo never share names.
-    public var id: String { String(ContentHash.of(data: Data(root.path.utf8)).prefix(8)) }
+    package var id: String { String(ContentHash.of(data: Data(root.path.utf8)).prefix(8)) }
 
     /// A path as shown to people: relative to the checkout where possible.
-    public func display(_ path: String) -> String {
+    package func display(_ path: String) -> String {
         let prefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }

@@ -3,8 +3,8 @@ import Foundation
 
 /// SHA-256 over canonical data: JSON with sorted keys, so key order,
 /// whitespace and comments in recipes never change a hash.
-public enum ContentHash {
-    public static func of(_ value: some Encodable) -> String {
+package enum ContentHash {
+    package static func of(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain Codable recipe data cannot fail; fall back to a stable marker if it ever does.
@@ -12,9 +12,9 @@ public enum ContentHash {
         return hex(SHA256.hash(data: data))
     }
 
-    public static func of(data: Data) -> String { hex(SHA256.hash(data: data)) }
+    package static func of(data: Data) -> String { hex(SHA256.hash(data: data)) }
 
-    public static func of(file path: String) throws -> String {
+    package static func of(file path: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         return of(data: data)
     }

@@ -1,38 +1,38 @@
 import Foundation
 
 /// A place in a recipe file, 1-based like a compiler's.
-public struct SourceLocation: Sendable, Hashable, Comparable, Codable {
-    public var path: String
-    public var line: Int
-    public var column: Int
+package struct SourceLocation: Sendable, Hashable, Comparable, Codable {
+    package var path: String
+    package var line: Int
+    package var column: Int
 
-    public init(path: String, line: Int, column: Int) {
+    package init(path: String, line: Int, column: Int) {
         self.path = path
         self.line = line
         self.column = column
     }
 
-    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+    package static func < (a: SourceLocation, b: SourceLocation) -> Bool {
         (a.path, a.line, a.column) < (b.path, b.line, b.column)
     }
 }
 
 /// One problem found in a recipe, printed like a compiler error.
-public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var location: SourceLocation
-    public var message: String
+package struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+    package var location: SourceLocation
+    package var message: String
 
-    public init(_ location: SourceLocation, _ message: String) {
+    package init(_ location: SourceLocation, _ message: String) {
         self.location = location
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         "\(location.path):\(location.line):\(location.column): error: \(message)"
     }
 
     /// `path:line:col: error: message`, then the source line, then a caret under the column.
-    public func rendered(source: String?) -> String {
+    package func rendered(source: String?) -> String {
         rendered(line: source.flatMap { Self.line(location.line, of: Self.lines(of: $0)) })
     }
 
@@ -57,17 +57,17 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// Every diagnostic found while reading recipes, thrown as one error.
-public struct RecipeErrors: Error, Sendable, CustomStringConvertible {
-    public var diagnostics: [Diagnostic]
+package struct RecipeErrors: Error, Sendable, CustomStringConvertible {
+    package var diagnostics: [Diagnostic]
     /// Source text of each file, for rendering the offending line.
-    public var sources: [String: String]
+    package var sources: [String: String]
 
-    public init(_ diagnostics: [Diagnostic], sources: [String: String]) {
+    package init(_ diagnostics: [Diagnostic], sources: [String: String]) {
         self.diagnostics = diagnostics.sorted { $0.location < $1.location }
         self.sources = sources
     }
 
-    public var description: String {
+    package var description: String {
         // Each file split once, however many of its lines are shown.
         var lines: [String: [Substring]] = [:]
         return diagnostics.map { diagnostic in
@@ -96,7 +96,7 @@ func suggestion(for word: String, among candidates: some Sequence<String>) -> St
     return prefixBest?.0
 }
 
-func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
+package func didYouMean(_ word: String, among candidates: some Sequence<String>) -> String {
     if let s = suggestion(for: word, among: candidates) { return " (did you mean '\(s)'?)" }
     return ""
 }

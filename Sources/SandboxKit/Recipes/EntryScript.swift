@@ -7,9 +7,9 @@
 /// passes. The host waits for that file instead of polling with `docker exec`,
 /// which costs a process tree per poll. The loop is detached so that it is
 /// reparented to the container's init (`docker run --init`), never to the service.
-enum EntryScript {
-    static let path = "/usr/local/bin/sandbox-entry"
-    static let text = #"""
+package enum EntryScript {
+    package static let path = "/usr/local/bin/sandbox-entry"
+    package static let text = #"""
     #!/bin/sh
     # sandbox-entry COMMAND: run COMMAND with sh as $SANDBOX_RUN_AS.
     set -e

@@ -3,17 +3,17 @@ import Yams
 
 extension ImageRecipe {
     /// Something a service can do, named by sandbox recipes' steps: `create-database`, `sql`, `set-password`.
-    public struct Action: Sendable, Equatable, Codable {
-        public var name: String
-        public var params: [Param]
-        public var run: Template
+    package struct Action: Sendable, Equatable, Codable {
+        package var name: String
+        package var params: [Param]
+        package var run: Template
         /// Name of the file parameter whose content is fed to the command's standard input.
-        public var stdin: String?
-        public var location: SourceLocation
+        package var stdin: String?
+        package var location: SourceLocation
         /// Where `run` first uses an SQL filter: the service the action runs under must declare SQL quoting.
-        public var filterLocation: SourceLocation?
+        package var filterLocation: SourceLocation?
 
-        public func param(_ name: String) -> Param? { params.first { $0.name == name } }
+        package func param(_ name: String) -> Param? { params.first { $0.name == name } }
 
         var firstFilter: (Template.Reference, SourceLocation)? {
             guard let filterLocation, let reference = run.referenceParts.first(where: { $0.filter != nil }) else { return nil }
@@ -21,8 +21,8 @@ extension ImageRecipe {
         }
     }
 
-    public struct Param: Sendable, Equatable, Codable {
-        public enum Kind: String, Sendable, Codable, CaseIterable {
+    package struct Param: Sendable, Equatable, Codable {
+        package enum Kind: String, Sendable, Codable, CaseIterable {
             case string
             /// A database, role or user name: `^[A-Za-z_][A-Za-z0-9_]{0,62}$`, checked before it reaches a command.
             case identifier
@@ -33,22 +33,22 @@ extension ImageRecipe {
             /// A file or a folder of them (one step per file).
             case files
 
-            public var isFile: Bool { self == .file || self == .files }
+            package var isFile: Bool { self == .file || self == .files }
         }
 
-        public var name: String
-        public var kind: Kind
-        public var defaultValue: String?
-        public var required: Bool { defaultValue == nil }
+        package var name: String
+        package var kind: Kind
+        package var defaultValue: String?
+        package var required: Bool { defaultValue == nil }
 
         /// Why `value` does not fit this parameter's type, or nil when it does.
-        public func problem(with value: String, action: String) -> String? {
+        package func problem(with value: String, action: String) -> String? {
             guard kind == .identifier, !Self.isIdentifier(value) else { return nil }
             return RecipeMessages.invalidIdentifier(value, param: name, action: action)
         }
 
         /// `^[A-Za-z_][A-Za-z0-9_]{0,62}$`: a name every engine takes, quoted or not, without truncating it.
-        public static func isIdentifier(_ value: String) -> Bool {
+        package static func isIdentifier(_ value: String) -> Bool {
             let scalars = value.unicodeScalars
             guard let first = scalars.first, scalars.count <= 63 else { return false }
             func start(_ s: Unicode.Scalar) -> Bool { ("A"..."Z").contains(s) || ("a"..."z").contains(s) || s == "_" }
@@ -107,7 +107,8 @@ extension ImageRecipe {
         }
         guard let run, let runNode = map["run"] else { return nil }
         for p in params where p.kind.isFile && p.name != stdin {
-            reader.error(at: location, "parameter '\(p.name)' of action '\(name)' is a \(p.kind.rawValue) parameter; files reach the command on its standard input, so add 'stdin: \(p.name)'")
+            reader.error(at: location, "parameter '\(p.name)' of action '\(name)' is a \(p.kind.rawValue) parameter; "
+                             + "files reach the command on its standard input, so add 'stdin: \(p.name)'")
             return nil
         }
         for p in params where !p.kind.isFile && !run.references.contains(p.name) {

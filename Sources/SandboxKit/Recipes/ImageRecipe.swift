@@ -2,33 +2,33 @@ import Foundation
 import Yams
 
 /// How to build one component image, where its data lives, how it starts, and what it can do.
-public struct ImageRecipe: Sendable, Equatable {
+package struct ImageRecipe: Sendable, Equatable {
     /// The component name, `image:`; also the recipe's file name without `.yml`.
-    public var name: String
+    package var name: String
     /// The file it came from, as shown in diagnostics.
-    public var path: String
+    package var path: String
     /// The folder `copy` sources are relative to; nil for stock recipes built into the tool.
-    public var directory: String?
+    package var directory: String?
     /// `from:`: another recipe's name, or an external image such as `debian:bookworm`.
-    public var from: String?
-    public var fromLocation: SourceLocation?
+    package var from: String?
+    package var fromLocation: SourceLocation?
     /// `bootstrap:`: how to make this base image without a registry.
-    public var bootstrap: Bootstrap?
-    public var build: [BuildStep]
-    public var service: ServiceSpec?
-    public var actions: [String: Action]
-    public var source: String
+    package var bootstrap: Bootstrap?
+    package var build: [BuildStep]
+    package var service: ServiceSpec?
+    package var actions: [String: Action]
+    package var source: String
 
-    public struct Bootstrap: Sendable, Equatable, Codable {
+    package struct Bootstrap: Sendable, Equatable, Codable {
         /// The image name this recipe stands in for, e.g. `debian:bookworm`.
-        public var provides: String
-        public var suite: String
-        public var variant: String
+        package var provides: String
+        package var suite: String
+        package var variant: String
         /// Extra packages debootstrap includes.
-        public var include: [String]
+        package var include: [String]
     }
 
-    public enum BuildStep: Sendable, Equatable, Codable {
+    package enum BuildStep: Sendable, Equatable, Codable {
         case apt([String])
         case run(String)
         case copy(source: String, destination: String, mode: String?)
@@ -86,7 +86,8 @@ extension ImageRecipe {
             }
         }
         if recipe.bootstrap != nil, let node = top.keyNode("service") ?? top.keyNode("actions") {
-            reader.error(at: node, "a bootstrapped base image has no service or actions; write a recipe with 'from: \(recipe.bootstrap?.provides ?? "it")' for them")
+            reader.error(at: node, "a bootstrapped base image has no service or actions; "
+                             + "write a recipe with 'from: \(recipe.bootstrap?.provides ?? "it")' for them")
         } else if top["service"] == nil, recipe.from == nil, let node = top.keyNode("actions") {
             reader.error(at: node, "'actions' run inside the service; add a 'service' section (or build on a recipe that has one with 'from')")
         }
@@ -174,7 +175,8 @@ extension ImageRecipe {
         guard let raw = reader.nonEmptyString(node, what: what) else { return nil }
         return checkedTemplate(reader, node, raw: raw) { ref in
             if !allowed.contains(ref.name) {
-                return "unknown reference '{\(ref.name)}' in \(what)\(didYouMean(ref.name, among: allowed)); known here: \(allowed.map { "{\($0)}" }.joined(separator: ", "))"
+                let known = allowed.map { "{\($0)}" }.joined(separator: ", ")
+                return "unknown reference '{\(ref.name)}' in \(what)\(didYouMean(ref.name, among: allowed)); known here: \(known)"
             }
             if !filters, ref.filter != nil {
                 return "'\(ref.text)' quotes for SQL, which has no place in \(what); write {\(ref.name)}"

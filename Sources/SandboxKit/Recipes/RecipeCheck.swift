@@ -1,18 +1,19 @@
 import Foundation
+import SandboxBase
 
 /// What `sandbox check` reports: every diagnostic of the checkout's recipes (or of one sandbox and the
 /// images it uses), or a summary of what resolved cleanly.
-public struct RecipeCheck: Sendable {
-    public var diagnostics: [Diagnostic]
-    public var sources: [String: String]
-    public var sandboxes: [ResolvedSandbox]
-    public var imageCount: Int
+package struct RecipeCheck: Sendable {
+    package var diagnostics: [Diagnostic]
+    package var sources: [String: String]
+    package var sandboxes: [ResolvedSandbox]
+    package var imageCount: Int
 
-    public var errors: RecipeErrors { RecipeErrors(diagnostics, sources: sources) }
-    public var stepCount: Int { sandboxes.reduce(0) { $0 + $1.services.reduce(0) { $0 + $1.setup.count + $1.update.count } } }
+    package var errors: RecipeErrors { RecipeErrors(diagnostics, sources: sources) }
+    package var stepCount: Int { sandboxes.reduce(0) { $0 + $1.services.reduce(0) { $0 + $1.setup.count + $1.update.count } } }
 
     /// Reads nothing itself: checks what `set` holds, resolving each sandbox (or only `only`).
-    public init(_ set: RecipeSet, only: String? = nil) throws(SandboxError) {
+    package init(_ set: RecipeSet, only: String? = nil) throws(SandboxError) {
         var diagnostics = set.diagnostics
         var targets = set.incomplete.filter { only == nil || $0.name == only }
         if let only, targets.isEmpty { targets = [try set.sandbox(named: only)] } else if only == nil { targets += set.sandboxes }

@@ -22,7 +22,8 @@ enum RecipeExtends {
         }
         let own = mapping["image"]?.string ?? "?"
         if (chain + [own]).contains(name) {
-            reader.error(at: node, "'extends' goes round in a circle: \((chain + [own, name]).joined(separator: " -> ")); one of them must say everything itself")
+            let circle = (chain + [own, name]).joined(separator: " -> ")
+            reader.error(at: node, "'extends' goes round in a circle: \(circle); one of them must say everything itself")
             return nil
         }
         guard chain.count < maxDepth else {
@@ -30,7 +31,8 @@ enum RecipeExtends {
             return nil
         }
         guard let parent = parents(name) else {
-            reader.error(at: node, "'extends: \(name)': there is no image recipe '\(name)' (Images/\(name).yml or a stock one); `sandbox check` lists what there is")
+            reader.error(at: node, "'extends: \(name)': there is no image recipe '\(name)' (Images/\(name).yml or a stock one); "
+                             + "`sandbox check` lists what there is")
             return nil
         }
         // The parent is read whole first, so its mistakes are reported against its own file (when it is read for

@@ -1,25 +1,26 @@
 import Foundation
+import SandboxBase
 
 /// Reads every recipe of a checkout, plus the stock image recipes, collecting every diagnostic.
-public struct RecipeSet: Sendable {
-    public var checkout: Checkout
-    public var sandboxes: [SandboxRecipe]
+package struct RecipeSet: Sendable {
+    package var checkout: Checkout
+    package var sandboxes: [SandboxRecipe]
     /// By component name: the checkout's own first, then stock ones it does not override.
-    public var images: [String: ImageRecipe]
-    public var diagnostics: [Diagnostic]
-    public var sources: [String: String]
+    package var images: [String: ImageRecipe]
+    package var diagnostics: [Diagnostic]
+    package var sources: [String: String]
     /// Image recipes that exist but did not parse, by name (file name without .yml) to their path.
-    public var brokenImages: [String: String] = [:]
+    package var brokenImages: [String: String] = [:]
     /// Sandbox recipes with errors, holding the parts that read cleanly (see `SandboxRecipe.complete`).
-    public var incomplete: [SandboxRecipe] = []
+    package var incomplete: [SandboxRecipe] = []
     /// How many recipe files were read.
-    public var fileCount: Int
+    package var fileCount: Int
 
-    public var errors: RecipeErrors { RecipeErrors(diagnostics, sources: sources) }
+    package var errors: RecipeErrors { RecipeErrors(diagnostics, sources: sources) }
 
     /// Reads `Recipes/*.yml`, `Images/*.yml` and the stock recipes. Never throws for recipe problems:
     /// they land in `diagnostics`.
-    public static func load(_ checkout: Checkout, stock: [StockRecipes.File] = StockRecipes.files) throws(SandboxError) -> RecipeSet {
+    package static func load(_ checkout: Checkout, stock: [StockRecipes.File] = StockRecipes.files) throws(SandboxError) -> RecipeSet {
         var set = RecipeSet(checkout: checkout, sandboxes: [], images: [:], diagnostics: [], sources: [:], fileCount: 0)
         set.brokenImages = [:]
         // What `extends` may name: the checkout's Images/NAME.yml, else the stock recipe of that name.
@@ -86,7 +87,8 @@ public struct RecipeSet: Sendable {
             let expected = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             if recipe.name != expected {
                 reader.error(at: SourceLocation(path: display, line: 1, column: 1),
-                             "image recipe '\(recipe.name)' is in \(expected).yml; rename the file to Images/\(recipe.name).yml or set 'image: \(expected)' (sandbox recipes find images by file name)")
+                             "image recipe '\(recipe.name)' is in \(expected).yml; rename the file to Images/\(recipe.name).yml "
+                                + "or set 'image: \(expected)' (sandbox recipes find images by file name)")
             } else {
                 images[recipe.name] = recipe
             }
@@ -115,7 +117,7 @@ public struct RecipeSet: Sendable {
     }
 
     /// The sandbox to act on: the named one, or the only one.
-    public func sandbox(named name: String?) throws(SandboxError) -> SandboxRecipe {
+    package func sandbox(named name: String?) throws(SandboxError) -> SandboxRecipe {
         if let name {
             if let s = sandboxes.first(where: { $0.name == name }) { return s }
             let names = sandboxes.map(\.name)

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Follows a sandbox recipe's references to image recipes, actions and files, and computes every hash.
-public struct Resolver {
-    public var set: RecipeSet
+package struct Resolver {
+    package var set: RecipeSet
     /// Bumped when the way images or data dirs are made changes, so old hashes stop matching.
-    public static let formatVersion = 1
+    package static let formatVersion = 1
 
-    public init(_ set: RecipeSet) { self.set = set }
+    package init(_ set: RecipeSet) { self.set = set }
 
     /// Resolves one sandbox, or throws every problem found as diagnostics.
-    public func resolve(_ recipe: SandboxRecipe) throws(RecipeErrors) -> ResolvedSandbox {
+    package func resolve(_ recipe: SandboxRecipe) throws(RecipeErrors) -> ResolvedSandbox {
         var diagnostics: [Diagnostic] = []
         var images: [ResolvedImage] = []
         var services: [ResolvedService] = []
@@ -25,7 +25,8 @@ public struct Resolver {
             guard let spec = chain.reversed().lazy.compactMap(\.service).first else {
                 diagnostics.append(Diagnostic(service.imageLocation, chain.count == 1
                     ? "image recipe '\(top.name)' has no 'service' section, so it cannot run as a service"
-                    : "neither image recipe '\(top.name)' nor the recipes it is built on (\(chain.dropLast().map(\.name).joined(separator: ", "))) have a 'service' section, so it cannot run as a service"))
+                    : "neither image recipe '\(top.name)' nor the recipes it is built on "
+                        + "(\(chain.dropLast().map(\.name).joined(separator: ", "))) have a 'service' section, so it cannot run as a service"))
                 continue
             }
             let actions = chain.reduce(into: [String: ImageRecipe.Action]()) { all, recipe in all.merge(recipe.actions) { $1 } }
@@ -89,7 +90,8 @@ public struct Resolver {
                     return nil
                 }
                 let known = set.images.keys.sorted()
-                diagnostics.append(Diagnostic(at, "no image recipe '\(current)' in Images/ or the stock recipes\(didYouMean(current, among: known)); known: \(known.joined(separator: ", "))"))
+                diagnostics.append(Diagnostic(at, "no image recipe '\(current)' in Images/ or the stock recipes"
+                                                  + "\(didYouMean(current, among: known)); known: \(known.joined(separator: ", "))"))
                 return nil
             }
             if chain.contains(where: { $0.name == recipe.name }) {
@@ -176,7 +178,8 @@ public struct Resolver {
             }
             guard let action = actions[step.action] else {
                 let names = actions.keys.sorted() + ["run"]
-                diagnostics.append(Diagnostic(step.location, "unknown action '\(step.action)'\(didYouMean(step.action, among: names)); this image offers: \(names.joined(separator: ", "))"))
+                diagnostics.append(Diagnostic(step.location, "unknown action '\(step.action)'\(didYouMean(step.action, among: names)); "
+                                                  + "this image offers: \(names.joined(separator: ", "))"))
                 continue
             }
             var params: [String: Template] = [:]
@@ -184,7 +187,8 @@ public struct Resolver {
             for p in step.params {
                 guard action.params.contains(where: { $0.name == p.name }) else {
                     let names = action.params.map(\.name)
-                    diagnostics.append(Diagnostic(p.location, "action '\(action.name)' has no parameter '\(p.name)'\(didYouMean(p.name, among: names)); it takes: \(names.isEmpty ? "none" : names.joined(separator: ", "))"))
+                    diagnostics.append(Diagnostic(p.location, "action '\(action.name)' has no parameter '\(p.name)'\(didYouMean(p.name, among: names)); "
+                                                  + "it takes: \(names.isEmpty ? "none" : names.joined(separator: ", "))"))
                     ok = false
                     continue
                 }
@@ -224,7 +228,8 @@ public struct Resolver {
                 }
                 if isDir.boolValue {
                     guard kindOf == .files else {
-                        diagnostics.append(Diagnostic(location, "'Recipes/\(relative)' is a folder, but parameter '\(stdin)' of '\(action.name)' takes one file"))
+                        diagnostics.append(Diagnostic(location,
+                                                      "'Recipes/\(relative)' is a folder, but parameter '\(stdin)' of '\(action.name)' takes one file"))
                         continue
                     }
                     let names = ((try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [])

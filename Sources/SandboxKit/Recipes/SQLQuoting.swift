@@ -7,20 +7,20 @@ import Yams
 ///     sql:
 ///       identifier: {quote: '"', escape: {'"': '""'}}
 ///       literal: {quote: "'", escape: {"'": "''"}}
-public struct SQLQuoting: Sendable, Equatable, Codable {
+package struct SQLQuoting: Sendable, Equatable, Codable {
     /// One kind of quoted text: the character that opens and closes it, and what each special character becomes
     /// inside it. Every other character is written as it is.
-    public struct Form: Sendable, Equatable, Codable {
-        public var quote: String
+    package struct Form: Sendable, Equatable, Codable {
+        package var quote: String
         /// One Unicode scalar each (compared as scalars, not as canonically equivalent characters) → its escape.
-        public var escape: [String: String]
+        package var escape: [String: String]
 
-        public init(quote: String, escape: [String: String]) {
+        package init(quote: String, escape: [String: String]) {
             self.quote = quote
             self.escape = escape
         }
 
-        public func apply(_ value: String) -> String {
+        package func apply(_ value: String) -> String {
             var table: [Unicode.Scalar: String] = [:]
             for (key, replacement) in escape { if let scalar = key.unicodeScalars.first { table[scalar] = replacement } }
             var out = quote
@@ -33,17 +33,17 @@ public struct SQLQuoting: Sendable, Equatable, Codable {
     }
 
     /// A quoted identifier (database, role, table).
-    public var identifier: Form
+    package var identifier: Form
     /// A quoted string literal (a password, a comment).
-    public var literal: Form
+    package var literal: Form
 
-    public init(identifier: Form, literal: Form) {
+    package init(identifier: Form, literal: Form) {
         self.identifier = identifier
         self.literal = literal
     }
 
     /// What a template filter does to a value.
-    public func apply(_ filter: Template.Filter, to value: String) -> String {
+    package func apply(_ filter: Template.Filter, to value: String) -> String {
         switch filter {
         case .ident: return identifier.apply(value)
         case .literal: return literal.apply(value)

@@ -2,51 +2,51 @@ import Foundation
 import Yams
 
 /// Which services a sandbox has, how each is set up and updated, and what it exports.
-public struct SandboxRecipe: Sendable, Equatable {
-    public var name: String
-    public var owner: String
-    public var path: String
-    public var source: String
-    public var services: [Service]
-    public var env: [EnvEntry]
+package struct SandboxRecipe: Sendable, Equatable {
+    package var name: String
+    package var owner: String
+    package var path: String
+    package var source: String
+    package var services: [Service]
+    package var env: [EnvEntry]
     /// False when the file had errors: the recipe holds only the parts that read cleanly, which are still
     /// resolved by `sandbox check` so every error in a file is reported at once, but it is never brought up.
-    public var complete = true
+    package var complete = true
 
-    public struct Service: Sendable, Equatable {
-        public var name: String
-        public var image: String
-        public var imageLocation: SourceLocation
+    package struct Service: Sendable, Equatable {
+        package var name: String
+        package var image: String
+        package var imageLocation: SourceLocation
         /// A fixed host port; nil picks a free one and keeps it.
-        public var hostPort: Int?
+        package var hostPort: Int?
         /// The host address ports are published on.
-        public var publish: String
-        public var setup: [Step]
-        public var update: [Step]
-        public var location: SourceLocation
+        package var publish: String
+        package var setup: [Step]
+        package var update: [Step]
+        package var location: SourceLocation
     }
 
-    public struct Step: Sendable, Equatable {
-        public var action: String
-        public var location: SourceLocation
-        public var params: [Param]
+    package struct Step: Sendable, Equatable {
+        package var action: String
+        package var location: SourceLocation
+        package var params: [Param]
         /// For the built-in `run` step: the command.
-        public var command: Template?
+        package var command: Template?
 
-        public struct Param: Sendable, Equatable {
-            public var name: String
-            public var value: Template
+        package struct Param: Sendable, Equatable {
+            package var name: String
+            package var value: Template
             /// Where the parameter's name stands.
-            public var location: SourceLocation
+            package var location: SourceLocation
             /// Where its value stands: a value of the wrong type is reported there.
-            public var valueLocation: SourceLocation
+            package var valueLocation: SourceLocation
         }
     }
 
-    public struct EnvEntry: Sendable, Equatable {
-        public var name: String
-        public var value: Template
-        public var location: SourceLocation
+    package struct EnvEntry: Sendable, Equatable {
+        package var name: String
+        package var value: Template
+        package var location: SourceLocation
     }
 }
 
@@ -187,7 +187,8 @@ extension SandboxRecipe {
             if parts[0] == "env" { return isEnvName(parts[1]) ? nil : "'\(parts[1])' is not a valid environment variable name" }
             if services.contains(parts[0]) {
                 return serviceFields.contains(parts[1]) ? nil
-                    : "unknown field '\(parts[1])' of service '\(parts[0])'\(didYouMean(parts[1], among: serviceFields)); known: \(serviceFields.joined(separator: ", "))"
+                    : "unknown field '\(parts[1])' of service '\(parts[0])'\(didYouMean(parts[1], among: serviceFields)); "
+                        + "known: \(serviceFields.joined(separator: ", "))"
             }
             return "unknown service '\(parts[0])' in '{\(name)}'\(didYouMean(parts[0], among: services + ["env"]))"
         }

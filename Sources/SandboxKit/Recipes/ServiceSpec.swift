@@ -2,51 +2,51 @@ import Foundation
 import Yams
 
 /// The running side of an image recipe.
-public struct ServiceSpec: Sendable, Equatable, Codable {
+package struct ServiceSpec: Sendable, Equatable, Codable {
     /// The OS user the service runs as, inside the container.
-    public var runAs: String
-    public var data: String
-    public var port: Int
+    package var runAs: String
+    package var data: String
+    package var port: Int
     /// Engine and major version stamped into every data dir this image makes.
-    public var engine: String
-    public var version: String
+    package var engine: String
+    package var version: String
     /// The login user; its password is generated per data dir.
-    public var user: String?
-    public var env: [String: String]
-    public var initSteps: [Template]
-    public var start: Template
-    public var ready: Template
-    public var stopSignal: String
-    public var stopTimeout: Int
+    package var user: String?
+    package var env: [String: String]
+    package var initSteps: [Template]
+    package var start: Template
+    package var ready: Template
+    package var stopSignal: String
+    package var stopTimeout: Int
     /// Seconds `ready` may take to pass after the container starts.
-    public var readyTimeout: Int
+    package var readyTimeout: Int
     /// Connection URL as seen from the host: `{host}`, `{port}` (the published one), `{user}`, `{password}`.
-    public var url: Template?
+    package var url: Template?
     /// The forms people paste into their tools (a JDBC URL, a driver's DSN, the settings one by one), as seen from
     /// the host, in the order the page shows them; the same references as `url`.
-    public var connect: [Connection] = []
-    public var client: Client?
+    package var connect: [Connection] = []
+    package var client: Client?
     /// How data an older version of this engine made becomes this version's; nil: such data is refused.
-    public var upgrade: Upgrade?
+    package var upgrade: Upgrade?
 
     /// How SQL filters quote in this service's commands (`service.sql`); nil for a service that speaks no SQL.
-    public var sql: SQLQuoting?
+    package var sql: SQLQuoting?
 
-    public struct Connection: Sendable, Equatable, Codable {
+    package struct Connection: Sendable, Equatable, Codable {
         /// What it is for, as the page labels it: `JDBC — Java, Kotlin, DBeaver`.
-        public var name: String
-        public var value: Template
+        package var name: String
+        package var value: Template
     }
 
-    public struct Client: Sendable, Equatable, Codable {
-        public var name: String
-        public var run: Template
+    package struct Client: Sendable, Equatable, Codable {
+        package var name: String
+        package var run: Template
     }
 
     /// The engine's supported route from an older major version to this one. `sandbox up` runs it when a service's
     /// image changes to a newer version of the same engine, on a copy of the data, and switches the result in.
-    public struct Upgrade: Sendable, Equatable, Codable {
-        public enum Method: String, Sendable, Codable, CaseIterable {
+    package struct Upgrade: Sendable, Equatable, Codable {
+        package enum Method: String, Sendable, Codable, CaseIterable {
             /// The old version's server (its image recipe found by engine and version) runs on a copy of the old
             /// data and `dump` writes it all to standard output; this version's server, on a fresh data dir made by
             /// `init`, reads it on standard input with `restore`.
@@ -54,10 +54,10 @@ public struct ServiceSpec: Sendable, Equatable, Codable {
             /// This version's server starts on a copy of the old data, then `run` upgrades it in place.
             case inPlace = "in-place"
         }
-        public var method: Method
-        public var dump: Template?
-        public var restore: Template?
-        public var run: Template?
+        package var method: Method
+        package var dump: Template?
+        package var restore: Template?
+        package var run: Template?
     }
 }
 
@@ -185,9 +185,13 @@ extension ImageRecipe {
         let needed = method == .dump ? ["dump", "restore"] : ["run"]
         let unused = method == .dump ? ["run"] : ["dump", "restore"]
         for key in needed where map[key] == nil {
-            reader.error(at: node, "upgrade method '\(text)' needs '\(key)': \(method == .dump ? "'dump' writes the old data to standard output, 'restore' reads it" : "'run' upgrades the data in place once this version's server runs on it")")
+            let why = method == .dump ? "'dump' writes the old data to standard output, 'restore' reads it"
+                : "'run' upgrades the data in place once this version's server runs on it"
+            reader.error(at: node, "upgrade method '\(text)' needs '\(key)': \(why)")
         }
-        for key in unused { if let n = map.keyNode(key) { reader.error(at: n, "'\(key)' belongs to upgrade method '\(method == .dump ? "in-place" : "dump")', not '\(text)'") } }
+        for key in unused {
+            if let n = map.keyNode(key) { reader.error(at: n, "'\(key)' belongs to upgrade method '\(method == .dump ? "in-place" : "dump")', not '\(text)'") }
+        }
         guard needed.allSatisfy({ commands[$0] != nil }) else { return nil }
         return .init(method: method, dump: commands["dump"], restore: commands["restore"], run: commands["run"])
     }

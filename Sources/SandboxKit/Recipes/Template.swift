@@ -5,28 +5,28 @@ import Foundation
 /// `{{` and `}}` stand for literal braces. A reference may carry a filter that quotes its value for SQL,
 /// `{name|ident}` or `{name|literal}`, and a default used when the referenced value is not set,
 /// `{env.NAME:-fallback}`; with both, the filter comes first: `{env.NAME|literal:-fallback}`.
-public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
-    public enum Part: Sendable, Hashable, Codable {
+package struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
+    package enum Part: Sendable, Hashable, Codable {
         case text(String)
         case reference(Reference)
     }
 
     /// How a value is quoted for SQL before it is substituted (see `SQLQuoting`).
-    public enum Filter: String, Sendable, Hashable, Codable, CaseIterable {
+    package enum Filter: String, Sendable, Hashable, Codable, CaseIterable {
         /// A quoted identifier: a database, role or table name.
         case ident
         /// A quoted string literal: a password, a comment.
         case literal
     }
 
-    public struct Reference: Sendable, Hashable, Codable {
-        public var name: String
-        public var filter: Filter?
-        public var defaultValue: String?
+    package struct Reference: Sendable, Hashable, Codable {
+        package var name: String
+        package var filter: Filter?
+        package var defaultValue: String?
         /// Where its `{` stands in the raw text, in characters from 0: diagnostics point there.
-        public var offset: Int
+        package var offset: Int
 
-        public init(name: String, filter: Filter? = nil, defaultValue: String? = nil, offset: Int = 0) {
+        package init(name: String, filter: Filter? = nil, defaultValue: String? = nil, offset: Int = 0) {
             self.name = name
             self.filter = filter
             self.defaultValue = defaultValue
@@ -34,26 +34,31 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
         }
 
         /// As written, normalised: `{name|literal:-default}`.
-        public var text: String {
+        package var text: String {
             "{\(name)\(filter.map { "|\($0.rawValue)" } ?? "")\(defaultValue.map { ":-\($0)" } ?? "")}"
         }
     }
 
-    public var raw: String
-    public var parts: [Part]
+    package var raw: String
+    package var parts: [Part]
 
-    public var description: String { raw }
+    package init(raw: String, parts: [Part]) {
+        self.raw = raw
+        self.parts = parts
+    }
+
+    package var description: String { raw }
 
     /// Every reference, in order of appearance.
-    public var referenceParts: [Reference] {
+    package var referenceParts: [Reference] {
         parts.compactMap { if case let .reference(reference) = $0 { return reference } else { return nil } }
     }
 
     /// Referenced names in order of appearance.
-    public var references: [String] { referenceParts.map(\.name) }
+    package var references: [String] { referenceParts.map(\.name) }
 
     /// Parses a template; on a malformed brace returns the column offset (0-based, in characters) and a message.
-    public static func parse(_ raw: String) -> Result<Template, TemplateError> {
+    package static func parse(_ raw: String) -> Result<Template, TemplateError> {
         var parts: [Part] = []
         var text = ""
         let chars = Array(raw)
@@ -101,18 +106,22 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
         let name = trimmed(head)
         var written: String { String(inner) }
         guard isReferenceName(name) else {
-            return .failure(TemplateError(offset: offset, message: "'{\(written)}' is not a valid reference; references look like {name} or {service.port}; write '{{' for a literal brace"))
+            return .failure(TemplateError(offset: offset, message: "'{\(written)}' is not a valid reference; "
+                                          + "references look like {name} or {service.port}; write '{{' for a literal brace"))
         }
         var filter: Filter?
         if let filterText {
             guard let known = Filter(rawValue: filterText) else {
                 let names = Filter.allCases.map(\.rawValue)
-                return .failure(TemplateError(offset: offset, message: "'{\(written)}' has an unknown filter '\(filterText)'\(didYouMean(filterText, among: names)); filters are \(names.map { "|\($0)" }.joined(separator: " and "))"))
+                let filters = names.map { "|\($0)" }.joined(separator: " and ")
+                return .failure(TemplateError(offset: offset, message: "'{\(written)}' has an unknown filter '\(filterText)'"
+                                              + "\(didYouMean(filterText, among: names)); filters are \(filters)"))
             }
             filter = known
         }
         if let defaultValue, let misplaced = Filter.allCases.first(where: { defaultValue.hasSuffix("|\($0.rawValue)") }) {
-            return .failure(TemplateError(offset: offset, message: "in '{\(written)}' the filter is part of the default; write the filter first: {\(name)|\(misplaced.rawValue):-\(defaultValue.dropLast(misplaced.rawValue.count + 1))}"))
+            let fixed = "{\(name)|\(misplaced.rawValue):-\(defaultValue.dropLast(misplaced.rawValue.count + 1))}"
+            return .failure(TemplateError(offset: offset, message: "in '{\(written)}' the filter is part of the default; write the filter first: \(fixed)"))
         }
         return .success(Reference(name: name, filter: filter, defaultValue: defaultValue, offset: offset))
     }
@@ -136,7 +145,7 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Substitutes every reference. `lookup` returns nil for an unset value; a default is used then, and an
     /// unset reference without one is an error. A filter quotes the value for SQL by `sql`; with `quote`,
     /// the result is then quoted for `sh`, so it is safe for both.
-    public func render(quote: Bool = false, sql: SQLQuoting? = nil,
+    package func render(quote: Bool = false, sql: SQLQuoting? = nil,
                        _ lookup: (String) -> String?) throws(UnresolvedReference) -> String {
         var out = ""
         for part in parts {
@@ -164,28 +173,28 @@ public struct Template: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-public struct TemplateError: Error, Sendable, Equatable {
-    public var offset: Int
-    public var message: String
+package struct TemplateError: Error, Sendable, Equatable {
+    package var offset: Int
+    package var message: String
 }
 
 /// A reference that could not be filled in: it has no value and no default, its SQL filter has no quoting
 /// declared to quote by, or (in a shell command) its value holds a NUL character.
-public struct UnresolvedReference: Error, Sendable, Equatable {
-    public enum Reason: Sendable, Equatable {
+package struct UnresolvedReference: Error, Sendable, Equatable {
+    package enum Reason: Sendable, Equatable {
         case noValue
         case noQuoting
         /// A shell command cannot carry a NUL.
         case nul
     }
 
-    public var name: String
-    public var template: String
-    public var reason: Reason
+    package var name: String
+    package var template: String
+    package var reason: Reason
     /// The reference as written, normalised, for messages: `{name|literal}`.
-    public var text: String
+    package var text: String
 
-    public init(name: String, template: String, reason: Reason = .noValue, text: String? = nil) {
+    package init(name: String, template: String, reason: Reason = .noValue, text: String? = nil) {
         self.name = name
         self.template = template
         self.reason = reason
@@ -198,9 +207,10 @@ public struct UnresolvedReference: Error, Sendable, Equatable {
 }
 
 /// Quotes a value for `sh`, so parameter values can never inject commands.
-public func shellQuote(_ value: String) -> String {
+package func shellQuote(_ value: String) -> String {
     if !value.isEmpty, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_./=:@%+,".contains($0)) }) {
         return value
     }
     return "'" + value.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
+

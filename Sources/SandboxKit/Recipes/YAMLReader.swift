@@ -3,21 +3,21 @@ import Yams
 
 /// Walks a composed YAML tree and collects diagnostics instead of stopping at
 /// the first problem, so that `sandbox check` reports every error in a file.
-final class YAMLReader {
+package final class YAMLReader {
     let path: String
     let source: String
-    private(set) var diagnostics: [Diagnostic] = []
+    package private(set) var diagnostics: [Diagnostic] = []
     /// The source split into lines once: every node asks for its location, and splitting the whole
     /// file on each ask made reading a recipe quadratic in its size (5,000 env entries took minutes).
     private lazy var lines: [Substring] = source.split(separator: "\n", omittingEmptySubsequences: false)
 
-    init(path: String, source: String) {
+    package init(path: String, source: String) {
         self.path = path
         self.source = source
     }
 
     /// The document's root, or nil with a diagnostic for broken YAML.
-    func root() -> Node? {
+    package func root() -> Node? {
         do {
             guard let node = try Yams.compose(yaml: source) else {
                 error(at: nil, "the file is empty; expected a mapping of keys")
@@ -71,7 +71,7 @@ final class YAMLReader {
         return SourceLocation(path: path, line: line, column: column)
     }
 
-    func error(at node: Node?, _ message: String) {
+    package func error(at node: Node?, _ message: String) {
         diagnostics.append(Diagnostic(location(node?.mark), message))
     }
 
@@ -82,14 +82,14 @@ final class YAMLReader {
     // MARK: Shapes
 
     /// A mapping's entries in file order, keyed by string.
-    struct Entries {
+    package struct Entries {
         var pairs: [(key: String, keyNode: Node, value: Node)]
-        subscript(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+        package subscript(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
         func keyNode(_ key: String) -> Node? { pairs.first { $0.key == key }?.keyNode }
     }
 
     /// Reads a mapping, rejecting unknown keys (with a suggestion) and reporting missing required ones.
-    func mapping(_ node: Node, what: String, allowed: [String], required: [String] = []) -> Entries? {
+    package func mapping(_ node: Node, what: String, allowed: [String], required: [String] = []) -> Entries? {
         guard case let .mapping(mapping) = resolved(node) else {
             error(at: node, "\(what) must be a mapping, not \(describe(node))")
             return nil
@@ -131,7 +131,7 @@ final class YAMLReader {
         return out
     }
 
-    func sequence(_ node: Node, what: String) -> [Node]? {
+    package func sequence(_ node: Node, what: String) -> [Node]? {
         guard case let .sequence(sequence) = resolved(node) else {
             error(at: node, "\(what) must be a list, not \(describe(node))")
             return nil
@@ -140,13 +140,13 @@ final class YAMLReader {
     }
 
     /// A scalar read as text. Numbers and booleans are accepted and kept as written.
-    func string(_ node: Node, what: String) -> String? {
+    package func string(_ node: Node, what: String) -> String? {
         if let s = scalarString(node) { return s }
         error(at: node, "\(what) must be a string, not \(describe(node))")
         return nil
     }
 
-    func nonEmptyString(_ node: Node, what: String) -> String? {
+    package func nonEmptyString(_ node: Node, what: String) -> String? {
         guard let s = string(node, what: what) else { return nil }
         if s.trimmingCharacters(in: .whitespaces).isEmpty {
             error(at: node, "\(what) must not be empty")
@@ -155,7 +155,7 @@ final class YAMLReader {
         return s
     }
 
-    func int(_ node: Node, what: String, range: ClosedRange<Int>) -> Int? {
+    package func int(_ node: Node, what: String, range: ClosedRange<Int>) -> Int? {
         guard case let .scalar(scalar) = resolved(node), scalar.style == .plain, let value = Int(scalar.string) else {
             error(at: node, "\(what) must be a whole number, not \(describe(node))")
             return nil
@@ -202,7 +202,7 @@ final class YAMLReader {
 
     // MARK: Helpers
 
-    func scalarString(_ node: Node) -> String? {
+    package func scalarString(_ node: Node) -> String? {
         if case let .scalar(scalar) = resolved(node) {
             // A plain `~` or `null` is no value at all, not the text "null".
             if scalar.style == .plain, ["~", "null", "Null", "NULL", ""].contains(scalar.string) { return nil }
@@ -215,7 +215,7 @@ final class YAMLReader {
         node
     }
 
-    func describe(_ node: Node) -> String {
+    package func describe(_ node: Node) -> String {
         switch resolved(node) {
         case let .scalar(scalar):
             if scalar.style == .plain, ["~", "null", "Null", "NULL", ""].contains(scalar.string) { return "nothing" }

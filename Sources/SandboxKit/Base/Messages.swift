@@ -1,33 +1,33 @@
 import Foundation
 
 /// Texts for people that more than one place shows: each cause and its fix read the same wherever they appear.
-public enum Messages {
+package enum Messages {
     // Ports
-    public static func pinnedPortTaken(_ service: String, port: Int, address: String) -> String {
+    package static func pinnedPortTaken(_ service: String, port: Int, address: String) -> String {
         "service \(service): port \(port) on \(address) is already in use"
     }
 
-    public static func pinnedPortFix(_ service: String, port: Int, recipe: String) -> String {
+    package static func pinnedPortFix(_ service: String, port: Int, recipe: String) -> String {
         "free it (`ss -ltnp 'sport = :\(port)'` shows what holds it), or change 'port' for \(service) in \(recipe) (or remove it to pick a free port)"
     }
 
-    public static let freePorts = "free some ports in 20000-39999 and run `sandbox up` again"
+    package static let freePorts = "free some ports in 20000-39999 and run `sandbox up` again"
 
     // Instances
-    public static func up(_ instance: String) -> String {
+    package static func up(_ instance: String) -> String {
         instance == "dev" ? "sandbox up" : "sandbox up --instance \(instance)"
     }
 
-    public static func waiting(_ instance: String) -> String {
+    package static func waiting(_ instance: String) -> String {
         "waiting for another `sandbox` command on instance '\(instance)' to finish"
     }
 
-    public static func busy(_ instance: String) -> SandboxError {
+    package static func busy(_ instance: String) -> SandboxError {
         SandboxError(.instanceBusy, "another `sandbox` command is working on instance '\(instance)'",
                      fix: "wait for it to finish, drop --no-wait to queue behind it, or use another --instance")
     }
 
-    public static func wrongSandbox(instance: String, owner: String, asked: String) -> SandboxError {
+    package static func wrongSandbox(instance: String, owner: String, asked: String) -> SandboxError {
         SandboxError(.wrongSandbox, "instance '\(instance)' belongs to sandbox \(owner), not \(asked)",
                      fix: "use another name (`sandbox up \(asked) --instance \(instance)-\(asked)`), "
                          + "act on it as `sandbox ... \(owner) --instance \(instance)`, "
@@ -35,31 +35,31 @@ public enum Messages {
     }
 
     // Data
-    public static func damagedDataFix(instance: String) -> String {
+    package static func damagedDataFix(instance: String) -> String {
         "`sandbox reset\(instance == "dev" ? "" : " --instance \(instance)")` replaces it with fresh data, "
             + "`sandbox snapshot restore NAME` with a saved copy; or move it away and `sandbox up`"
     }
 
-    public static let diskFullFix = "free disk space (`df -h .sandbox`: old snapshots, `docker system prune`), then run the command again; nothing was changed"
+    package static let diskFullFix = "free disk space (`df -h .sandbox`: old snapshots, `docker system prune`), then run the command again; nothing was changed"
 
-    public static func notWritable(_ path: String) -> String {
+    package static func notWritable(_ path: String) -> String {
         "make it writable by you: chmod u+w \(path) (or chown it back to your user; `chattr -i` if it is immutable)"
     }
 
     // Engine
     /// For a failure that is not one of the tool's own (a bug): where `serve` wrote what it knows.
-    public static let serverLog = "this is a bug in sandbox: run the same command on the command line to see it, and report it"
+    package static let serverLog = "this is a bug in sandbox: run the same command on the command line to see it, and report it"
 
-    public static let startEngine = "start it: sudo Scripts/engine-up (or `sudo systemctl start docker`); check with `docker info`"
+    package static let startEngine = "start it: sudo Scripts/engine-up (or `sudo systemctl start docker`); check with `docker info`"
 
     /// `image`: the store's image file as shown to people (`.sandbox/.store.xfs`).
-    public static func storeNotMounted(image: String) -> SandboxError {
+    package static func storeNotMounted(image: String) -> SandboxError {
         SandboxError(.storeNotMounted, "the data store of this checkout (\(image)) is not mounted, so .sandbox/ looks empty (after a restart)",
                      fix: "mount it: `sudo sandbox store mount` (any `sudo sandbox` command mounts it too); the data is in the image, untouched")
     }
 
     /// `owner` and `asked`: engines as `Docker.engine` names them (nil: the default one).
-    public static func otherEngine(instance: String, owner: String?, asked: String?) -> SandboxError {
+    package static func otherEngine(instance: String, owner: String?, asked: String?) -> SandboxError {
         SandboxError(.otherEngine, "instance '\(instance)' lives on \(owner.map { "the engine \($0)" } ?? "the default engine"), "
                          + "but this command talks to \(asked.map { "the engine \($0)" } ?? "the default engine")",
                      fix: owner.map { "run it with DOCKER_HOST=\($0), or use another --instance on this engine" }

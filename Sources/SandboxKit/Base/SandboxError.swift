@@ -2,8 +2,8 @@ import Foundation
 
 /// The one error type people see: what went wrong, and the next thing to do.
 /// Every code is listed with its cause and fix in docs/errors.md.
-public struct SandboxError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable, CaseIterable, Codable {
+package struct SandboxError: Error, Sendable, CustomStringConvertible {
+    package enum Code: String, Sendable, CaseIterable, Codable {
         case noRecipes = "no-recipes"
         case invalidRecipes = "invalid-recipes"
         case unknownSandbox = "unknown-sandbox"
@@ -40,22 +40,22 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
         case shuttingDown = "shutting-down"
     }
 
-    public var code: Code
-    public var message: String
-    public var fix: String?
+    package var code: Code
+    package var message: String
+    package var fix: String?
     /// Last lines of the failing command's output, shown under the message.
-    public var detail: String?
+    package var detail: String?
     /// The world changed since the plan was made (a port taken meanwhile): planning again resolves it.
-    public var replan = false
+    package var replan = false
 
-    public init(_ code: Code, _ message: String, fix: String? = nil, detail: String? = nil) {
+    package init(_ code: Code, _ message: String, fix: String? = nil, detail: String? = nil) {
         self.code = code
         self.message = message
         self.fix = fix
         self.detail = detail
     }
 
-    public var description: String {
+    package var description: String {
         var out = "error: \(message)"
         if let detail, !detail.isEmpty {
             out += "\n" + detail.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }.joined(separator: "\n")
