@@ -15,6 +15,9 @@ enum PageScript {
       DeleteData: "Removing the data", RemoveContainer: "Stopping", RemoveContainers: "Stopping",
       StartContainer: "Starting", CreateContainer: "Starting", WaitReady: "Waiting until it accepts connections",
       SetCredentials: "Setting this copy's passwords", RunUpdate: "Applying an update", Notice: "Note", Nothing: "Nothing to do",
+      FinishDeletion: "Finishing an interrupted removal", FinishSwitch: "Finishing an interrupted change", Discard: "Tidying up",
+      DiscardStaged: "Undoing the prepared data", DeleteSnapshot: "Deleting the snapshot", AbandonUpgrade: "Going back to the old version",
+      StopContainers: "Pausing for a consistent copy", WriteState: "Recording this copy", WriteEnv: "Writing the connection settings",
     };
     const KIND = { up: "Updating", down: "Stopping", reset: "Resetting to fresh data", destroy: "Removing",
                    "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot", "snapshot-delete": "Deleting a snapshot" };

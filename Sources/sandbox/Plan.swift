@@ -25,10 +25,12 @@ extension Sandbox {
         @Flag(help: "Plan `sandbox down`.") var down = false
         @Flag(help: "Plan `sandbox destroy` (with --delete-data: and its data).") var destroy = false
         @Flag(help: "With --destroy: plan deleting the data too.") var deleteData = false
+        @Option(help: ArgumentHelp("Plan `sandbox snapshot save NAME`.", valueName: "snapshot")) var snapshotSave: String?
+        @Option(help: ArgumentHelp("Plan `sandbox snapshot delete NAME`.", valueName: "snapshot")) var snapshotDelete: String?
 
         func validate() throws {
-            if [reset, restore != nil, down, destroy].filter({ $0 }).count > 1 {
-                throw ValidationError("plan one command at a time: --reset, --restore, --down or --destroy")
+            if [reset, restore != nil, down, destroy, snapshotSave != nil, snapshotDelete != nil].filter({ $0 }).count > 1 {
+                throw ValidationError("plan one command at a time: --reset, --restore, --down, --destroy, --snapshot-save or --snapshot-delete")
             }
             if deleteData && !destroy { throw ValidationError("--delete-data goes with --destroy") }
         }
@@ -38,6 +40,8 @@ extension Sandbox {
             if let restore { return .restore(snapshot: restore) }
             if down { return .down }
             if destroy { return .destroy(deleteData: deleteData) }
+            if let snapshotSave { return .saveSnapshot(snapshotSave) }
+            if let snapshotDelete { return .deleteSnapshot(snapshotDelete) }
             return .up
         }
 

@@ -5,17 +5,27 @@ import SandboxHost
 
 /// The plan is the whole truth: what `sandbox plan --json` lists is exactly what the command then reports as done.
 @Suite(.serialized) struct PlanTruthTests {
-    /// `target action` of every action in a `plan --json` object, sorted (services converge side by side).
+    /// `#id target action (arguments)` of an event or a planned action.
+    static func line(_ o: [String: Any]) -> String {
+        "#\(o["id"] as? Int ?? 0) \(o["target"] as? String ?? "?") \(o["action"] as? String ?? "?") (\(o["arguments"] as? String ?? "?"))"
+    }
+
+    /// Every action in a `plan --json` object that runs when nothing fails (compensations run only on a failure),
+    /// with its arguments, by number.
     static func planned(_ r: RunResult) -> [String] {
         let plan = r.events.last { $0["event"] as? String == "plan" }
         let actions = plan?["actions"] as? [[String: Any]] ?? []
-        return actions.map { "\($0["target"] as? String ?? "?") \($0["action"] as? String ?? "?")" }.sorted()
+        // A compensation, and what waits for one, runs only when something fails.
+        var compensating: Set<Int> = []
+        for a in actions where a["onFailureOf"] != nil || (a["after"] as? [Int] ?? []).contains(where: compensating.contains) {
+            compensating.insert(a["id"] as? Int ?? 0)
+        }
+        return actions.filter { !compensating.contains($0["id"] as? Int ?? 0) }.map(line).sorted()
     }
 
-    /// `target action` of every `done` event of a command run with --json, sorted.
+    /// Every `done` event of a command run with --json, with its arguments, by number.
     static func done(_ r: RunResult) -> [String] {
-        r.events.filter { $0["event"] as? String == "done" }
-            .map { "\($0["target"] as? String ?? "?") \($0["action"] as? String ?? "?")" }.sorted()
+        r.events.filter { $0["event"] as? String == "done" }.map(line).sorted()
     }
 
     /// Plans `command` (with `planFlags`), runs it, and expects the two to list the same actions.
@@ -57,6 +67,10 @@ import SandboxHost
         let recipe = try String(contentsOf: checkout.root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
         try checkout.write("Recipes/demo.yml", recipe.replacingOccurrences(of: "image: postgresql-15", with: "image: postgresql-17"))
         try expectPlanIsWhatRuns(checkout, ["up"], expecting: "service:pg UpgradeData 15->17 dump")
+        // A snapshot saved, then deleted.
+        try expectPlanIsWhatRuns(checkout, ["snapshot", "save", "s2"], planFlags: ["--snapshot-save", "s2"], expecting: "instance:dev SaveSnapshot s2")
+        try expectPlanIsWhatRuns(checkout, ["snapshot", "delete", "s2"], planFlags: ["--snapshot-delete", "s2"],
+                                 expecting: "instance:dev DeleteSnapshot s2")
         // Down, then destroy with the data: the same actions, with their arguments, as planned.
         try expectPlanIsWhatRuns(checkout, ["down"], planFlags: ["--down"], expecting: "service:pg RemoveContainer")
         try expectPlanIsWhatRuns(checkout, ["destroy", "--delete-data"], planFlags: ["--destroy", "--delete-data"], expecting: "DeleteData")

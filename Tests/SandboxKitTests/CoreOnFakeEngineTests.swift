@@ -78,7 +78,7 @@ import Testing
         let result = try await rig.up()
         #expect(result.changed && result.services.map(\.state) == ["running"])
         #expect(rig.started.map { $0.split(separator: " ")[0] } == [
-            "Build", "InitGolden", "CopyGoldenData", "CreateContainer", "WaitReady", "SetCredentials",
+            "WriteState", "Build", "InitGolden", "CopyGoldenData", "CreateContainer", "WaitReady", "SetCredentials", "WriteState", "WriteEnv",
         ])
         // The golden copy: init in a throwaway container, then setup and the shared update against a private server.
         #expect(rig.engine.scripts.first?.contains("initdb -D /data/main") == true)
@@ -106,7 +106,9 @@ import Testing
         rig.clear()
         _ = try await rig.up("ci-2")
         #expect(rig.engine.scripts.filter { $0.contains("initdb") }.count == inits)
-        #expect(rig.started.map { $0.split(separator: " ")[0] } == ["CopyGoldenData", "CreateContainer", "WaitReady", "SetCredentials"])
+        #expect(rig.started.map { $0.split(separator: " ")[0] } == [
+            "WriteState", "CopyGoldenData", "CreateContainer", "WaitReady", "SetCredentials", "WriteState", "WriteEnv",
+        ])
         #expect(rig.engine.containers.count == 2)
     }
 

@@ -29,6 +29,16 @@ import Testing
         }
     }
 
+    /// What the plan's recovery actions do with what a killed command left (Planner.recovery): a journalled deletion
+    /// finished, a committed switch finished, the rest discarded.
+    static func recover(_ layout: InstanceLayout) throws {
+        let data = DataSwitch(layout: layout)
+        let found = data.leftovers()
+        if found.deletion { try data.finishDeletion() }
+        if let services = found.switched { try data.finishCommitted(services) }
+        try data.discard(found.stale + SnapshotStore(layout: layout).leftovers())
+    }
+
     @Test func aDeletedSnapshotLeavesTheListAtOnceAndAKilledDeletionIsFinished() throws {
         let f = try Folder()
         let store = SnapshotStore(layout: f.layout)
@@ -43,7 +53,7 @@ import Testing
         // Killed after the rename: out of the list already, and the next command's recovery deletes the rest.
         try FileSystem.move(store.folder("b"), to: f.layout.snapshots.appendingPathComponent(".b.deleting"))
         #expect(store.list().isEmpty)
-        try store.recover()
+        try Self.recover(f.layout)
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.layout.snapshots.path) == [])
     }
 
@@ -77,7 +87,7 @@ import Testing
             for (from, to) in renames.prefix(max(0, done - 1)) { try FileSystem.move(from, to: to) }
             // A temporary file of a killed atomic write, too.
             try Data().write(to: f.layout.root.appendingPathComponent(".instance.json.tmp-123-abcd"))
-            try DataSwitch(layout: f.layout).recover()
+            try Self.recover(f.layout)
             let want = committed ? "new" : "old"
             #expect(f.content(f.layout.dataDir("pg")) == "\(want) pg", "crash after \(done) steps")
             #expect(f.content(f.layout.dataDir("maria")) == "\(want) maria", "crash after \(done) steps")
@@ -93,7 +103,7 @@ import Testing
         // Killed after the journal and after pg was deleted: maria is still there.
         try FileManager.default.createDirectory(at: f.layout.deletionJournal.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data().write(to: f.layout.deletionJournal)
-        try DataSwitch(layout: f.layout).recover()
+        try Self.recover(f.layout)
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.layout.root.path) == ["snapshots"])
         #expect(f.content(f.layout.snapshots.appendingPathComponent("monday")) == "saved")
         #expect(!FileSystem.exists(f.layout.deletionJournal))

@@ -22,15 +22,18 @@ import Testing
         #expect(fixture.planner.plan(.reset, golden).description == """
         #1 service:db, StageData, reset: a fresh copy of the set-up data, staged while the service still runs
         #2 service:analytics, StageData, reset: a fresh copy of the set-up data, staged while the service still runs
-        #3 instance:dev, RemoveContainers analytics,db, reset discards the data they serve, so they are killed, not stopped
-        #4 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step
-        #5 service:db, CreateContainer port=20001, container missing
-        #6 service:db, WaitReady, container created
-        #7 service:db, SetCredentials, its password is shared with other copies; this instance gets its own
-        #8 service:analytics, CreateContainer port=20002, container missing
-        #9 service:analytics, WaitReady, container created
-        #10 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own
-        #11 instance:dev, DeleteReplacedData, the replaced data is no longer needed
+        #3 instance:dev, RemoveContainers analytics,db, reset discards the data they serve, so they are killed, not stopped [after #1 #2]
+        #4 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step [after #3]
+        #5 instance:dev, DiscardStaged db,analytics, the reset failed before its switch: the staged copies are deleted, the data stays as it was [if \
+        #1 or #2 or #3 or #4 fails]
+        #6 service:db, CreateContainer port=20001, container missing [after #4]
+        #7 service:db, WaitReady, container created [after #6]
+        #8 service:db, SetCredentials, its password is shared with other copies; this instance gets its own [after #7]
+        #9 service:analytics, CreateContainer port=20002, container missing [after #4]
+        #10 service:analytics, WaitReady, container created [after #9]
+        #11 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own [after #10]
+        #12 instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #8 #11, best effort]
+        #13 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #12]
         """)
     }
 
@@ -41,17 +44,20 @@ import Testing
         #expect(plan.description == """
         #1 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), kept as the golden copy
         #2 service:analytics, InitGolden, no set-up data for this recipe yet: init and 0 setup step(s), kept as the golden copy
-        #3 service:db, StageData, reset: a fresh copy of the set-up data, staged while the service still runs
-        #4 service:analytics, StageData, reset: a fresh copy of the set-up data, staged while the service still runs
-        #5 instance:dev, RemoveContainers analytics,db, reset discards the data they serve, so they are killed, not stopped
-        #6 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step
-        #7 service:db, CreateContainer port=20001, container missing
-        #8 service:db, WaitReady, container created
-        #9 service:db, SetCredentials, its password is shared with other copies; this instance gets its own
-        #10 service:analytics, CreateContainer port=20002, container missing
-        #11 service:analytics, WaitReady, container created
-        #12 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own
-        #13 instance:dev, DeleteReplacedData, the replaced data is no longer needed
+        #3 service:db, StageData, reset: a fresh copy of the set-up data, staged while the service still runs [after #1]
+        #4 service:analytics, StageData, reset: a fresh copy of the set-up data, staged while the service still runs [after #2]
+        #5 instance:dev, RemoveContainers analytics,db, reset discards the data they serve, so they are killed, not stopped [after #3 #4]
+        #6 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step [after #5]
+        #7 instance:dev, DiscardStaged db,analytics, the reset failed before its switch: the staged copies are deleted, the data stays as it was [if \
+        #3 or #4 or #5 or #6 fails]
+        #8 service:db, CreateContainer port=20001, container missing [after #6]
+        #9 service:db, WaitReady, container created [after #8]
+        #10 service:db, SetCredentials, its password is shared with other copies; this instance gets its own [after #9]
+        #11 service:analytics, CreateContainer port=20002, container missing [after #6]
+        #12 service:analytics, WaitReady, container created [after #11]
+        #13 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own [after #12]
+        #14 instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #10 #13, best effort]
+        #15 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #14]
         """)
     }
 
@@ -92,24 +98,25 @@ import Testing
         #expect(text.contains("#1 service:db, StageData, restore: a copy of snapshot 'early', staged while the service still runs"))
         #expect(text.contains("service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new"))
         #expect(text.contains("service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new"))
-        #expect(text.hasSuffix("instance:dev, DeleteReplacedData, the replaced data is no longer needed"))
+        #expect(text.contains("instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #"))
+        #expect(text.hasSuffix("instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #12]"))
     }
 
     @Test func downStopsAndRemovesEveryContainerAndKeepsData() {
-        #expect(Planner.removal(.down, instance: "dev", containers: fixture.converged().containers).description == """
+        #expect(Planner.removal(.down, instance: "dev", ObservedState(containers: fixture.converged().containers)).description == """
         #1 service:analytics, RemoveContainer, stop and remove; its data stays
         #2 service:db, RemoveContainer, stop and remove; its data stays
         """)
-        #expect(Planner.removal(.down, instance: "dev", containers: [:]).description == "#1 instance:dev, Nothing, no containers")
+        #expect(Planner.removal(.down, instance: "dev", ObservedState()).description == "#1 instance:dev, Nothing, no containers")
     }
 
     @Test func destroyWithDeleteDataKillsThenDeletes() {
-        #expect(Planner.removal(.destroy(deleteData: true), instance: "ci-3", containers: fixture.converged().containers).description == """
+        #expect(Planner.removal(.destroy(deleteData: true), instance: "ci-3", ObservedState(containers: fixture.converged().containers)).description == """
         #1 service:analytics, RemoveContainer force, destroy: its data is deleted next, so it is killed
         #2 service:db, RemoveContainer force, destroy: its data is deleted next, so it is killed
-        #3 instance:ci-3, DeleteData, --delete-data: data dirs, env file, state and secrets deleted; snapshots kept
+        #3 instance:ci-3, DeleteData, --delete-data: data dirs, env file, state and secrets deleted; snapshots kept [after #1 #2]
         """)
-        #expect(Planner.removal(.destroy(deleteData: false), instance: "ci-3", containers: [:]).isNoOp)
+        #expect(Planner.removal(.destroy(deleteData: false), instance: "ci-3", ObservedState()).isNoOp)
     }
 
     @Test func aDamagedStampIsRefusedWithResetAsTheFix() {
@@ -131,11 +138,12 @@ import Testing
         observed.interrupted = true
         #expect(fixture.plan(observed).description == """
         #1 service:db, RemoveContainer, the previous command was interrupted while it worked on the container
-        #2 service:db, CreateContainer port=20001, the previous command was interrupted while it worked on the container
-        #3 service:db, WaitReady, container created
+        #2 service:db, CreateContainer port=20001, the previous command was interrupted while it worked on the container [after #1]
+        #3 service:db, WaitReady, container created [after #2]
         #4 service:analytics, RemoveContainer, the previous command was interrupted while it worked on the container
-        #5 service:analytics, CreateContainer port=20002, the previous command was interrupted while it worked on the container
-        #6 service:analytics, WaitReady, container created
+        #5 service:analytics, CreateContainer port=20002, the previous command was interrupted while it worked on the container [after #4]
+        #6 service:analytics, WaitReady, container created [after #5]
+        #7 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #3 #6]
         """)
     }
 
@@ -145,6 +153,7 @@ import Testing
         #expect(fixture.plan(observed).description == """
         #1 service:db, SetCredentials, its password is shared with other copies; this instance gets its own
         #2 service:analytics, Nothing, up to date
+        #3 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #2]
         """)
     }
 

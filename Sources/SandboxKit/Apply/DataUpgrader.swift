@@ -96,16 +96,16 @@ struct DataUpgrader: Sendable {
 
     /// After any upgrade of the same plan failed (this one or another service's): its staged result is thrown away
     /// and the service's own container, on its untouched data, runs again if it ran before the upgrade.
-    func abandon(_ upgrade: DataUpgrade) async {
-        try? FileSystem.remove(layout.staging(upgrade.service.name))
-        try? FileSystem.remove(layout.upgradeWork(upgrade.service.name))
+    func abandon(_ upgrade: DataUpgrade) async throws(SandboxError) {
+        try FileSystem.remove(layout.staging(upgrade.service.name))
+        try FileSystem.remove(layout.upgradeWork(upgrade.service.name))
         guard let container = upgrade.container, container.running else { return }
-        let state = try? await docker.run(.containerState(container.id), check: false)
-        if state?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "running" { return }
+        let state = try await docker.run(.containerState(container.id), check: false)
+        if state.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "running" { return }
         Readiness.clear(layout.dataDir(upgrade.service.name))
-        guard (try? await docker.run(.start([container.id]))) != nil else { return }
+        try await docker.run(.start([container.id]))
         let service = upgrade.old ?? upgrade.service
-        _ = try? await Readiness(docker: docker).wait(container: container.name, service: service, dataDir: layout.dataDir(service.name))
+        try await Readiness(docker: docker).wait(container: container.name, service: service, dataDir: layout.dataDir(service.name))
     }
 
     func labels(_ service: ResolvedService) -> [String: String] {

@@ -15,6 +15,8 @@ package struct GoldenData: Sendable {
     var sandbox: ResolvedSandbox
     var uid: UInt32
     var gid: UInt32
+    /// The instance's host ports, for setup steps that name them.
+    var ports: [String: Int] = [:]
     var line: @Sendable (String) -> Void
 
     /// A fresh data dir for the service: a staged copy of the golden one, renamed into place.
@@ -118,8 +120,7 @@ package struct GoldenData: Sendable {
         try await docker.run(.run(spec))
         do {
             try await Readiness(docker: docker).wait(container: name, service: service, dataDir: staging)
-            let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: InstanceState.read(layout)?.ports ?? [:],
-                                      stamps: [service.name: stamp])
+            let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: ports, stamps: [service.name: stamp])
             for step in service.setup {
                 line("setup: \(step.title)")
                 try await StepRunner(docker: docker).run(step, script: try rendering.step(step, service: service), container: name,
@@ -147,12 +148,14 @@ package struct GoldenData: Sendable {
         }
     }
 
-    package init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, uid: UInt32, gid: UInt32, line: @escaping @Sendable (String) -> Void) {
+    package init(docker: Docker, layout: InstanceLayout, sandbox: ResolvedSandbox, uid: UInt32, gid: UInt32, ports: [String: Int] = [:],
+                 line: @escaping @Sendable (String) -> Void) {
         self.docker = docker
         self.layout = layout
         self.sandbox = sandbox
         self.uid = uid
         self.gid = gid
+        self.ports = ports
         self.line = line
     }
 }

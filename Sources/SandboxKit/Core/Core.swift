@@ -97,7 +97,11 @@ package struct Core: Sendable {
 
     /// `plan`: what `operation` would do now, and why; changes nothing.
     package func plan(_ target: Target, _ operation: InstanceOperation = .up) async throws -> PlanResult {
-        PlanResult(try await instance(target, in: try workspace()).plan(operation))
+        let workspace = try workspace()
+        switch operation {
+        case .down, .destroy: return PlanResult(try await workspace.planRemoval(instance: target.instance, operation))
+        default: return PlanResult(try await instance(target, in: workspace).plan(operation))
+        }
     }
 
     /// `snapshot ls`.

@@ -36,30 +36,50 @@ package struct DataSwitch: Sendable {
         try FileSystem.remove(layout.switchJournal)
     }
 
-    /// Run under the instance lock before any operation: finishes a committed switch, then deletes what killed runs
-    /// left (uncommitted staging, replaced data, temporary files). Returns what it did, for the person watching.
-    @discardableResult
-    package func recover() throws(SandboxError) -> [String] {
-        var done: [String] = []
-        if FileSystem.exists(layout.deletionJournal) {
-            try finishDeletion()
-            done.append("finished deleting the data of an interrupted `destroy --delete-data`")
-        }
+    /// What a killed command left in the instance's folder, changing nothing: a journalled deletion, a committed
+    /// switch (its services), and paths (relative to the folder) nothing will use again. The plan deals with each.
+    package func leftovers() -> (deletion: Bool, switched: [String]?, stale: [String]) {
+        let deletion = FileSystem.exists(layout.deletionJournal)
+        var switched: [String]?
+        var stale: [String] = []
         if let data = FileManager.default.contents(atPath: layout.switchJournal.path) {
-            if let journal = try? JSONDecoder().decode(Journal.self, from: data) {
-                try finish(journal.services)
-                done.append("finished an interrupted data switch (\(journal.services.joined(separator: ", ")))")
-            } else {
-                try FileSystem.remove(layout.switchJournal)
-            }
+            if let journal = try? JSONDecoder().decode(Journal.self, from: data) { switched = journal.services }
+            else { stale.append(layout.switchJournal.lastPathComponent) }
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
-        for name in names.sorted()
-            where name.hasSuffix(".staging") || name.hasSuffix(".replaced") || name.hasSuffix(".upgrade") || FileSystem.isTemporary(name) {
-            try FileSystem.remove(layout.root.appendingPathComponent(name))
-            if !FileSystem.isTemporary(name) { done.append("removed \(name), left by an interrupted command") }
+        for name in names.sorted() {
+            // The staging of a committed switch is the data it puts in place.
+            if let switched, switched.contains(where: { layout.staging($0).lastPathComponent == name }) { continue }
+            if name.hasSuffix(".staging") || name.hasSuffix(".replaced") || name.hasSuffix(".upgrade") || FileSystem.isTemporary(name) {
+                stale.append(name)
+                continue
+            }
+            // A temporary stamp a killed write left inside a data dir would travel into every copy and snapshot of it.
+            guard !name.hasPrefix("."), name != layout.snapshots.lastPathComponent, name != layout.logs.lastPathComponent else { continue }
+            let inside = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.appendingPathComponent(name).path)) ?? []
+            stale += inside.filter(FileSystem.isTemporary).sorted().map { "\(name)/\($0)" }
         }
-        return done
+        return (deletion, switched, stale)
+    }
+
+    /// A committed switch, finished: the staged data in place, the data it replaced deleted.
+    package func finishCommitted(_ services: [String]) throws(SandboxError) {
+        try finish(services)
+        try deleteReplaced(services)
+    }
+
+    /// Deletes what `leftovers` listed as stale.
+    package func discard(_ paths: [String]) throws(SandboxError) {
+        for path in paths where !path.split(separator: "/").contains("..") {
+            try FileSystem.remove(layout.root.appendingPathComponent(path))
+        }
+    }
+
+    /// After a failed reset or restore: its staged copies are deleted, unless their switch was committed (the journal
+    /// is on disk), which the next command then finishes.
+    package func discardUncommitted(_ services: [String]) throws(SandboxError) {
+        guard !FileSystem.exists(layout.switchJournal) else { return }
+        for service in services { try FileSystem.remove(layout.staging(service)) }
     }
 
     /// Deletes everything of the instance but its snapshots: data dirs, env, state, secrets, logs. Journalled
@@ -69,7 +89,7 @@ package struct DataSwitch: Sendable {
         try finishDeletion()
     }
 
-    func finishDeletion() throws(SandboxError) {
+    package func finishDeletion() throws(SandboxError) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
         for name in names where name != layout.snapshots.lastPathComponent {
             try FileSystem.remove(layout.root.appendingPathComponent(name))

@@ -67,10 +67,10 @@ package struct SnapshotStore: Sendable {
         try FileSystem.remove(doomed)
     }
 
-    /// Staging folders of killed saves; deleted under the instance lock.
-    package func recover() throws(SandboxError) {
+    /// Staging and half-deleted folders of killed saves and deletions, relative to the instance's folder.
+    package func leftovers() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.snapshots.path)) ?? []
-        for name in names where name.hasPrefix(".") { try FileSystem.remove(layout.snapshots.appendingPathComponent(name)) }
+        return names.filter { $0.hasPrefix(".") }.sorted().map { "\(layout.snapshots.lastPathComponent)/\($0)" }
     }
 
     package static func validate(_ name: String) throws(SandboxError) {

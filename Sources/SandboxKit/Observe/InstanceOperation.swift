@@ -12,4 +12,16 @@ package enum InstanceOperation: Sendable, Equatable {
     case down
     /// Containers removed and, with `deleteData`, the instance's data too.
     case destroy(deleteData: Bool)
+    /// Every data dir copied into a new snapshot.
+    case saveSnapshot(String)
+    /// A snapshot deleted.
+    case deleteSnapshot(String)
+
+    /// Whether planning it needs the recipes (`down`, `destroy` and `snapshot delete` work from what the instance recorded).
+    package var needsRecipes: Bool {
+        switch self {
+        case .up, .reset, .restore, .saveSnapshot: return true
+        case .down, .destroy, .deleteSnapshot: return false
+        }
+    }
 }

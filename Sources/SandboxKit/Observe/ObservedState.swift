@@ -72,6 +72,17 @@ package struct ObservedState: Sendable, Equatable {
     package var snapshotNames: [String] = []
     /// Disk taken by the data dirs of services whose data an other engine version made (an upgrade's estimate).
     package var dataSizes: [String: Int64] = [:]
+    /// What a killed command left, which the plan finishes or undoes first.
+    package var leftovers = Leftovers()
+    /// The instance's record as saved (nil: a new instance, or one whose deletion is being finished).
+    package var saved: InstanceState?
+    /// The checkout's commit now (nil outside git).
+    package var commit: String?
+    /// For a new instance: the engine it is made on, as the environment names it, and that engine's own ID.
+    package var engine: String?
+    package var engineID: String?
+    /// The env file holds what the instance's data and ports give now.
+    package var envCurrent = true
 
     package init(images: [String: String?] = [:], containers: [String: ObservedContainer] = [:], dataDirs: [String: DataDirState] = [:],
                 ports: [String: PortChoice] = [:], golden: Set<String> = [], portConflicts: [String: Int] = [:]) {
@@ -82,6 +93,28 @@ package struct ObservedState: Sendable, Equatable {
         self.golden = golden
         self.portConflicts = portConflicts
     }
+}
+
+/// What a killed command left in an instance's folder and on the engine, as found; the plan deals with each.
+package struct Leftovers: Sendable, Equatable {
+    /// A `destroy --delete-data` was interrupted after its journal was written.
+    package var deletion = false
+    /// A data switch was interrupted after its journal was written: these services' staged data goes in.
+    package var switched: [String]?
+    /// Paths, relative to the instance's folder, of what nothing will use: uncommitted staging, replaced data,
+    /// an upgrade's work folders, temporary files (stamps in data dirs included), a snapshot's staging.
+    package var stale: [String] = []
+    /// The private servers of an interrupted upgrade, still running.
+    package var upgradeServers: [ObservedContainer] = []
+
+    package init(deletion: Bool = false, switched: [String]? = nil, stale: [String] = [], upgradeServers: [ObservedContainer] = []) {
+        self.deletion = deletion
+        self.switched = switched
+        self.stale = stale
+        self.upgradeServers = upgradeServers
+    }
+
+    package var isEmpty: Bool { !deletion && switched == nil && stale.isEmpty && upgradeServers.isEmpty }
 }
 
 /// A saved snapshot as a restore sees it: what made each service's data.

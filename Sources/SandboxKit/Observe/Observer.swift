@@ -101,48 +101,61 @@ package struct Observer: Sendable {
     }
 
     /// Everything the planner needs for `operation`: for `up`, `reset` and `restore` one `docker ps` and one
-    /// `docker image inspect`, asked at once; for `down` and `destroy` (which need no recipe) only the `docker ps`.
+    /// `docker image inspect`, asked at once; for `down`, `destroy` and `snapshot save` only the `docker ps`, and for
+    /// `snapshot delete` no engine at all. What a killed command left is found first: the state it describes is the one
+    /// the plan's recovery leaves (a committed switch done, a journalled deletion finished).
     package func observe(_ sandbox: ResolvedSandbox?, for operation: InstanceOperation = .up,
                         registry: Registry? = nil) async throws(SandboxError) -> ObservedState {
         var state = ObservedState()
-        let needsRecipes: Bool
-        switch operation {
-        case .up, .reset, .restore: needsRecipes = true
-        case .down, .destroy: needsRecipes = false
-        }
-        guard let sandbox, needsRecipes else {
-            state.containers = try await containers()
+        let found = DataSwitch(layout: layout).leftovers()
+        state.leftovers = Leftovers(deletion: found.deletion, switched: found.switched,
+                                    stale: found.stale + SnapshotStore(layout: layout).leftovers())
+        state.snapshotNames = SnapshotStore(layout: layout).list().map(\.name)
+        if !found.deletion { state.saved = InstanceState.read(layout) }
+        if case .deleteSnapshot = operation { return state }
+        guard let sandbox, operation.needsRecipes else {
+            (state.containers, state.leftovers.upgradeServers) = try await containersAndUpgradeServers()
             return state
         }
         // Data an older version made needs that version's image for its upgrade: its tags are asked with the others.
         var tags = sandbox.imageTags
         var versionChanged: [String] = []
         for service in sandbox.services {
-            guard let stamp = DataStamp.read(from: layout.dataDir(service.name)), stamp.version != service.spec.version else { continue }
+            guard !state.leftovers.deletion, let stamp = DataStamp.read(from: dataDir(service.name, state.leftovers)),
+                  stamp.version != service.spec.version else { continue }
             versionChanged.append(service.name)
             for image in service.version(for: stamp)?.images ?? [] {
                 if !tags.contains(image.tag) { tags.append(image.tag) }
                 if case let .external(base)? = image.base, !tags.contains(base) { tags.append(base) }
             }
         }
-        if !versionChanged.isEmpty { state.snapshotNames = SnapshotStore(layout: layout).list().map(\.name) }
-        for name in versionChanged { state.dataSizes[name] = DiskUsage.of(layout.dataDir(name)).bytes }
-        async let containerList = Self.capture { () async throws(SandboxError) in try await containers() }
+        for name in versionChanged { state.dataSizes[name] = DiskUsage.of(dataDir(name, state.leftovers)).bytes }
+        async let containerList = Self.capture { () async throws(SandboxError) in try await containersAndUpgradeServers() }
         async let imageList = Self.capture { [tags] () async throws(SandboxError) in try await images(tags) }
-        state.containers = try await containerList.get()
+        let (checkout, isUp, isNew) = (layout.checkout.root, operation == .up, state.saved == nil)
+        async let commit: String? = isUp ? await GitHead.commit(at: checkout) : nil
+        async let engineID: String? = isNew ? await docker.engineID() : nil
+        (state.containers, state.leftovers.upgradeServers) = try await containerList.get()
         state.images = try await imageList.get()
-        let saved = InstanceState.read(layout)
-        let secrets = InstanceSecrets.read(layout)
+        state.commit = await commit
+        state.engineID = await engineID
+        state.engine = Docker.engine
+        let secrets = state.leftovers.deletion ? InstanceSecrets() : InstanceSecrets.read(layout)
         var taken: Set<Int> = []
+        var stamps: [String: DataStamp] = [:]
         for service in sandbox.services {
-            let data = DataStamp.inspect(layout.dataDir(service.name))
+            // A journalled deletion is finished first: the data it is deleting is as good as gone.
+            let data = state.leftovers.deletion ? .missing : DataStamp.inspect(dataDir(service.name, state.leftovers))
             state.dataDirs[service.name] = data
-            if case let .ready(stamp) = data, stamp.password != secrets.passwords[service.name] { state.sharedCredentials.insert(service.name) }
+            if case let .ready(stamp) = data {
+                stamps[service.name] = stamp
+                if stamp.password != secrets.passwords[service.name] { state.sharedCredentials.insert(service.name) }
+            }
             if let stamp = DataStamp.read(from: layout.golden(service)) {
                 state.golden.insert(service.name)
                 state.goldenUpdates[service.name] = Set(stamp.updates.keys)
             }
-            let container = state.containers[service.name], previous = saved?.ports[service.name]
+            let container = state.containers[service.name], previous = state.saved?.ports[service.name]
             // A port the engine is still releasing (its container was removed a moment ago) is waited for, briefly,
             // so the instance keeps its URL.
             if let previous, container?.running != true, !Ports.isFree(previous, address: service.publish) {
@@ -156,9 +169,37 @@ package struct Observer: Sendable {
             case nil: break
             }
         }
+        state.envCurrent = envCurrent(sandbox, ports: state.ports.mapValues(\.port), stamps: stamps)
         if case let .restore(name) = operation { observeSnapshot(name, secrets: secrets, into: &state) }
         if let registry, case .up = operation { state.registry = await Self.registryContents(registry, sandbox, state, layout: layout, docker: docker) }
         return state
+    }
+
+    /// A service's data dir as the plan's recovery leaves it: a committed switch puts the staged copy in place.
+    func dataDir(_ service: String, _ leftovers: Leftovers) -> URL {
+        if leftovers.switched?.contains(service) == true, FileSystem.exists(layout.staging(service)) { return layout.staging(service) }
+        return layout.dataDir(service)
+    }
+
+    /// Whether `.sandbox/<instance>/env` holds what the data's credentials and these ports give.
+    func envCurrent(_ sandbox: ResolvedSandbox, ports: [String: Int], stamps: [String: DataStamp]) -> Bool {
+        guard let pairs = try? Rendering(sandbox: sandbox, instance: layout.instance, ports: ports, stamps: stamps).env() else { return false }
+        return FileManager.default.contents(atPath: layout.envFile.path) == Data(Rendering.envFile(pairs).utf8)
+    }
+
+    /// The instance's service containers by service, and the private servers an upgrade runs, from one `docker ps`.
+    func containersAndUpgradeServers() async throws(SandboxError) -> ([String: ObservedContainer], [ObservedContainer]) {
+        let out = try await docker.run(.listContainers(labels: [Label.checkout: layout.checkout.id, Label.instance: layout.instance]))
+        var services: [String: ObservedContainer] = [:]
+        var upgrades: [ObservedContainer] = []
+        for line in out.stdout.split(separator: "\n") {
+            guard let ps = try? JSONDecoder().decode(PSLine.self, from: Data(line.utf8)) else { continue }
+            let role = Self.parseLabels(ps.Labels)[Label.role]
+            for (_, container) in Self.parseContainers(String(line)) {
+                if role == "service" { services[container.service] = container } else if role == "upgrade" { upgrades.append(container) }
+            }
+        }
+        return (services, upgrades.sorted { $0.name < $1.name })
     }
 
     /// Asks the registry, all at once, for each image that is missing or changed here and each golden copy not made

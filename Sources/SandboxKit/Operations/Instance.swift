@@ -33,9 +33,29 @@ package struct Instance: Sendable {
         Executor(docker: docker, layout: layout, sandbox: sandbox, images: images, reporter: reporter, uid: planner.uid, gid: planner.gid)
     }
 
-    /// What `operation` would do now; changes nothing.
+    /// What `operation` would do now; changes nothing. Takes no lock: when another command is working on the instance,
+    /// the plan says so first (what it is doing shows as leftovers, and it may be done by the time this plan runs).
     package func plan(_ operation: InstanceOperation = .up) async throws(SandboxError) -> Plan {
-        planner.plan(operation, try await observer.observe(sandbox, for: operation, registry: registry))
+        let activity = layout.activity()
+        var observed = try await observer.observe(sandbox, for: operation, registry: registry)
+        observed.interrupted = activity.interrupted
+        var plan = planner.plan(operation, observed)
+        if activity.busy {
+            var notice = Plan.Action(target: .instance(layout.instance),
+                                     kind: .notice("another `sandbox` command is working on this instance now; this plan shows the instance as it is"),
+                                     cause: "another `sandbox` command is working on this instance now: what it is doing shows as leftovers")
+            notice.id = 1
+            plan.actions.insert(notice, at: 0)
+            plan.actions = plan.actions.enumerated().map { index, action in
+                guard index > 0 else { return action }
+                var shifted = action
+                shifted.id = index + 1
+                shifted.after = action.after.map { $0 + 1 }
+                shifted.onFailureOf = action.onFailureOf.map { $0 + 1 }
+                return shifted
+            }
+        }
+        return plan
     }
 
     /// Carries out `operation` under the instance lock, from the first step to the last: observe, plan, apply.
@@ -45,18 +65,11 @@ package struct Instance: Sendable {
     @discardableResult
     package func perform(_ operation: InstanceOperation, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError)
         -> (plan: Plan, unchanged: [String: ObservedContainer]?) {
-        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
+        let lock = try await layout.lock(wait: wait, reporter: reporter)
         defer { withExtendedLifetime(lock) {} }
         try FileSystem.ensureDirectory(layout.root)
         try FileSystem.checkWritable(layout.root)
-        // Recorded first, so the instance is known as this sandbox's even if this first command fails.
         try await layout.checkEngine(docker)
-        if InstanceState.read(layout) == nil {
-            var state = InstanceState(sandbox: sandbox.name)
-            state.engine = Docker.engine
-            state.engineID = await docker.engineID()
-            try state.write(layout)
-        }
         let executor = executor(reporter)
         var attempts = 0
         while true {
@@ -65,27 +78,12 @@ package struct Instance: Sendable {
             let plan = planner.plan(operation, observed)
             do {
                 try await executor.apply(plan)
-                try executor.writeEnv()
-                if case .up = operation { try await recordCommit() }
                 return (plan, plan.isNoOp ? observed.containers : nil)
             } catch where error.replan && attempts < 3 {
                 attempts += 1
                 reporter.report(.message("\(error.message); planning again"))
-            } catch {
-                // Staged copies of a failed reset or restore are thrown away now, not at the next command:
-                // on a full disk they would keep the disk full for the running services.
-                _ = try? DataSwitch(layout: layout).recover()
-                throw error
             }
         }
-    }
-
-    /// Notes the checkout's commit in the instance's state after a successful `up` (still under the lock).
-    func recordCommit() async throws(SandboxError) {
-        let commit = await GitHead.commit(at: layout.checkout.root)
-        guard var state = InstanceState.read(layout), state.commit != commit else { return }
-        state.commit = commit
-        try state.write(layout)
     }
 
     /// Install or update: converge to the recipes, keeping data.
@@ -97,11 +95,13 @@ package struct Instance: Sendable {
     /// Builds (or confirms) every image the sandbox needs; returns the tags built.
     package func build(reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> [String] {
         // Under the instance's lock like every other change made through it: a build never runs beside its `up`.
-        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
+        let lock = try await layout.lock(wait: wait, reporter: reporter)
         defer { withExtendedLifetime(lock) {} }
-        let actions = planner.imageActions(try await observer.images(sandbox.imageTags))
-        try await executor(reporter).apply(Plan(actions: actions))
-        return actions.compactMap { if case let .build(image) = $0.kind { return image.tag } else { return nil } }
+        var b = PlanBuilder()
+        planner.addImages(planner.imageActions(try await observer.images(sandbox.imageTags)), after: [], &b)
+        let plan = b.plan()
+        try await executor(reporter).apply(plan)
+        return plan.actions.compactMap { if case let .build(image) = $0.kind { return image.tag } else { return nil } }
     }
 
     /// Each service's state, connection URL and connection forms.

@@ -2,7 +2,6 @@ import Foundation
 import SandboxBase
 import SandboxEngine
 import SandboxHost
-import SandboxObserve
 import SandboxOutput
 
 /// One command's hold on an instance, from its first step to its last.
@@ -37,10 +36,10 @@ extension InstanceLayout {
 
     var runningMark: URL { lockFile.deletingPathExtension().appendingPathExtension("running") }
 
-    /// Takes the instance's lock for a whole command, then finishes or rolls back whatever a killed command left
-    /// (a data switch half done, staged copies, data half deleted, temporary files, the private servers of an
-    /// upgrade). With `wait` false, a held lock is `instance-busy`.
-    package func lock(wait: Bool, reporter: any ProgressReporter, docker: Docker) async throws(SandboxError) -> InstanceSession {
+    /// Takes the instance's lock for a whole command and notes whether the previous command was killed. What a killed
+    /// command left is finished or undone by the plan that follows (its first actions), not here.
+    /// With `wait` false, a held lock is `instance-busy`.
+    package func lock(wait: Bool, reporter: any ProgressReporter) async throws(SandboxError) -> InstanceSession {
         let lock: FileLock
         if wait {
             lock = try await FileLock.acquire(lockFile) { reporter.report(.message(Messages.waiting(instance))) }
@@ -52,21 +51,14 @@ extension InstanceLayout {
         if interrupted { reporter.report(.message("the previous command on instance '\(instance)' was interrupted; its containers are made anew")) }
         // Not flushed to disk: after a power loss every container is gone or restarted anyway.
         FileManager.default.createFile(atPath: runningMark.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        let session = InstanceSession(lock: lock, mark: runningMark, interrupted: interrupted)
-        // A killed upgrade's servers outlive it and keep writing into the staged folders recovery deletes next.
-        // With no engine answering, no container runs, and `snapshot delete` needs none: an unreachable engine is
-        // skipped here (the next command asks again); any other failure of the removal stops the command.
-        if interrupted {
-            do { try await removeUpgradeServers(docker) } catch where error.code == .engineUnreachable || error.code == .dockerMissing {}
-        }
-        for done in try DataSwitch(layout: self).recover() { reporter.report(.message(done)) }
-        try SnapshotStore(layout: self).recover()
-        return session
+        return InstanceSession(lock: lock, mark: runningMark, interrupted: interrupted)
     }
 
-    /// Removes the private containers (role `upgrade`) a killed upgrade of this instance left running.
-    func removeUpgradeServers(_ docker: Docker) async throws(SandboxError) {
-        let left = try await Observer(docker: docker, layout: self).containers(role: "upgrade").values.map(\.id)
-        try await docker.forceRemove(left.sorted())
+    /// For `sandbox plan`, which takes no lock: whether a command is working on the instance now, and whether the last
+    /// one was killed (its mark is there and no one holds the lock).
+    package func activity() -> (busy: Bool, interrupted: Bool) {
+        guard FileSystem.exists(lockFile) else { return (false, false) }
+        let busy = ((try? FileLock.attempt(lockFile)) ?? nil) == nil
+        return (busy, !busy && FileSystem.exists(runningMark))
     }
 }

@@ -22,33 +22,23 @@ extension Instance {
     /// The disk a snapshot takes, and what deleting it would free (less where it shares blocks by reflink).
     package func snapshotUsage(_ name: String) -> DiskUsage { DiskUsage.of(SnapshotStore(layout: layout).folder(name)) }
 
-    /// Deletes a snapshot under the instance lock; returns what it took. Freed is only what it alone held:
+    /// Deletes a snapshot under the instance lock, as planned; returns what it took. Freed is only what it alone held:
     /// blocks it shares with the instance, the golden copy or other snapshots stay theirs.
     package func deleteSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> DiskUsage {
         try SnapshotStore.validate(name)
-        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
-        defer { withExtendedLifetime(lock) {} }
-        let store = SnapshotStore(layout: layout)
-        guard store.info(name) != nil else {
-            let names = store.list().map(\.name)
-            throw SandboxError(.noSuchSnapshot, "instance '\(layout.instance)' has no snapshot '\(name)'\(didYouMean(name, among: names))",
-                               fix: names.isEmpty ? "there is nothing to delete; `sandbox snapshot ls` lists them"
-                                                  : "use one of: \(names.joined(separator: ", "))")
-        }
-        let usage = DiskUsage.of(store.folder(name))
-        try store.delete(name)
+        let usage = DiskUsage.of(SnapshotStore(layout: layout).folder(name))
+        try await perform(.deleteSnapshot(name), reporter: reporter, wait: wait)
         return usage
     }
 
-    /// Copies every data dir into a staging folder, with the services stopped for a consistent copy, then starts
-    /// them again; the snapshot is renamed into place only when complete. Holds the instance lock throughout.
+    /// Copies every data dir into a snapshot with the services stopped for a consistent copy, then starts them again
+    /// (the plan: stop, save, start; and should the save fail, start them all the same). Holds the instance lock throughout.
     package func saveSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> SnapshotInfo {
         try SnapshotStore.validate(name)
-        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
-        defer { withExtendedLifetime(lock) {} }
-        let containers = try await observer.containers()
-        let running = sandbox.services.compactMap { s in containers[s.name].flatMap { $0.running ? $0 : nil } }
-        return try await SnapshotSave(docker: docker, layout: layout, sandbox: sandbox)
-            .save(name, stop: running, restart: running) { reporter.report(.message($0)) }
+        try await perform(.saveSnapshot(name), reporter: reporter, wait: wait)
+        guard let info = SnapshotStore(layout: layout).info(name) else {
+            throw SandboxError(.io, "snapshot '\(name)' was saved but cannot be read back", fix: "run `sandbox snapshot ls` to see what is there")
+        }
+        return info
     }
 }

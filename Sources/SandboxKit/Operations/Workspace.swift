@@ -45,6 +45,12 @@ package struct Workspace: Sendable {
         return Instance(docker: docker, layout: layout, sandbox: resolved, images: imageProvider)
     }
 
+    /// What `down` or `destroy` would do; changes nothing.
+    package func planRemoval(instance: String, _ operation: InstanceOperation) async throws(SandboxError) -> Plan {
+        let layout = try self.layout(instance)
+        return Planner.removal(operation, instance: instance, try await Observer(docker: docker, layout: layout).observe(nil, for: operation))
+    }
+
     /// `down` and `destroy` from the instance's labels and folder alone, so they work whatever state the recipes
     /// are in (after a pull that broke one, a person can still stop and remove their instance). Under the lock.
     @discardableResult
@@ -54,11 +60,11 @@ package struct Workspace: Sendable {
         if let sandbox, let owner = InstanceState.read(layout)?.sandbox, !owner.isEmpty, owner != sandbox {
             throw Messages.wrongSandbox(instance: instance, owner: owner, asked: sandbox)
         }
-        let lock = try await layout.lock(wait: wait, reporter: reporter, docker: docker)
+        let lock = try await layout.lock(wait: wait, reporter: reporter)
         defer { withExtendedLifetime(lock) {} }
         try await layout.checkEngine(docker)
         let observed = try await Observer(docker: docker, layout: layout).observe(nil, for: operation)
-        let plan = Planner.removal(operation, instance: instance, containers: observed.containers)
+        let plan = Planner.removal(operation, instance: instance, observed)
         try await Executor(docker: docker, layout: layout, sandbox: nil, images: imageProvider, reporter: reporter).apply(plan)
         return plan
     }

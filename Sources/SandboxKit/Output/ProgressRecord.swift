@@ -3,8 +3,11 @@ import Foundation
 /// One progress event as `--json` prints it and an operation's event stream carries it.
 package struct ProgressRecord: Codable, Sendable, Equatable {
     package var event: String
+    /// The action's number in the plan, and everything it is carried out with (as `plan --json` lists them).
+    package var id: Int?
     package var target: String?
     package var action: String?
+    package var arguments: String?
     package var cause: String?
     package var seconds: Double?
     package var code: String?
@@ -13,19 +16,25 @@ package struct ProgressRecord: Codable, Sendable, Equatable {
     /// The record of `event`; nil for the events only a terminal shows (output lines, the plan).
     package init?(_ event: ProgressEvent) {
         switch event {
-        case let .started(a): self.init(event: "start", target: a.targetText, action: a.name, cause: a.cause)
-        case let .finished(a, s): self.init(event: "done", target: a.targetText, action: a.name, seconds: (s * 1000).rounded() / 1000)
-        case let .failed(a, error): self.init(event: "failed", target: a.targetText, action: a.name, code: error.code.rawValue, message: error.message)
+        case let .started(a):
+            self.init(event: "start", id: a.id, target: a.targetText, action: a.name, arguments: a.arguments, cause: a.cause)
+        case let .finished(a, s):
+            self.init(event: "done", id: a.id, target: a.targetText, action: a.name, arguments: a.arguments, seconds: (s * 1000).rounded() / 1000)
+        case let .failed(a, error):
+            self.init(event: "failed", id: a.id, target: a.targetText, action: a.name, arguments: a.arguments, code: error.code.rawValue,
+                      message: error.message)
         case let .message(text): self.init(event: "message", message: text)
         case .output, .planned: return nil
         }
     }
 
-    package init(event: String, target: String? = nil, action: String? = nil, cause: String? = nil, seconds: Double? = nil,
-                code: String? = nil, message: String? = nil) {
+    package init(event: String, id: Int? = nil, target: String? = nil, action: String? = nil, arguments: String? = nil, cause: String? = nil,
+                 seconds: Double? = nil, code: String? = nil, message: String? = nil) {
         self.event = event
+        self.id = id
         self.target = target
         self.action = action
+        self.arguments = arguments
         self.cause = cause
         self.seconds = seconds
         self.code = code

@@ -1,18 +1,23 @@
 import Foundation
 import SandboxBase
 import SandboxRecipes
+import SandboxHost
 import SandboxObserve
 
-/// What a command will do to an instance, in order, each step with the reason for it.
-/// `sandbox plan` prints it; the executor carries out exactly these actions and nothing else.
+/// What a command will do to an instance: a graph of actions, each with the reason for it and the actions it waits for.
+/// `sandbox plan` prints it; the executor carries out exactly these actions and decides nothing (compose's `plan.go`).
 package struct Plan: Sendable, Equatable, CustomStringConvertible {
+    /// In the order they are printed; an action's number (`#3`) is its position from 1, and it waits only for lower numbers.
     package var actions: [Action]
     /// Reasons the command must not proceed at all; each names the fix.
     package var problems: [Problem]
+    /// The host port of each service, as planned: what steps that name `{db.port}` render with.
+    package var ports: [String: Int]
 
-    package init(actions: [Action], problems: [Problem] = []) {
+    package init(actions: [Action], problems: [Problem] = [], ports: [String: Int] = [:]) {
         self.actions = actions
         self.problems = problems
+        self.ports = ports
     }
 
     package struct Problem: Sendable, Equatable, CustomStringConvertible {
@@ -36,49 +41,17 @@ package struct Plan: Sendable, Equatable, CustomStringConvertible {
             case instance(String)
         }
 
-        /// Each kind carries everything the executor needs to perform it.
-        package enum Kind: Sendable, Equatable {
-            /// Make an external base image present: local, pulled, or bootstrapped from `bootstrap`.
-            case ensureBase(tag: String, bootstrap: ImageRecipe?)
-            case build(ResolvedImage)
-            /// Pull the image by its content hash from a registry and tag it as the recipe's tag.
-            case pullImage(ResolvedImage, reference: String)
-            /// Pull a service's golden data (packed as an image) and check its hashes before keeping it.
-            case pullGolden(ResolvedService, reference: String, updates: Set<String>)
-            /// Stop (unless `force`, which kills) and remove a container.
-            case removeContainer(ObservedContainer, force: Bool)
-            /// Kill and remove several containers at once: their data is being replaced.
-            case removeContainers([ObservedContainer])
-            /// Init, setup and the update steps every copy shares, into a golden data dir kept for later copies.
-            case initGolden(ResolvedService, updates: [ResolvedStep])
-            /// A fresh data dir for a service that has none: a copy of the golden one, staged and renamed into place.
-            case copyGolden(ResolvedService)
-            /// A copy of `source` staged beside the service's data dir, switched in later by `switchData`.
-            case stageData(service: String, source: URL)
-            /// Staged data dirs replace the current ones, for every named service in one atomic step.
-            case switchData(services: [String])
-            /// Every service's data copied into a new snapshot, with the `stop` containers stopped for a consistent
-            /// copy; `restart` are started again afterwards (the others are about to be upgraded).
-            case saveSnapshot(name: String, stop: [ObservedContainer], restart: [ObservedContainer])
-            /// A service's data upgraded to a newer engine version into its staging folder, switched in by `switchData`.
-            case upgradeData(DataUpgrade)
-            /// The data dirs `switchData` replaced are deleted.
-            case deleteReplacedData
-            /// The instance's data dirs, env file, state and secrets are deleted (snapshots are kept).
-            case deleteData
-            case startContainer(ObservedContainer)
-            case createContainer(ContainerSpec)
-            case waitReady(ResolvedService)
-            /// The login user gets the instance's own password (the recipe's `set-password` action).
-            case setCredentials(ResolvedService)
-            case runUpdate(ResolvedStep, service: ResolvedService)
-            case notice(String)
-            case nothing
-        }
-
         package var target: Target
         package var kind: Kind
         package var cause: String
+        /// Its number in the plan, from 1 (set when it is added to one).
+        package var id = 0
+        /// The actions (by number) that must have succeeded before this one starts.
+        package var after: [Int] = []
+        /// A compensation: it runs only when one of these actions failed (once all of them ended), and never otherwise.
+        package var onFailureOf: [Int] = []
+        /// Its failure is reported, but fails nothing and holds up no other action.
+        package var bestEffort = false
 
         package init(target: Target, kind: Kind, cause: String) {
             self.target = target
@@ -86,55 +59,7 @@ package struct Plan: Sendable, Equatable, CustomStringConvertible {
             self.cause = cause
         }
 
-        /// The words actions are named by in plans, `--json` events and the page's step map (which, like docs/json.md,
-        /// must word every one: ServeUnitTests).
-        package enum Verb: String, CaseIterable, Sendable {
-            case EnsureBaseImage, Build, PullImage, PullGolden, RemoveContainer, RemoveContainers, InitGolden, CopyGoldenData
-            case StageData, SwitchData, SaveSnapshot, UpgradeData, DeleteReplacedData, DeleteData, StartContainer
-            case CreateContainer, WaitReady, SetCredentials, RunUpdate, Notice, Nothing
-        }
-
-        package var verb: Verb {
-            switch kind {
-            case .ensureBase: return .EnsureBaseImage
-            case .build: return .Build
-            case .pullImage: return .PullImage
-            case .pullGolden: return .PullGolden
-            case .removeContainer: return .RemoveContainer
-            case .removeContainers: return .RemoveContainers
-            case .initGolden: return .InitGolden
-            case .copyGolden: return .CopyGoldenData
-            case .stageData: return .StageData
-            case .switchData: return .SwitchData
-            case .saveSnapshot: return .SaveSnapshot
-            case .upgradeData: return .UpgradeData
-            case .deleteReplacedData: return .DeleteReplacedData
-            case .deleteData: return .DeleteData
-            case .startContainer: return .StartContainer
-            case .createContainer: return .CreateContainer
-            case .waitReady: return .WaitReady
-            case .setCredentials: return .SetCredentials
-            case .runUpdate: return .RunUpdate
-            case .notice: return .Notice
-            case .nothing: return .Nothing
-            }
-        }
-
-        /// The verb and what distinguishes this action from others of its kind.
-        package var name: String {
-            let verb = verb.rawValue
-            switch kind {
-            case let .removeContainer(_, force): return force ? verb + " force" : verb
-            case let .removeContainers(containers): return verb + " " + containers.map(\.service).joined(separator: ",")
-            case let .initGolden(_, updates): return updates.isEmpty ? verb : verb + " updates=\(updates.count)"
-            case let .switchData(services): return verb + " " + services.joined(separator: ",")
-            case let .saveSnapshot(name, _, _): return verb + " \(name)"
-            case let .upgradeData(upgrade): return verb + " \(upgrade.fromVersion)->\(upgrade.toVersion) \(upgrade.method.rawValue)"
-            case let .createContainer(spec): return verb + " port=\(spec.port)"
-            case let .runUpdate(step, _): return verb + " \(step.title)"
-            default: return verb
-            }
-        }
+        package var isCompensation: Bool { !onFailureOf.isEmpty }
 
         package var targetText: String {
             switch target {
@@ -155,6 +80,7 @@ package struct Plan: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Nothing to do: no problem, and no action that changes anything.
     package var isNoOp: Bool { problems.isEmpty && !actions.contains { $0.changes } }
 
     /// The text `sandbox plan` prints (`PlanResult.text`): golden text in PlannerTests.
@@ -166,5 +92,59 @@ package struct Plan: Sendable, Equatable, CustomStringConvertible {
         if problems.count == 1 { return SandboxError(first.code, first.message, fix: first.fix) }
         return SandboxError(first.code, "cannot proceed:\n" + problems.map { "  - \($0.message)" }.joined(separator: "\n"),
                             fix: problems.map(\.fix).joined(separator: "; "))
+    }
+}
+
+/// Builds a plan's graph: each action is added with the numbers of those it waits for, and gets its own number.
+package struct PlanBuilder: Sendable {
+    package private(set) var actions: [Plan.Action] = []
+
+    package init() {}
+
+    /// Adds `action` after `after` (numbers already added); returns its number.
+    @discardableResult
+    package mutating func add(_ action: Plan.Action, after: [Int] = [], onFailureOf: [Int] = [], bestEffort: Bool = false) -> Int {
+        var action = action
+        // Only what is not already implied: waiting for #5 that waits for #3 is waiting for #3.
+        let implied = Set(after.flatMap(ancestors))
+        action.after = Array(Set(after).subtracting(implied)).sorted()
+        action.onFailureOf = Array(Set(onFailureOf)).sorted()
+        action.bestEffort = bestEffort
+        action.id = actions.count + 1
+        actions.append(action)
+        return actions.count
+    }
+
+    /// Adds `chain` one action after another, the first after `after`; returns what comes next waits for:
+    /// the chain's last number, or `after` itself when the chain is empty.
+    @discardableResult
+    package mutating func chain(_ chain: [Plan.Action], after: [Int]) -> [Int] {
+        var last = after
+        for action in chain { last = [add(action, after: last)] }
+        return last
+    }
+
+    /// Every action `number` waits for, directly or through others.
+    func ancestors(_ number: Int) -> Set<Int> {
+        var found: Set<Int> = []
+        var next = actions[number - 1].after
+        while let n = next.popLast() {
+            if found.insert(n).inserted { next += actions[n - 1].after }
+        }
+        return found
+    }
+
+    /// Every action added so far but compensations and what follows them: what an action that must come after
+    /// everything waits for (a compensation that is not needed never ends in success).
+    package var all: [Int] {
+        var compensating: Set<Int> = []
+        for (index, action) in actions.enumerated() where action.isCompensation || action.after.contains(where: compensating.contains) {
+            compensating.insert(index + 1)
+        }
+        return actions.indices.map { $0 + 1 }.filter { !compensating.contains($0) }
+    }
+
+    package func plan(problems: [Plan.Problem] = [], ports: [String: Int] = [:]) -> Plan {
+        Plan(actions: actions, problems: problems, ports: ports)
     }
 }

@@ -5,12 +5,14 @@ import SandboxEngine
 import SandboxHost
 import SandboxObserve
 
-/// A pure function from (recipes, observed state, operation) to the ordered actions that carry the operation out.
+/// A pure function from (recipes, observed state, operation) to the graph of actions that carries the operation out.
 package struct Planner: Sendable {
     package var sandbox: ResolvedSandbox
     package var layout: InstanceLayout
     package var uid: UInt32
     package var gid: UInt32
+    /// Set by `up --registry`: where pulled images come from.
+    package var registry: Registry?
 
     package init(sandbox: ResolvedSandbox, layout: InstanceLayout, uid: UInt32, gid: UInt32) {
         self.sandbox = sandbox
@@ -21,16 +23,17 @@ package struct Planner: Sendable {
 
     package func plan(_ operation: InstanceOperation, _ observed: ObservedState) -> Plan {
         switch operation {
-        case .up: return plan(observed)
+        case .up: return up(observed)
         case .reset: return reset(observed)
         case let .restore(name): return restore(name, observed)
-        case .down, .destroy: return Self.removal(operation, instance: layout.instance, containers: observed.containers)
+        case .down, .destroy: return Self.removal(operation, instance: layout.instance, observed)
+        case let .saveSnapshot(name): return saveSnapshot(name, observed)
+        case let .deleteSnapshot(name): return Self.deleteSnapshot(name, instance: layout.instance, observed)
         }
     }
 
     /// What `up` does.
-    package func plan(_ observed: ObservedState) -> Plan {
-        var problems: [Plan.Problem] = []
+    package func up(_ observed: ObservedState) -> Plan {
         // Data an older version of the engine made is upgraded first, unless something else refuses the plan.
         var upgrades: [DataUpgrade] = []
         for service in sandbox.services {
@@ -42,8 +45,120 @@ package struct Planner: Sendable {
             let plan = upgrade(upgrades, observed)
             if plan.problems.isEmpty { return plan }
         }
-        let actions = imageActions(observed.images, registry: observed.registry) + serviceActions(observed, problems: &problems)
-        return Plan(actions: actions, problems: problems)
+        var b = PlanBuilder()
+        var problems: [Plan.Problem] = []
+        let start = begin(observed, &b)
+        let images = addImages(imageActions(observed.images, registry: observed.registry), after: start, &b)
+        addServices(observed, after: start, images: images, &b, problems: &problems)
+        finish(observed, up: true, &b)
+        return b.plan(problems: problems, ports: ports(observed))
+    }
+
+    /// The host ports as planned.
+    func ports(_ observed: ObservedState) -> [String: Int] { observed.ports.mapValues(\.port) }
+
+    // MARK: - The parts every plan is made of
+
+    /// What comes before anything else: whatever a killed command left, finished or undone, and for a new instance the
+    /// record that it is this sandbox's (so a later command of another sandbox is refused). Returns what comes next waits for.
+    func begin(_ observed: ObservedState, _ b: inout PlanBuilder) -> [Int] {
+        var last = Self.recovery(observed, instance: layout.instance, &b)
+        if observed.saved == nil {
+            var state = InstanceState(sandbox: sandbox.name)
+            state.engine = observed.engine
+            state.engineID = observed.engineID
+            last = [b.add(.init(target: .instance(layout.instance), kind: .writeState(state),
+                                cause: "a new instance: recorded as sandbox \(sandbox.name)'s"), after: last)]
+        }
+        return last
+    }
+
+    /// Finishes or undoes what a killed command left, in the order the next command must: the private servers of an
+    /// upgrade first (they write into folders deleted next), a journalled deletion, a committed switch, then leftovers.
+    package static func recovery(_ observed: ObservedState, instance: String, _ b: inout PlanBuilder) -> [Int] {
+        let left = observed.leftovers
+        var last: [Int] = []
+        let target = Plan.Action.Target.instance(instance)
+        if !left.upgradeServers.isEmpty {
+            last = [b.add(.init(target: target, kind: .removeContainers(left.upgradeServers),
+                                cause: "left running by an interrupted upgrade, which wrote into folders deleted next"), after: last)]
+        }
+        if left.deletion {
+            last = [b.add(.init(target: target, kind: .finishDeletion, cause: "an interrupted `destroy --delete-data`: its deletion is finished"),
+                          after: last)]
+        }
+        if let services = left.switched {
+            last = [b.add(.init(target: target, kind: .finishSwitch(services: services),
+                                cause: "an interrupted command had committed this data switch: it is finished, the replaced data deleted"),
+                          after: last)]
+        }
+        if !left.stale.isEmpty {
+            last = [b.add(.init(target: target, kind: .discard(left.stale), cause: "left by an interrupted command"), after: last)]
+        }
+        return last
+    }
+
+    /// Adds image actions, each after the base it builds on; returns the number of the action that makes each tag present.
+    @discardableResult
+    package func addImages(_ actions: [Plan.Action], after: [Int], _ b: inout PlanBuilder) -> [String: Int] {
+        var made: [String: Int] = [:]
+        for action in actions {
+            var waits = after
+            switch action.kind {
+            case let .build(image):
+                switch image.base {
+                case let .recipe(tag)?, let .external(tag)?: if let base = made[tag] { waits.append(base) }
+                case nil: break
+                }
+                made[image.tag] = b.add(action, after: waits)
+            case let .pullImage(image, _): made[image.tag] = b.add(action, after: waits)
+            case let .ensureBase(tag, _): made[tag] = b.add(action, after: waits)
+            default: b.add(action, after: waits)
+            }
+        }
+        return made
+    }
+
+    /// Each service's chain of actions, after `after`, its image and the services it depends on; then containers of
+    /// services the recipe no longer has. Returns the ends of every chain.
+    @discardableResult
+    func addServices(_ observed: ObservedState, after: [Int], images: [String: Int], _ b: inout PlanBuilder,
+                     problems: inout [Plan.Problem]) -> [Int] {
+        var ends: [String: [Int]] = [:]
+        for service in sandbox.services {
+            let chain = serviceActions(service, observed, problems: &problems)
+            ends[service.name] = b.chain(chain, after: after + [images[service.imageTag]].compactMap { $0 })
+        }
+        // Containers of this instance whose service left the recipe: removed, their data kept.
+        for (name, container) in observed.containers.sorted(by: { $0.key < $1.key }) where sandbox.service(name) == nil {
+            ends[name] = [b.add(.init(target: .service(name), kind: .removeContainer(container, force: false),
+                                      cause: "service no longer in the recipe (its data dir is kept)"), after: after)]
+        }
+        return ends.values.flatMap { $0 }.sorted()
+    }
+
+    /// After everything else succeeded: the instance's record (ports, and after an `up` the commit it runs) and its env
+    /// file, each only when it changes.
+    func finish(_ observed: ObservedState, up: Bool = false, _ b: inout PlanBuilder) {
+        let changes = b.actions.contains { $0.changes }
+        var state = observed.saved ?? InstanceState(sandbox: sandbox.name)
+        if observed.saved == nil {
+            state.engine = observed.engine
+            state.engineID = observed.engineID
+        }
+        state.sandbox = sandbox.name
+        state.ports.merge(ports(observed)) { $1 }
+        if up { state.commit = observed.commit }
+        if state != observed.saved {
+            let what = observed.saved?.commit != observed.commit && observed.saved != nil ? "the checkout's commit" : "ports and commit"
+            b.add(.init(target: .instance(layout.instance), kind: .writeState(state), cause: "records \(what) once everything else is done"),
+                  after: b.all)
+        }
+        if changes || !observed.envCurrent {
+            b.add(.init(target: .instance(layout.instance), kind: .writeEnv,
+                        cause: changes ? "the variables, from the data's credentials and the ports" : "the env file is out of date"),
+                  after: b.all)
+        }
     }
 
     /// The container a service gets: every setting, so the executor decides nothing.
@@ -90,151 +205,10 @@ package struct Planner: Sendable {
         } + builds
     }
 
-    /// Set by `up --registry`: where pulled images come from.
-    package var registry: Registry?
-
     func registryReference(_ image: ResolvedImage) -> String? { registry?.image(tag: image.tag, hash: image.hash) }
 
     /// The update steps a golden copy applies once for every copy: those whose text does not depend on the instance.
     package static func sharedUpdates(_ service: ResolvedService) -> [ResolvedStep] {
         service.update.filter { !$0.perInstance }
-    }
-
-    func serviceActions(_ observed: ObservedState, problems: inout [Plan.Problem]) -> [Plan.Action] {
-        var actions: [Plan.Action] = []
-        for service in sandbox.services {
-            actions += serviceActions(service, observed, problems: &problems)
-        }
-        // Containers of this instance whose service left the recipe: removed, their data kept.
-        for (name, container) in observed.containers.sorted(by: { $0.key < $1.key }) where sandbox.service(name) == nil {
-            actions.append(.init(target: .service(name), kind: .removeContainer(container, force: false),
-                                 cause: "service no longer in the recipe (its data dir is kept)"))
-        }
-        return actions
-    }
-
-    func serviceActions(_ service: ResolvedService, _ observed: ObservedState, problems: inout [Plan.Problem]) -> [Plan.Action] {
-        let target = Plan.Action.Target.service(service.name)
-        let data = observed.dataDirs[service.name] ?? .missing
-        let container = observed.containers[service.name]
-        var steps: [Plan.Action] = []
-
-        if let port = observed.portConflicts[service.name] {
-            problems.append(.init(.portTaken, Messages.pinnedPortTaken(service.name, port: port, address: service.publish),
-                                  fix: Messages.pinnedPortFix(service.name, port: port, recipe: sandbox.recipePath)))
-            return []
-        }
-        guard let port = observed.ports[service.name] else {
-            problems.append(.init(.portTaken, "service \(service.name): no free host port found", fix: Messages.freePorts))
-            return []
-        }
-
-        var freshData = false
-        switch data {
-        case .foreign:
-            problems.append(.init(.dataDirMismatch, "service \(service.name): \(layout.checkout.display(layout.dataDir(service.name).path)) "
-                                      + "exists but was not made by sandbox",
-                                  fix: "move it away (nothing is deleted automatically), then `sandbox up` again"))
-            return []
-        case let .damaged(reason):
-            problems.append(.init(.dataDirDamaged, "service \(service.name): the data dir "
-                                      + "\(layout.checkout.display(layout.dataDir(service.name).path)) is damaged: \(reason)",
-                                  fix: Messages.damagedDataFix(instance: layout.instance)))
-            return []
-        case let .ready(stamp):
-            switch versionChange(service, stamp, observed) {
-            case let .failure(problem)?:
-                problems.append(problem)
-                return []
-            case .success?:
-                // Planned by `upgrade` for `up`; anything else (a restore's or reset's later steps) never gets here with it.
-                problems.append(.init(.dataDirMismatch, "service \(service.name): its \(stamp.engine) \(stamp.version) data needs "
-                                          + "an upgrade to \(service.spec.version) first",
-                                      fix: "run `\(Messages.up(layout.instance))`: it upgrades the data"))
-                return []
-            case nil:
-                break
-            }
-            if stamp.setupHash != service.setupHash {
-                steps.append(.init(target: target,
-                                   kind: .notice("setup steps changed since this data dir was set up; "
-                                       + "they run only on a fresh data dir (`sandbox reset` to start over)"),
-                                   cause: "setup steps changed"))
-            }
-        case .missing:
-            freshData = true
-        }
-
-        let wanted: ContainerSpec
-        do { wanted = try containerSpec(service, port: port.port) } catch {
-            problems.append(.init(error.code, "service \(service.name): \(error.message)", fix: error.fix ?? "fix the image recipe"))
-            return []
-        }
-        var create = false
-        var containerCause = ""
-        if let container {
-            let cause: String?
-            if freshData {
-                cause = "data dir missing"
-            } else if observed.interrupted {
-                cause = "the previous command was interrupted while it worked on the container"
-            } else if container.configHash != wanted.configHash {
-                if container.imageHash != service.imageHash { cause = "image recipe changed" }
-                else if let change = port.change { cause = change }
-                else { cause = "container settings changed" }
-            } else {
-                cause = nil
-            }
-            if let cause {
-                steps.append(.init(target: target, kind: .removeContainer(container, force: false), cause: cause))
-                create = true
-                containerCause = cause
-            } else if !container.running {
-                steps.append(.init(target: target, kind: .startContainer(container), cause: "container \(container.state)"))
-                steps.append(.init(target: target, kind: .waitReady(service), cause: "container started"))
-            }
-        } else {
-            create = true
-            containerCause = freshData ? "new instance" : "container missing"
-        }
-        let goldenSteps = Self.sharedUpdates(service)
-        if freshData {
-            if !observed.golden.contains(service.name), let found = observed.registry?.golden[service.name] {
-                steps.append(.init(target: target, kind: .pullGolden(service, reference: found.reference, updates: found.updates),
-                                   cause: "no set-up data here for this recipe; the registry has it (checked against its hashes before use)"))
-            } else if !observed.golden.contains(service.name) {
-                let updates = goldenSteps.isEmpty ? "" : ", then \(goldenSteps.count) update step(s) once for every copy"
-                steps.append(.init(target: target, kind: .initGolden(service, updates: goldenSteps),
-                                   cause: "no set-up data for this recipe yet: init and \(service.setup.count) setup step(s)\(updates), "
-                                       + "kept as the golden copy"))
-            }
-            steps.append(.init(target: target, kind: .copyGolden(service), cause: "data dir missing; a copy of the set-up data"))
-        }
-        if create {
-            steps.append(.init(target: target, kind: .createContainer(wanted), cause: containerCause))
-            steps.append(.init(target: target, kind: .waitReady(service), cause: "container created"))
-        }
-        if service.actions["set-password"] != nil && (freshData || observed.sharedCredentials.contains(service.name)) {
-            steps.append(.init(target: target, kind: .setCredentials(service),
-                               cause: freshData ? "a fresh copy has the golden copy's password; this instance gets its own"
-                                                : "its password is shared with other copies; this instance gets its own"))
-        }
-
-        var applied: [String: String] = [:]
-        if case let .ready(stamp) = data { applied = stamp.updates }
-        // A fresh copy of the golden data comes with the update steps the golden copy applied (or will apply).
-        let inGolden: Set<String> = !freshData ? []
-            : observed.golden.contains(service.name) ? observed.goldenUpdates[service.name] ?? []
-            : observed.registry?.golden[service.name]?.updates ?? Set(goldenSteps.map(\.hash))
-        for step in service.update where applied[step.hash] == nil && !inGolden.contains(step.hash) {
-            let changedBefore = applied.values.contains(step.title)
-            steps.append(.init(target: target, kind: .runUpdate(step, service: service),
-                               cause: changedBefore ? "update step changed" : "update step is new"))
-        }
-
-        if !steps.contains(where: { $0.changes }) {
-            steps.append(.init(target: target, kind: .nothing, cause: "up to date"))
-        }
-        return steps
     }
 }

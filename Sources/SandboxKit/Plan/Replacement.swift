@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 import SandboxHost
 import SandboxObserve
 import SandboxRecipes
@@ -8,13 +9,19 @@ import SandboxRecipes
 /// planned onwards as `up` would from the replaced state.
 extension Planner {
     func reset(_ observed: ObservedState) -> Plan {
-        var actions = imageActions(observed.images)
+        var b = PlanBuilder()
+        let start = begin(observed, &b)
+        let images = addImages(imageActions(observed.images), after: start, &b)
         var stamps: [String: DataStamp] = [:]
+        var before: [String: [Int]] = [:]
         for service in sandbox.services {
             let goldenSteps = Self.sharedUpdates(service)
+            before[service.name] = start
             if !observed.golden.contains(service.name) {
-                actions.append(.init(target: .service(service.name), kind: .initGolden(service, updates: goldenSteps),
-                                     cause: "no set-up data for this recipe yet: init and \(service.setup.count) setup step(s), kept as the golden copy"))
+                before[service.name] = [b.add(.init(target: .service(service.name), kind: .initGolden(service, updates: goldenSteps),
+                                                    cause: "no set-up data for this recipe yet: init and \(service.setup.count) setup step(s), "
+                                                        + "kept as the golden copy"),
+                                              after: start + [images[service.imageTag]].compactMap { $0 })]
             }
             let updates = observed.golden.contains(service.name) ? observed.goldenUpdates[service.name] ?? [] : Set(goldenSteps.map(\.hash))
             stamps[service.name] = DataStamp(engine: service.spec.engine, version: service.spec.version, imageHash: service.imageHash,
@@ -24,8 +31,8 @@ extension Planner {
                                                  .map { ($0.hash, $0.title) }))
         }
         let sources = Dictionary(uniqueKeysWithValues: sandbox.services.map { ($0.name, layout.golden($0)) })
-        return replace(observed, sources: sources, stamps: stamps, shared: Set(sandbox.services.map(\.name)), before: actions,
-                       why: "reset", what: "a fresh copy of the set-up data")
+        return replace(observed, sources: sources, stamps: stamps, shared: Set(sandbox.services.map(\.name)), builder: b, before: before,
+                       images: images, why: "reset", what: "a fresh copy of the set-up data")
     }
 
     func restore(_ name: String, _ observed: ObservedState) -> Plan {
@@ -50,57 +57,138 @@ extension Planner {
             }
         }
         if !problems.isEmpty { return Plan(actions: [], problems: problems) }
+        var b = PlanBuilder()
+        let start = begin(observed, &b)
+        let images = addImages(imageActions(observed.images), after: start, &b)
         let sources = Dictionary(uniqueKeysWithValues: sandbox.services.map {
             ($0.name, layout.snapshots.appendingPathComponent(name).appendingPathComponent($0.name))
         })
-        return replace(observed, sources: sources, stamps: snapshot.stamps, shared: snapshot.sharedCredentials,
-                       before: imageActions(observed.images), why: "restore", what: "a copy of snapshot '\(name)'")
+        let before = Dictionary(uniqueKeysWithValues: sandbox.services.map { ($0.name, start) })
+        return replace(observed, sources: sources, stamps: snapshot.stamps, shared: snapshot.sharedCredentials, builder: b, before: before,
+                       images: images, why: "restore", what: "a copy of snapshot '\(name)'")
     }
 
-    /// Stage every service's new data, remove the containers serving the old, switch, then converge as `up` would.
-    func replace(_ observed: ObservedState, sources: [String: URL], stamps: [String: DataStamp], shared: Set<String>,
-                 before: [Plan.Action], why: String, what: String) -> Plan {
-        var actions = before
+    /// Stage every service's new data (each after `before[service]`), remove the containers serving the old, switch,
+    /// then converge as `up` would. A failure before the switch throws the staged copies away.
+    func replace(_ observed: ObservedState, sources: [String: URL], stamps: [String: DataStamp], shared: Set<String>, builder: PlanBuilder,
+                 before: [String: [Int]], images: [String: Int], why: String, what: String) -> Plan {
+        var b = builder
         let names = sandbox.services.map(\.name)
+        var staged: [Int] = []
         for service in sandbox.services {
             guard let source = sources[service.name] else { continue }
-            actions.append(.init(target: .service(service.name), kind: .stageData(service: service.name, source: source),
-                                 cause: "\(why): \(what), staged while the service still runs"))
+            staged.append(b.add(.init(target: .service(service.name), kind: .stageData(service: service.name, source: source),
+                                      cause: "\(why): \(what), staged while the service still runs"), after: before[service.name] ?? []))
         }
+        var switching = staged
         let containers = observed.containers.values.sorted { $0.service < $1.service }
         if !containers.isEmpty {
-            actions.append(.init(target: .instance(layout.instance), kind: .removeContainers(containers),
-                                 cause: "\(why) discards the data they serve, so they are killed, not stopped"))
+            switching = [b.add(.init(target: .instance(layout.instance), kind: .removeContainers(containers),
+                                     cause: "\(why) discards the data they serve, so they are killed, not stopped"), after: staged)]
         }
-        actions.append(.init(target: .instance(layout.instance), kind: .switchData(services: names),
-                             cause: "the staged data replaces the current data of every service in one step"))
+        let switched = b.add(.init(target: .instance(layout.instance), kind: .switchData(services: names),
+                                   cause: "the staged data replaces the current data of every service in one step"), after: switching)
+        b.add(.init(target: .instance(layout.instance), kind: .discardStaged(services: names),
+                    cause: "the \(why) failed before its switch: the staged copies are deleted, the data stays as it was"),
+              onFailureOf: staged + switching + [switched])
         var after = observed
         after.containers = [:]
         after.sharedCredentials = shared
         for name in names { after.dataDirs[name] = stamps[name].map { .ready($0) } ?? .missing }
         var problems: [Plan.Problem] = []
-        actions += serviceActions(after, problems: &problems)
-        actions.append(.init(target: .instance(layout.instance), kind: .deleteReplacedData, cause: "the replaced data is no longer needed"))
-        return Plan(actions: actions, problems: problems)
+        let ends = addServices(after, after: [switched], images: images, &b, problems: &problems)
+        b.add(.init(target: .instance(layout.instance), kind: .deleteReplacedData(services: names), cause: "the replaced data is no longer needed"),
+              after: ends, bestEffort: true)
+        finish(after, &b)
+        return b.plan(problems: problems, ports: ports(after))
+    }
+
+    /// `snapshot save`: the running services stopped for a consistent copy, every data dir copied, the services started
+    /// again; if the copy fails, they are started again all the same.
+    func saveSnapshot(_ name: String, _ observed: ObservedState) -> Plan {
+        var problems: [Plan.Problem] = []
+        for service in sandbox.services {
+            guard case .ready = observed.dataDirs[service.name] ?? .missing else {
+                problems.append(.init(.notRunning, "instance '\(layout.instance)' has no data for \(service.name) yet",
+                                      fix: "run `\(Messages.up(layout.instance))` first"))
+                continue
+            }
+        }
+        if observed.snapshotNames.contains(name) {
+            problems.append(.init(.invalidName, "snapshot '\(name)' already exists in instance '\(layout.instance)'",
+                                  fix: "pick another name, or delete it first: `sandbox snapshot delete \(name) --instance \(layout.instance)`"))
+        }
+        if !problems.isEmpty { return Plan(actions: [], problems: problems) }
+        var b = PlanBuilder()
+        let start = Self.recovery(observed, instance: layout.instance, &b)
+        let running = observed.containers.values.filter(\.running).sorted { $0.service < $1.service }
+        snapshot(name, running: running, restart: running, after: start, &b)
+        return b.plan(ports: ports(observed))
+    }
+
+    /// Stops `running`, saves every service's data as snapshot `name`, starts `restart` again (and waits for them), and,
+    /// should the copy fail, starts every one it stopped. Returns the save's number.
+    @discardableResult
+    func snapshot(_ name: String, running: [ObservedContainer], restart: [ObservedContainer], after: [Int], _ b: inout PlanBuilder) -> Int {
+        var waits = after
+        if !running.isEmpty {
+            waits = [b.add(.init(target: .instance(layout.instance), kind: .stopContainers(running),
+                                 cause: "stopped for a consistent copy of their data"), after: after)]
+        }
+        let save = b.add(.init(target: .instance(layout.instance), kind: .saveSnapshot(name: name, services: sandbox.services.map(\.name)),
+                               cause: "every service's data copied, then renamed into place as snapshot '\(name)' once complete"),
+                         after: waits)
+        for container in restart {
+            restartChain(container, after: [save], onFailureOf: [], cause: "started again after the copy", &b)
+        }
+        for container in running {
+            restartChain(container, after: [], onFailureOf: [save], cause: "the snapshot failed: started again on its untouched data", &b)
+        }
+        return save
+    }
+
+    /// A stopped container started again, then waited for.
+    private func restartChain(_ container: ObservedContainer, after: [Int], onFailureOf: [Int], cause: String, _ b: inout PlanBuilder) {
+        guard let service = sandbox.service(container.service) else { return }
+        let start = b.add(.init(target: .service(service.name), kind: .startContainer(container), cause: cause), after: after, onFailureOf: onFailureOf)
+        b.add(.init(target: .service(service.name), kind: .waitReady(service), cause: "container started"), after: [start])
+    }
+
+    /// `snapshot delete`: needs no recipe and no engine.
+    package static func deleteSnapshot(_ name: String, instance: String, _ observed: ObservedState) -> Plan {
+        guard observed.snapshotNames.contains(name) else {
+            let names = observed.snapshotNames
+            return Plan(actions: [], problems: [.init(.noSuchSnapshot, "instance '\(instance)' has no snapshot '\(name)'\(didYouMean(name, among: names))",
+                                                      fix: names.isEmpty ? "there is nothing to delete; `sandbox snapshot ls` lists them"
+                                                                         : "use one of: \(names.joined(separator: ", "))")])
+        }
+        var b = PlanBuilder()
+        let start = recovery(observed, instance: instance, &b)
+        b.add(.init(target: .instance(instance), kind: .deleteSnapshot(name: name),
+                    cause: "renamed out of the list, then deleted: frees what it alone holds"), after: start)
+        return b.plan()
     }
 
     /// `down` and `destroy` need no recipe: they act on the containers the instance's labels name.
-    package static func removal(_ operation: InstanceOperation, instance: String, containers: [String: ObservedContainer]) -> Plan {
-        var actions: [Plan.Action] = []
+    package static func removal(_ operation: InstanceOperation, instance: String, _ observed: ObservedState) -> Plan {
         let deleteData: Bool
         switch operation {
         case let .destroy(delete): deleteData = delete
         default: deleteData = false
         }
-        for (name, container) in containers.sorted(by: { $0.key < $1.key }) {
-            actions.append(.init(target: .service(name), kind: .removeContainer(container, force: deleteData),
-                                 cause: deleteData ? "destroy: its data is deleted next, so it is killed" : "stop and remove; its data stays"))
+        var b = PlanBuilder()
+        let start = recovery(observed, instance: instance, &b)
+        var removed: [Int] = []
+        for (name, container) in observed.containers.sorted(by: { $0.key < $1.key }) {
+            removed.append(b.add(.init(target: .service(name), kind: .removeContainer(container, force: deleteData),
+                                       cause: deleteData ? "destroy: its data is deleted next, so it is killed" : "stop and remove; its data stays"),
+                                 after: start))
         }
-        if deleteData {
-            actions.append(.init(target: .instance(instance), kind: .deleteData,
-                                 cause: "--delete-data: data dirs, env file, state and secrets deleted; snapshots kept"))
+        if deleteData && !observed.leftovers.deletion {
+            b.add(.init(target: .instance(instance), kind: .deleteData,
+                        cause: "--delete-data: data dirs, env file, state and secrets deleted; snapshots kept"), after: start + removed)
         }
-        if actions.isEmpty { actions.append(.init(target: .instance(instance), kind: .nothing, cause: "no containers")) }
-        return Plan(actions: actions)
+        if b.actions.isEmpty { b.add(.init(target: .instance(instance), kind: .nothing, cause: "no containers")) }
+        return b.plan()
     }
 }

@@ -116,7 +116,8 @@ extension Planner {
     }
 
     /// `up` when services' data needs an upgrade: a snapshot of everything first; each upgrade on a copy, side by side;
-    /// one switch; then the containers and update steps as `up` plans them from the upgraded state.
+    /// one switch; then the containers and update steps as `up` plans them from the upgraded state. When any upgrade
+    /// fails, every one is abandoned: each service is back on its old data and its old server.
     func upgrade(_ upgrades: [DataUpgrade], _ observed: ObservedState) -> Plan {
         var problems: [Plan.Problem] = []
         var extra: [ResolvedImage] = []
@@ -124,7 +125,9 @@ extension Planner {
         where !sandbox.images.contains(where: { $0.tag == image.tag }) && !extra.contains(where: { $0.tag == image.tag }) {
             extra.append(image)
         }
-        var actions = imageActions(observed.images, registry: observed.registry, images: sandbox.images + extra)
+        var b = PlanBuilder()
+        let start = begin(observed, &b)
+        let images = addImages(imageActions(observed.images, registry: observed.registry, images: sandbox.images + extra), after: start, &b)
         var name = String(Self.upgradeSnapshotPrefix(upgrades.map { ($0.fromVersion, $0.toVersion) }).prefix(56))
         if observed.snapshotNames.contains(name) {
             let base = name
@@ -132,17 +135,23 @@ extension Planner {
         }
         let running = observed.containers.values.filter(\.running).sorted { $0.service < $1.service }
         let upgrading = Set(upgrades.map(\.service.name))
-        actions.append(.init(target: .instance(layout.instance),
-                             kind: .saveSnapshot(name: name, stop: running, restart: running.filter { !upgrading.contains($0.service) }),
-                             cause: "before the upgrade: every service's data as it is, kept as snapshot '\(name)'"))
+        let saved = snapshot(name, running: running, restart: running.filter { !upgrading.contains($0.service) }, after: start, &b)
+        var upgraded: [Int] = []
         for upgrade in upgrades {
             let bytes = observed.dataSizes[upgrade.service.name] ?? 0
-            actions.append(.init(target: .service(upgrade.service.name), kind: .upgradeData(upgrade),
-                                 cause: "\(upgrade.summary); about \(DataUpgrade.estimate(method: upgrade.method, bytes: bytes)) s "
-                                     + "for \(DiskUsage.format(bytes)); the old data is not touched"))
+            let needs = ([upgrade.service.imageTag] + (upgrade.old.map { [$0.imageTag] } ?? [])).compactMap { images[$0] }
+            upgraded.append(b.add(.init(target: .service(upgrade.service.name), kind: .upgradeData(upgrade),
+                                        cause: "\(upgrade.summary); about \(DataUpgrade.estimate(method: upgrade.method, bytes: bytes)) s "
+                                            + "for \(DiskUsage.format(bytes)); the old data is not touched"),
+                                  after: [saved] + needs))
         }
-        actions.append(.init(target: .instance(layout.instance), kind: .switchData(services: upgrades.map(\.service.name)),
-                             cause: "the upgraded data replaces the old in one step"))
+        let switched = b.add(.init(target: .instance(layout.instance), kind: .switchData(services: upgrades.map(\.service.name)),
+                                   cause: "the upgraded data replaces the old in one step"), after: upgraded)
+        for upgrade in upgrades {
+            b.add(.init(target: .service(upgrade.service.name), kind: .abandonUpgrade(upgrade),
+                        cause: "an upgrade failed: its staged result is deleted and the \(upgrade.fromVersion) server runs again on the old data"),
+                  onFailureOf: upgraded)
+        }
         var after = observed
         for upgrade in upgrades {
             after.dataDirs[upgrade.service.name] = .ready(upgrade.stamp)
@@ -152,8 +161,10 @@ extension Planner {
                 after.containers[upgrade.service.name] = container
             }
         }
-        actions += serviceActions(after, problems: &problems)
-        actions.append(.init(target: .instance(layout.instance), kind: .deleteReplacedData, cause: "the old data is kept in snapshot '\(name)'"))
-        return Plan(actions: actions, problems: problems)
+        let ends = addServices(after, after: [switched], images: images, &b, problems: &problems)
+        b.add(.init(target: .instance(layout.instance), kind: .deleteReplacedData(services: upgrades.map(\.service.name)),
+                    cause: "the old data is kept in snapshot '\(name)'"), after: ends, bestEffort: true)
+        finish(after, up: true, &b)
+        return b.plan(problems: problems, ports: ports(after))
     }
 }

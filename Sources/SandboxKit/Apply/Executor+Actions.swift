@@ -1,0 +1,140 @@
+import Foundation
+import SandboxBase
+import SandboxRecipes
+import SandboxEngine
+import SandboxHost
+import SandboxObserve
+import SandboxPlan
+import SandboxOutput
+
+extension Executor {
+    /// One case per kind of action, and no default: a new kind does not compile until it is carried out here.
+    func perform(_ action: Plan.Action, plan: Plan) async throws(SandboxError) {
+        let log = LogFile(layout.logs.appendingPathComponent(
+            "\(action.targetText.replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: ":", with: "-")).log"))
+        let line: @Sendable (String) -> Void = { text in
+            log.append(text)
+            reporter.report(.output(action, text))
+        }
+        let data = DataSwitch(layout: layout)
+        switch action.kind {
+        case .finishDeletion: try data.finishDeletion()
+        case let .finishSwitch(services): try data.finishCommitted(services)
+        case let .discard(paths): try data.discard(paths)
+        case let .ensureBase(tag, bootstrap): try await images.ensureBase(tag, recipe: bootstrap, line: line)
+        case let .build(image): try await images.build(image, line: line)
+        case let .pullImage(image, reference): try await RegistryTransfer(docker: docker, line: line).pull(image, from: reference)
+        case let .pullGolden(service, reference, updates): try await golden(line, plan).pull(service, from: reference, updates: updates)
+        case let .initGolden(service, updates): try await golden(line, plan).make(service, updates: updates)
+        case let .copyGolden(service): try await golden(line, plan).copy(service)
+        case let .stageData(service, source): try await DataCopy.copy(source, to: layout.staging(service), line: line)
+        case let .switchData(services): try data.commit(services)
+        case let .discardStaged(services): try data.discardUncommitted(services)
+        case let .saveSnapshot(name, services):
+            try await SnapshotSave(layout: layout, sandbox: try recipe()).save(name, services: services, line: line)
+        case let .deleteSnapshot(name): try SnapshotStore(layout: layout).delete(name)
+        case let .upgradeData(upgrade): try await upgrader(line).run(upgrade)
+        case let .abandonUpgrade(upgrade): try await upgrader(line).abandon(upgrade)
+        case let .deleteReplacedData(services): try data.deleteReplaced(services)
+        case .deleteData: try data.deleteAll()
+        case let .removeContainer(container, force): try await removeContainers([container], force: force)
+        case let .removeContainers(containers): try await removeContainers(containers, force: true)
+        case let .stopContainers(containers): try await docker.run(.stop(containers.map(\.id)))
+        case let .startContainer(container):
+            Readiness.clear(layout.dataDir(container.service))
+            try await docker.run(.start([container.id]))
+        case let .createContainer(spec): try await createContainer(spec)
+        case let .waitReady(service):
+            try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: try recipe().name, service: service.name),
+                                                     service: service, dataDir: layout.dataDir(service.name))
+        case let .setCredentials(service): try await setCredentials(service, ports: plan.ports, line: line)
+        case let .runUpdate(step, service): try await runUpdate(step, service: service, ports: plan.ports, line: line)
+        case let .writeState(state): try state.write(layout)
+        case .writeEnv: try writeEnv(ports: plan.ports)
+        case .notice, .nothing: return
+        }
+    }
+
+    func recipe() throws(SandboxError) -> ResolvedSandbox {
+        guard let sandbox else { throw SandboxError(.io, "this action needs the sandbox recipe", fix: "name the sandbox on the command line") }
+        return sandbox
+    }
+
+    func golden(_ line: @escaping @Sendable (String) -> Void, _ plan: Plan) throws(SandboxError) -> GoldenData {
+        GoldenData(docker: docker, layout: layout, sandbox: try recipe(), uid: uid, gid: gid, ports: plan.ports, line: line)
+    }
+
+    func upgrader(_ line: @escaping @Sendable (String) -> Void) throws(SandboxError) -> DataUpgrader {
+        DataUpgrader(docker: docker, layout: layout, sandbox: try recipe(), uid: uid, gid: gid, line: line)
+    }
+
+    /// Removes the containers (stopping each cleanly first unless `force`), then waits until the engine has released
+    /// the ports they published, so the next container of the instance gets the same port and its URL stays valid.
+    func removeContainers(_ containers: [ObservedContainer], force: Bool) async throws(SandboxError) {
+        let ids = containers.map(\.id)
+        if !force { try await docker.run(.stop(ids), check: false) }
+        try await docker.forceRemove(ids)
+        for container in containers {
+            if let (address, port) = ObservedContainer.published(container.ports) { _ = await Ports.waitUntilFree(port, address: address) }
+        }
+    }
+
+    /// Creates and starts the container exactly as planned. A picked port taken since planning is not decided here:
+    /// the error asks the caller to plan again, which picks another by the one port policy.
+    func createContainer(_ spec: ContainerSpec) async throws(SandboxError) {
+        Readiness.clear(layout.dataDir(spec.service))
+        let command = DockerCommand.run(spec.run)
+        let out = try await docker.run(command, check: false)
+        guard out.status != 0 else { return }
+        // The container may exist in "created" state after a failed start; it is ours (by name and labels).
+        try? await docker.forceRemove([spec.run.name])
+        guard out.failure == .portTaken else { throw docker.failure(command, out) }
+        var error = SandboxError(.portTaken, "port \(spec.port) for service \(spec.service) was taken by another program since planning",
+                                 fix: spec.pinned ? "stop what uses it (`ss -ltnp 'sport = :\(spec.port)'` shows it), or change 'port' for \(spec.service)"
+                                                  : Messages.freePorts)
+        error.replan = !spec.pinned
+        throw error
+    }
+
+    func runUpdate(_ step: ResolvedStep, service: ResolvedService, ports: [String: Int], line: @escaping @Sendable (String) -> Void)
+        async throws(SandboxError) {
+        let dataDir = layout.dataDir(service.name)
+        guard var stamp = DataStamp.read(from: dataDir) else {
+            throw SandboxError(.dataDirDamaged, "the data dir of \(service.name) lost its stamp", fix: Messages.damagedDataFix(instance: layout.instance))
+        }
+        let rendering = Rendering(sandbox: try recipe(), instance: layout.instance, ports: ports, stamps: [service.name: stamp])
+        let script = try rendering.step(step, service: service)
+        let container = layout.containerName(sandbox: try recipe().name, service: service.name)
+        try await StepRunner(docker: docker).run(step, script: script, container: container, service: service, recipe: try recipe().recipePath, line: line)
+        stamp.updates[step.hash] = step.title
+        try stamp.write(to: dataDir)
+    }
+
+    /// The instance's own password for the service's login user: made once, kept in the instance's secrets,
+    /// set through the image recipe's `set-password` action (the secret travels on standard input), then stamped.
+    func setCredentials(_ service: ResolvedService, ports: [String: Int], line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+        let dataDir = layout.dataDir(service.name)
+        guard var stamp = DataStamp.read(from: dataDir), let action = service.actions["set-password"] else {
+            throw SandboxError(.dataDirDamaged, "the data dir of \(service.name) lost its stamp", fix: Messages.damagedDataFix(instance: layout.instance))
+        }
+        let secret = try InstanceSecrets.password(for: service.name, layout)
+        let step = ResolvedStep(title: "set-password secret=***", action: "set-password", command: action.run,
+                                params: ["secret": Template(raw: secret, parts: [.text(secret)])], stdinFile: nil, hash: "",
+                                location: action.location)
+        let rendering = Rendering(sandbox: try recipe(), instance: layout.instance, ports: ports, stamps: [service.name: stamp])
+        let script = try rendering.step(step, service: service)
+        try await StepRunner(docker: docker).run(step, script: script, container: layout.containerName(sandbox: try recipe().name, service: service.name),
+                                                 service: service, recipe: service.imageTag, line: line)
+        stamp.password = secret
+        try stamp.write(to: dataDir)
+    }
+
+    /// Writes `.sandbox/<instance>/env` from the data's credentials and the planned ports.
+    func writeEnv(ports: [String: Int]) throws(SandboxError) {
+        let sandbox = try recipe()
+        var stamps: [String: DataStamp] = [:]
+        for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }
+        let text = Rendering.envFile(try Rendering(sandbox: sandbox, instance: layout.instance, ports: ports, stamps: stamps).env())
+        try FileSystem.writeAtomically(Data(text.utf8), to: layout.envFile, mode: 0o600)
+    }
+}

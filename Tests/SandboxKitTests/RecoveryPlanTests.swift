@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import SandboxBase
+@testable import SandboxEngine
+@testable import SandboxHost
+@testable import SandboxOutput
+@testable import SandboxKit
+
+/// What a killed command leaves is finished or undone by the next command's plan, as its first actions, and `plan`
+/// shows them; failures call the compensations their plan names. On the fake engine, in milliseconds.
+@Suite struct RecoveryPlanTests {
+    typealias Rig = CoreOnFakeEngineTests.Rig
+    let target = Core.Target(instance: "dev")
+
+    @Test func aCommittedSwitchIsFinishedFirstAndPlanSaysSo() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        let layout = rig.layout()
+        // Killed right after a reset wrote its journal: the staged copy (a marked one) is to go in.
+        _ = try await HostCommand.run("/bin/cp", ["-a", layout.dataDir("pg").path, layout.staging("pg").path])
+        FileManager.default.createFile(atPath: layout.staging("pg").appendingPathComponent("staged-marker").path, contents: Data())
+        try FileSystem.writeAtomically(Data(#"{"services":["pg"]}"#.utf8), to: layout.switchJournal, mode: 0o600)
+        let plan = try await rig.core.plan(target)
+        #expect(plan.actions.first.map { "\($0.target) \($0.action)" } == "instance:dev FinishSwitch pg", "\(plan.text)")
+        rig.clear()
+        _ = try await rig.up()
+        #expect(rig.started.first == "FinishSwitch pg")
+        #expect(FileSystem.exists(layout.dataDir("pg").appendingPathComponent("staged-marker")))
+        #expect(try Self.hidden(layout) == [], "no journal, staging or replaced data is left")
+        rig.clear()
+        _ = try await rig.up()
+        #expect(rig.started.allSatisfy { $0 == "Nothing" }, "\(rig.started)")
+    }
+
+    @Test func aTemporaryStampIsDiscardedBeforeASnapshotCopiesIt() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        let layout = rig.layout()
+        let temp = layout.dataDir("pg").appendingPathComponent("..sandbox-data.json.tmp-123-abcd")
+        FileManager.default.createFile(atPath: temp.path, contents: Data("{".utf8))
+        let plan = try await rig.core.plan(target, .saveSnapshot("s1"))
+        #expect(plan.text.hasPrefix("#1 instance:dev, Discard, left by an interrupted command"), "\(plan.text)")
+        #expect(plan.actions.first?.arguments == "pg/..sandbox-data.json.tmp-123-abcd")
+        _ = try await rig.core.saveSnapshot(target, name: "s1", reporter: rig.reporter)
+        #expect(!FileSystem.exists(temp))
+        let saved = try FileManager.default.contentsOfDirectory(atPath: layout.snapshots.appendingPathComponent("s1/pg").path)
+        #expect(!saved.contains { $0.contains(".tmp-") }, "\(saved)")
+    }
+
+    @Test func aFailedSnapshotStartsTheServicesItStoppedAgain() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        // `snapshots` is a file, so the copy cannot be made.
+        FileManager.default.createFile(atPath: rig.layout().snapshots.path, contents: Data("in the way".utf8))
+        rig.clear()
+        let error = await rig.failure { _ = try await rig.core.saveSnapshot(target, name: "s1", reporter: rig.reporter) }
+        #expect(error != nil)
+        #expect(rig.started == ["StopContainers pg", "SaveSnapshot s1", "StartContainer", "WaitReady"], "\(rig.started)")
+        #expect(rig.engine.containers.map(\.state) == ["running"])
+    }
+
+    @Test func aResetThatFailsBeforeItsSwitchDeletesWhatItStaged() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        let marker = rig.dataDir().appendingPathComponent("my-row")
+        FileManager.default.createFile(atPath: marker.path, contents: Data())
+        rig.engine.fail("rm", stderr: "Error response from daemon: permission denied")
+        rig.clear()
+        let error = await rig.failure { _ = try await rig.core.reset(target, reporter: rig.reporter) }
+        #expect(error?.code == .dockerFailed, "\(String(describing: error))")
+        #expect(rig.started.contains("DiscardStaged pg"), "\(rig.started)")
+        #expect(FileSystem.exists(marker), "the data stays as it was")
+        #expect(try Self.hidden(rig.layout()) == [])
+    }
+
+    @Test func aKilledDestroyIsFinishedByTheNextUpAsPlanned() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        _ = try await rig.core.down(target, reporter: rig.reporter)
+        // Killed after its journal: the data is still there, half deleted.
+        try FileSystem.writeAtomically(Data(), to: rig.layout().deletionJournal, mode: 0o600)
+        let plan = try await rig.core.plan(target)
+        let planned = plan.actions.map { "\($0.target) \($0.action)" }
+        #expect(planned.prefix(2) == ["instance:dev FinishDeletion", "instance:dev WriteState"], "\(plan.text)")
+        #expect(planned.contains("service:pg CopyGoldenData"), "a fresh copy follows: \(plan.text)")
+        rig.clear()
+        _ = try await rig.up()
+        #expect(rig.started == plan.actions.map(\.action), "up does what plan said")
+    }
+
+    /// Dot-files and folders in the instance's folder (journals, staging, replaced data, temporary files).
+    static func hidden(_ layout: InstanceLayout) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: layout.root.path).filter { $0.hasPrefix(".") }.sorted()
+    }
+}
