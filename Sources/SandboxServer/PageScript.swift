@@ -7,8 +7,8 @@ enum PageScript {
     const state = { instances: [], checkouts: [], ops: {}, revealed: {}, snapshots: {}, errors: {} };
 
     const STEP = {
-      EnsureBaseImage: "Preparing the base system", Build: "Preparing the database software",
-      PullImage: "Downloading the database software", PullGolden: "Downloading fresh data",
+      EnsureBaseImage: "Preparing the base system", Build: "Preparing the software",
+      PullImage: "Downloading the software", PullGolden: "Downloading fresh data",
       InitGolden: "Creating fresh data", CopyGoldenData: "Copying fresh data",
       SaveSnapshot: "Saving a snapshot first", UpgradeData: "Moving the data to the new version",
       StageData: "Preparing the data", SwitchData: "Putting the data in place", DeleteReplacedData: "Removing the old data",
@@ -18,6 +18,8 @@ enum PageScript {
       FinishDeletion: "Finishing an interrupted removal", FinishSwitch: "Finishing an interrupted change", Discard: "Tidying up",
       DiscardStaged: "Undoing the prepared data", DeleteSnapshot: "Deleting the snapshot", AbandonUpgrade: "Going back to the old version",
       StopContainers: "Pausing for a consistent copy", WriteState: "Recording this copy", WriteEnv: "Writing the connection settings",
+      EnsureNetwork: "Connecting the services", RemoveNetwork: "Disconnecting the services", WriteServiceEnv: "Preparing the settings",
+      RestartContainer: "Restarting", RetireContainer: "Setting the old version aside", RestoreContainer: "Bringing the old version back",
     };
     const KIND = { up: "Updating", down: "Stopping", reset: "Resetting to fresh data", destroy: "Removing",
                    "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot", "snapshot-delete": "Deleting a snapshot" };

@@ -22,7 +22,7 @@ struct Sandbox: AsyncParsableCommand {
           sandbox up --instance shard-3   # another, fully isolated copy
         """,
         version: BuildInfo.text,
-        subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Down.self, Destroy.self,
+        subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Restart.self, Down.self, Destroy.self,
                       Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Store.self, Push.self, Doctor.self, Serve.self,
                       NotifyDeliver.self]
     )

@@ -11,6 +11,7 @@ extension Sandbox {
               sandbox up                         # the only sandbox in Recipes/, instance dev
               sandbox up demo --instance shard-2
               sandbox up --registry 127.0.0.1:5000   # pull images and set-up data a fleet pushed (docs/fleet.md)
+              sandbox up --live                  # mount the application's source folder: an edit needs only `sandbox restart web`
             """
         )
 
@@ -21,9 +22,13 @@ extension Sandbox {
 
         @OptionGroup var lock: WaitOption
 
+        @Flag(inversion: .prefixedNo, help: "Mount services' 'live' source folders (remembered for the instance until --no-live).")
+        var live: Bool?
+
         func run() async throws {
             try await reporting(json: output.json) {
-                let target = try options.target(sandbox.name, registry: try registry.resolved())
+                var target = try options.target(sandbox.name, registry: try registry.resolved())
+                target.live = live
                 let result = try await withProgress(json: output.json) {
                     try await options.core.up(target, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
                 }

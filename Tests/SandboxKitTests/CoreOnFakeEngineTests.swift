@@ -78,7 +78,8 @@ import Testing
         let result = try await rig.up()
         #expect(result.changed && result.services.map(\.state) == ["running"])
         #expect(rig.started.map { $0.split(separator: " ")[0] } == [
-            "WriteState", "Build", "InitGolden", "CopyGoldenData", "CreateContainer", "WaitReady", "SetCredentials", "WriteState", "WriteEnv",
+            "WriteState", "Build", "EnsureNetwork", "InitGolden", "CopyGoldenData", "WriteServiceEnv", "CreateContainer", "WaitReady",
+            "SetCredentials", "WriteState", "WriteEnv",
         ])
         // The golden copy: init in a throwaway container, then setup and the shared update against a private server.
         #expect(rig.engine.scripts.first?.contains("initdb -D /data/main") == true)
@@ -107,7 +108,8 @@ import Testing
         _ = try await rig.up("ci-2")
         #expect(rig.engine.scripts.filter { $0.contains("initdb") }.count == inits)
         #expect(rig.started.map { $0.split(separator: " ")[0] } == [
-            "WriteState", "CopyGoldenData", "CreateContainer", "WaitReady", "SetCredentials", "WriteState", "WriteEnv",
+            "WriteState", "EnsureNetwork", "CopyGoldenData", "WriteServiceEnv", "CreateContainer", "WaitReady", "SetCredentials", "WriteState",
+            "WriteEnv",
         ])
         #expect(rig.engine.containers.count == 2)
     }

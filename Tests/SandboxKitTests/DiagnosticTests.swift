@@ -235,7 +235,7 @@ import Testing
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: postgresql-16\n",
         ]) == #"""
         Recipes/shop.yml:5:12: error: no image recipe 'postgresql-16' in Images/ or the stock recipes (did you mean 'postgresql-15'?); \#
-        known: debian-bookworm, debian-trixie, mariadb-10.11, mariadb-11.8, postgresql-15, postgresql-17
+        known: debian-bookworm, debian-trixie, mariadb-10.11, mariadb-11.8, memcached, postgresql-15, postgresql-17, redis-7
             image: postgresql-16
                    ^
         """#)

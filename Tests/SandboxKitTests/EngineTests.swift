@@ -43,7 +43,7 @@ import Testing
         var spec = DockerCommand.RunSpec(name: "sbx-demo-ab12cd34-dev-pg", image: "acme/postgresql-15:demo",
                                          labels: [Label.service: "pg", Label.instance: "dev"])
         spec.environment = ["SANDBOX_UID": "1000", "SANDBOX_GID": "1000"]
-        spec.mounts = [("/home/me/app/.sandbox/dev/pg", "/data")]
+        spec.mounts = [.init("/home/me/app/.sandbox/dev/pg", at: "/data"), .init("/home/me/app/src", at: "/app", readOnly: true)]
         spec.publish = ("127.0.0.1", 20001, 5432)
         spec.stopSignal = "SIGINT"
         spec.stopTimeout = 30
@@ -55,6 +55,7 @@ import Testing
             "--label", "dev.sandbox.instance=dev", "--label", "dev.sandbox.service=pg",
             "--env", "SANDBOX_GID=1000", "--env", "SANDBOX_UID=1000",
             "--mount", "type=bind,source=/home/me/app/.sandbox/dev/pg,target=/data",
+            "--mount", "type=bind,source=/home/me/app/src,target=/app,readonly",
             "--publish", "127.0.0.1:20001:5432",
             "--stop-signal", "SIGINT", "--stop-timeout", "30", "--network", "none",
             "acme/postgresql-15:demo", "postgres", "-D", "/data/main",
@@ -70,7 +71,7 @@ import Testing
 
     @Test func mountPathsWithSpacesAndCommasStayOneArgument() {
         var spec = DockerCommand.RunSpec(name: "n", image: "img", labels: [:])
-        spec.mounts = [("/home/me/my app/.sandbox", "/data")]
+        spec.mounts = [.init("/home/me/my app/.sandbox", at: "/data")]
         let argv = DockerCommand.run(spec).arguments
         #expect(argv.contains("type=bind,source=/home/me/my app/.sandbox,target=/data"))
     }

@@ -21,6 +21,7 @@ final class FakeEngine: EngineTransport {
         var state: String
         var ports: String
         var mounts: [String]
+        var network: String? = nil
     }
 
     struct Failure {
@@ -36,6 +37,7 @@ final class FakeEngine: EngineTransport {
         var commands: [[String]] = []
         var scripts: [String] = []
         var failures: [Failure] = []
+        var networks: Set<String> = []
         var nextID = 1
     }
 
@@ -58,6 +60,7 @@ final class FakeEngine: EngineTransport {
     var scripts: [String] { world.withLock { $0.scripts } }
     var containers: [Container] { world.withLock { Array($0.containers.values).sorted { $0.name < $1.name } } }
     var imageTags: [String] { world.withLock { $0.images.keys.sorted() } }
+    var networks: [String] { world.withLock { $0.networks.sorted() } }
 
     func verbs() -> [String] { commands.map { $0.first == "image" ? "image " + $0[1] : $0[0] } }
 
@@ -89,7 +92,7 @@ final class FakeEngine: EngineTransport {
         return world.withLock { w in
             w.commands.append(argv)
             if let script { w.scripts.append(script) }
-            let verb = argv.first == "image" ? "image " + argv[1] : argv[0]
+            let verb = argv.first == "image" || argv.first == "network" ? argv[0] + " " + argv[1] : argv[0]
             if let index = w.failures.firstIndex(where: { $0.verb == verb }) {
                 let failure = w.failures[index]
                 w.failures[index].times -= 1
@@ -111,7 +114,32 @@ final class FakeEngine: EngineTransport {
             let out = runContainer(args, &w)
             if let name = value("--name", in: argv) { w.containers[name]?.state = "created" }
             return out
-        case "start":
+        case "rename":
+            guard let c = find(argv[1], w) else { return noSuch(argv[1]) }
+            if w.containers[argv[2]] != nil {
+                return Docker.Output(status: 1, stderr: "Error response from daemon: Conflict. The container name \"/\(argv[2])\" is already in use")
+            }
+            w.containers[c.name] = nil
+            var renamed = c
+            renamed.name = argv[2]
+            w.containers[argv[2]] = renamed
+            return Docker.Output(status: 0)
+        case "network create":
+            guard let name = argv.last, !w.networks.contains(name) else {
+                return Docker.Output(status: 1, stderr: "Error response from daemon: network with name \(argv.last ?? "") already exists")
+            }
+            w.networks.insert(name)
+            return Docker.Output(status: 0, stdout: "f00d\n")
+        case "network rm":
+            let name = argv.last ?? ""
+            guard w.networks.contains(name) else { return Docker.Output(status: 1, stderr: "Error: No such network: \(name)") }
+            if let user = w.containers.values.first(where: { $0.network == name }) {
+                return Docker.Output(status: 1, stderr: "Error response from daemon: error while removing network: network \(name) id f00d "
+                                         + "has active endpoints (\(user.name))")
+            }
+            w.networks.remove(name)
+            return Docker.Output(status: 0)
+        case "start", "restart":
             for name in argv.dropFirst() {
                 guard let c = find(name, w) else { return noSuch(name) }
                 w.containers[c.name]?.state = "running"
@@ -206,6 +234,7 @@ final class FakeEngine: EngineTransport {
 
     private static func runContainer(_ args: [String], _ w: inout World) -> Docker.Output {
         var name = "", labels: [String: String] = [:], mounts: [String] = [], ports = "", detached = false, remove = false
+        var network: String?
         var i = 0
         while i < args.count, args[i].hasPrefix("--") {
             let flag = args[i]
@@ -221,7 +250,16 @@ final class FakeEngine: EngineTransport {
                 case "--label":
                     if let eq = v.firstIndex(of: "=") { labels[String(v[..<eq])] = String(v[v.index(after: eq)...]) }
                 case "--mount":
-                    if let source = v.split(separator: ",").first(where: { $0.hasPrefix("source=") }) { mounts.append(String(source.dropFirst(7))) }
+                    if let source = v.split(separator: ",").first(where: { $0.hasPrefix("source=") }) {
+                        let path = String(source.dropFirst(7))
+                        guard FileManager.default.fileExists(atPath: path) else {
+                            return Docker.Output(status: 125, stderr: "docker: Error response from daemon: invalid mount config for type \"bind\": "
+                                                     + "bind source path does not exist: \(path).")
+                        }
+                        // A read-only mount (a live source folder) is never written to.
+                        if !v.hasSuffix(",readonly") { mounts.append(path) }
+                    }
+                case "--network": network = v
                 case "--publish":
                     let parts = v.split(separator: ":")
                     ports = "\(parts[0]):\(parts[1])->\(parts[2])/tcp"
@@ -231,6 +269,9 @@ final class FakeEngine: EngineTransport {
             i += 1
         }
         let image = args[i]
+        if let network, network != "none", !w.networks.contains(network) {
+            return Docker.Output(status: 125, stderr: "docker: Error response from daemon: network \(network) not found.")
+        }
         guard w.images[image] != nil else {
             return Docker.Output(status: 125, stderr: "Unable to find image '\(image)' locally\ndocker: Error response from daemon: pull access denied")
         }
@@ -249,7 +290,8 @@ final class FakeEngine: EngineTransport {
             if !remove { w.containers[name] = Container(id: id, name: name, image: image, labels: labels, state: "exited", ports: ports, mounts: mounts) }
             return Docker.Output(status: 0)
         }
-        w.containers[name] = Container(id: id, name: name, image: image, labels: labels, state: "running", ports: ports, mounts: mounts)
+        w.containers[name] = Container(id: id, name: name, image: image, labels: labels, state: "running", ports: ports, mounts: mounts,
+                                       network: network)
         markReady(mounts)
         return Docker.Output(status: 0, stdout: id + "\n")
     }

@@ -97,6 +97,8 @@ struct SplitMix64 {
         // The demo's SQL files, so unmutated references resolve.
         try FileManager.default.removeItem(at: fixture.root.appendingPathComponent("Recipes"))
         try FileManager.default.copyItem(at: root.appendingPathComponent("Recipes"), to: fixture.root.appendingPathComponent("Recipes"))
+        try FileManager.default.createDirectory(at: fixture.root.appendingPathComponent("Images"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("Images/bookmarker.yml"), to: fixture.root.appendingPathComponent("Images/bookmarker.yml"))
         let base = try fixture.set()
         #expect(Self.interpret(sandbox: demo, image: pgImage, base: base).accepted, "the unmutated demo must be accepted")
 

@@ -45,7 +45,8 @@ import Testing
             "Images/app.yml": "image: app\nbuild:\n  - run: make install\n",
             "Recipes/shop.yml": "sandbox: shop\nowner: acme\nservices:\n  db:\n    image: app\n",
         ]) == #"""
-        Images/app.yml:1:1: error: an image recipe needs 'from' (the image it starts from) or 'bootstrap' (how to make a base image)
+        Images/app.yml:1:1: error: an image recipe needs 'from' (the image it starts from), 'bootstrap' (how to make a base image) \#
+        or 'dockerfile' (the project's own)
         image: app
         ^
         Recipes/shop.yml:5:12: error: image recipe 'app' in Images/app.yml has errors (listed with it); fix them first

@@ -81,7 +81,7 @@ import Testing
 
     @Test func startAndReadyRenderWithoutAStamp() throws {
         let spec = fixture.db.spec
-        #expect(try Rendering.command(spec.ready, spec: spec, stamp: nil) == "pg_isready -q -h /tmp -p 5432")
+        #expect(try Rendering.command(try #require(spec.ready.command), spec: spec, stamp: nil) == "pg_isready -q -h /tmp -p 5432")
         #expect(throws: SandboxError.self) { try Rendering.command(try Template.parse("echo {password}").get(), spec: spec, stamp: nil) }
     }
 }

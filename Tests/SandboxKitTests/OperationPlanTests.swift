@@ -26,14 +26,17 @@ import Testing
         #4 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step [after #3]
         #5 instance:dev, DiscardStaged db,analytics, the reset failed before its switch: the staged copies are deleted, the data stays as it was [if \
         #1 or #2 or #3 or #4 fails]
-        #6 service:db, CreateContainer port=20001, container missing [after #4]
-        #7 service:db, WaitReady, container created [after #6]
-        #8 service:db, SetCredentials, its password is shared with other copies; this instance gets its own [after #7]
-        #9 service:analytics, CreateContainer port=20002, container missing [after #4]
-        #10 service:analytics, WaitReady, container created [after #9]
-        #11 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own [after #10]
-        #12 instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #8 #11, best effort]
-        #13 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #12]
+        #6 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name [after #4]
+        #7 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #6]
+        #8 service:db, CreateContainer port=20001, container missing [after #7]
+        #9 service:db, WaitReady, container created [after #8]
+        #10 service:db, SetCredentials, its password is shared with other copies; this instance gets its own [after #9]
+        #11 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #6]
+        #12 service:analytics, CreateContainer port=20002, container missing [after #11]
+        #13 service:analytics, WaitReady, container created [after #12]
+        #14 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own [after #13]
+        #15 instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #10 #14, best effort]
+        #16 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #15]
         """)
     }
 
@@ -50,14 +53,17 @@ import Testing
         #6 instance:dev, SwitchData db,analytics, the staged data replaces the current data of every service in one step [after #5]
         #7 instance:dev, DiscardStaged db,analytics, the reset failed before its switch: the staged copies are deleted, the data stays as it was [if \
         #3 or #4 or #5 or #6 fails]
-        #8 service:db, CreateContainer port=20001, container missing [after #6]
-        #9 service:db, WaitReady, container created [after #8]
-        #10 service:db, SetCredentials, its password is shared with other copies; this instance gets its own [after #9]
-        #11 service:analytics, CreateContainer port=20002, container missing [after #6]
-        #12 service:analytics, WaitReady, container created [after #11]
-        #13 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own [after #12]
-        #14 instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #10 #13, best effort]
-        #15 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #14]
+        #8 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name [after #6]
+        #9 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #8]
+        #10 service:db, CreateContainer port=20001, container missing [after #9]
+        #11 service:db, WaitReady, container created [after #10]
+        #12 service:db, SetCredentials, its password is shared with other copies; this instance gets its own [after #11]
+        #13 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #8]
+        #14 service:analytics, CreateContainer port=20002, container missing [after #13]
+        #15 service:analytics, WaitReady, container created [after #14]
+        #16 service:analytics, SetCredentials, its password is shared with other copies; this instance gets its own [after #15]
+        #17 instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #12 #16, best effort]
+        #18 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #17]
         """)
     }
 
@@ -99,24 +105,24 @@ import Testing
         #expect(text.contains("service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new"))
         #expect(text.contains("service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new"))
         #expect(text.contains("instance:dev, DeleteReplacedData, the replaced data is no longer needed [after #"))
-        #expect(text.hasSuffix("instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #12]"))
+        #expect(text.hasSuffix("instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #15]"))
     }
 
     @Test func downStopsAndRemovesEveryContainerAndKeepsData() {
-        #expect(Planner.removal(.down, instance: "dev", ObservedState(containers: fixture.converged().containers)).description == """
+        #expect(Planner.removal(.down, layout: fixture.planner.layout, ObservedState(containers: fixture.converged().containers)).description == """
         #1 service:analytics, RemoveContainer, stop and remove; its data stays
         #2 service:db, RemoveContainer, stop and remove; its data stays
         """)
-        #expect(Planner.removal(.down, instance: "dev", ObservedState()).description == "#1 instance:dev, Nothing, no containers")
+        #expect(Planner.removal(.down, layout: fixture.planner.layout, ObservedState()).description == "#1 instance:dev, Nothing, no containers")
     }
 
     @Test func destroyWithDeleteDataKillsThenDeletes() {
-        #expect(Planner.removal(.destroy(deleteData: true), instance: "ci-3", ObservedState(containers: fixture.converged().containers)).description == """
+        #expect(Planner.removal(.destroy(deleteData: true), layout: fixture.layout("ci-3"), ObservedState(containers: fixture.converged().containers)).description == """
         #1 service:analytics, RemoveContainer force, destroy: its data is deleted next, so it is killed
         #2 service:db, RemoveContainer force, destroy: its data is deleted next, so it is killed
         #3 instance:ci-3, DeleteData, --delete-data: data dirs, env file, state and secrets deleted; snapshots kept [after #1 #2]
         """)
-        #expect(Planner.removal(.destroy(deleteData: false), instance: "ci-3", ObservedState()).isNoOp)
+        #expect(Planner.removal(.destroy(deleteData: false), layout: fixture.layout("ci-3"), ObservedState()).isNoOp)
     }
 
     @Test func aDamagedStampIsRefusedWithResetAsTheFix() {
@@ -137,13 +143,15 @@ import Testing
         var observed = fixture.converged()
         observed.interrupted = true
         #expect(fixture.plan(observed).description == """
-        #1 service:db, RemoveContainer, the previous command was interrupted while it worked on the container
-        #2 service:db, CreateContainer port=20001, the previous command was interrupted while it worked on the container [after #1]
-        #3 service:db, WaitReady, container created [after #2]
-        #4 service:analytics, RemoveContainer, the previous command was interrupted while it worked on the container
-        #5 service:analytics, CreateContainer port=20002, the previous command was interrupted while it worked on the container [after #4]
-        #6 service:analytics, WaitReady, container created [after #5]
-        #7 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #3 #6]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, RemoveContainer, the previous command was interrupted while it worked on the container [after #1]
+        #3 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #2]
+        #4 service:db, CreateContainer port=20001, the previous command was interrupted while it worked on the container [after #3]
+        #5 service:db, WaitReady, container created [after #4]
+        #6 service:analytics, RemoveContainer, the previous command was interrupted while it worked on the container [after #1]
+        #7 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #6]
+        #8 service:analytics, CreateContainer port=20002, the previous command was interrupted while it worked on the container [after #7]
+        #9 service:analytics, WaitReady, container created [after #8]
         """)
     }
 

@@ -18,19 +18,22 @@ import Testing
         #2 image:debian:bookworm, EnsureBaseImage, base image missing [after #1]
         #3 image:acme/postgresql-15:shop, Build, image missing [after #2]
         #4 image:acme/mariadb-10.11:shop, Build, image missing [after #2]
-        #5 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, \
-        kept as the golden copy [after #3]
-        #6 service:db, CopyGoldenData, data dir missing; a copy of the set-up data [after #5]
-        #7 service:db, CreateContainer port=20001, new instance [after #6]
-        #8 service:db, WaitReady, container created [after #7]
-        #9 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #8]
-        #10 service:analytics, InitGolden, no set-up data for this recipe yet: init and 0 setup step(s), kept as the golden copy [after #4]
-        #11 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data [after #10]
-        #12 service:analytics, CreateContainer port=20002, new instance [after #11]
-        #13 service:analytics, WaitReady, container created [after #12]
-        #14 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #13]
-        #15 instance:dev, WriteState, records ports and commit once everything else is done [after #9 #14]
-        #16 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #15]
+        #5 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name [after #1]
+        #6 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, \
+        kept as the golden copy [after #3 #5]
+        #7 service:db, CopyGoldenData, data dir missing; a copy of the set-up data [after #6]
+        #8 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #7]
+        #9 service:db, CreateContainer port=20001, new instance [after #8]
+        #10 service:db, WaitReady, container created [after #9]
+        #11 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #10]
+        #12 service:analytics, InitGolden, no set-up data for this recipe yet: init and 0 setup step(s), kept as the golden copy [after #4 #5]
+        #13 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data [after #12]
+        #14 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #13]
+        #15 service:analytics, CreateContainer port=20002, new instance [after #14]
+        #16 service:analytics, WaitReady, container created [after #15]
+        #17 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #16]
+        #18 instance:dev, WriteState, records ports and commit once everything else is done [after #11 #17]
+        #19 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #18]
         """)
     }
 
@@ -40,17 +43,20 @@ import Testing
         observed.dataDirs = [:]
         observed.golden = ["db", "analytics"]
         #expect(fixture.plan(observed).description == """
-        #1 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
-        #2 service:db, CreateContainer port=20001, new instance [after #1]
-        #3 service:db, WaitReady, container created [after #2]
-        #4 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #3]
-        #5 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new [after #4]
-        #6 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new [after #5]
-        #7 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
-        #8 service:analytics, CreateContainer port=20002, new instance [after #7]
-        #9 service:analytics, WaitReady, container created [after #8]
-        #10 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #9]
-        #11 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #6 #10]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, CopyGoldenData, data dir missing; a copy of the set-up data [after #1]
+        #3 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #2]
+        #4 service:db, CreateContainer port=20001, new instance [after #3]
+        #5 service:db, WaitReady, container created [after #4]
+        #6 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #5]
+        #7 service:db, RunUpdate sql database=shop migrations/0001.sql, update step is new [after #6]
+        #8 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new [after #7]
+        #9 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data [after #1]
+        #10 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #9]
+        #11 service:analytics, CreateContainer port=20002, new instance [after #10]
+        #12 service:analytics, WaitReady, container created [after #11]
+        #13 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #12]
+        #14 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #8 #13]
         """)
     }
 
@@ -61,16 +67,19 @@ import Testing
         observed.golden = ["db", "analytics"]
         observed.goldenUpdates = ["db": [fixture.db.update[0].hash]]
         #expect(fixture.plan(observed).description == """
-        #1 service:db, CopyGoldenData, data dir missing; a copy of the set-up data
-        #2 service:db, CreateContainer port=20001, new instance [after #1]
-        #3 service:db, WaitReady, container created [after #2]
-        #4 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #3]
-        #5 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new [after #4]
-        #6 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data
-        #7 service:analytics, CreateContainer port=20002, new instance [after #6]
-        #8 service:analytics, WaitReady, container created [after #7]
-        #9 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #8]
-        #10 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #5 #9]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, CopyGoldenData, data dir missing; a copy of the set-up data [after #1]
+        #3 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #2]
+        #4 service:db, CreateContainer port=20001, new instance [after #3]
+        #5 service:db, WaitReady, container created [after #4]
+        #6 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #5]
+        #7 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new [after #6]
+        #8 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data [after #1]
+        #9 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #8]
+        #10 service:analytics, CreateContainer port=20002, new instance [after #9]
+        #11 service:analytics, WaitReady, container created [after #10]
+        #12 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #11]
+        #13 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #7 #12]
         """)
     }
 
@@ -85,7 +94,6 @@ import Testing
         #expect(fixture.plan(observed).description == """
         #1 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
         #2 service:analytics, Nothing, up to date
-        #3 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #2]
         """)
     }
 
@@ -105,11 +113,14 @@ import Testing
         observed.containers["db"]?.imageHash = "old-hash"
         #expect(fixture.plan(observed).description == """
         #1 image:acme/postgresql-15:shop, Build, image recipe changed
-        #2 service:db, RemoveContainer, image recipe changed [after #1]
-        #3 service:db, CreateContainer port=20001, image recipe changed [after #2]
-        #4 service:db, WaitReady, container created [after #3]
-        #5 service:analytics, Nothing, up to date
-        #6 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #4 #5]
+        #2 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #3 service:db, RetireContainer, image recipe changed [after #1 #2]
+        #4 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #3]
+        #5 service:db, CreateContainer port=20001, image recipe changed [after #4]
+        #6 service:db, WaitReady, container created [after #5]
+        #7 service:db, RestoreContainer, the new container failed: the one it replaced runs again, as it was [if #5 or #6 fails]
+        #8 service:db, RemoveContainer, replaced by the new container, which is ready [after #6]
+        #9 service:analytics, Nothing, up to date [after #2]
         """)
     }
 
@@ -137,7 +148,6 @@ import Testing
         #expect(fixture.plan(observed).description == """
         #1 service:db, RunUpdate sql database=shop migrations/0002.sql, update step is new
         #2 service:analytics, Nothing, up to date
-        #3 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #2]
         """)
     }
 
@@ -152,7 +162,6 @@ import Testing
         #expect(fixture.plan(observed).description == """
         #1 service:db, RunUpdate sql database=shop migrations/0001.sql, update step changed
         #2 service:analytics, Nothing, up to date
-        #3 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #2]
         """)
     }
 
@@ -161,10 +170,11 @@ import Testing
         observed.containers["db"]?.running = false
         observed.containers["db"]?.state = "exited"
         #expect(fixture.plan(observed).description == """
-        #1 service:db, StartContainer, container exited
-        #2 service:db, WaitReady, container started [after #1]
-        #3 service:analytics, Nothing, up to date
-        #4 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #2 #3]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #1]
+        #3 service:db, StartContainer, container exited [after #2]
+        #4 service:db, WaitReady, container started [after #3]
+        #5 service:analytics, Nothing, up to date [after #1]
         """)
     }
 
@@ -172,10 +182,11 @@ import Testing
         var observed = fixture.converged()
         observed.containers["analytics"] = nil
         #expect(fixture.plan(observed).description == """
-        #1 service:db, Nothing, up to date
-        #2 service:analytics, CreateContainer port=20002, container missing
-        #3 service:analytics, WaitReady, container created [after #2]
-        #4 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #3]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, Nothing, up to date [after #1]
+        #3 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #1]
+        #4 service:analytics, CreateContainer port=20002, container missing [after #3]
+        #5 service:analytics, WaitReady, container created [after #4]
         """)
     }
 
@@ -186,7 +197,6 @@ import Testing
         #1 image:acme/mariadb-10.11:shop, Build, image missing
         #2 service:db, Nothing, up to date
         #3 service:analytics, Nothing, up to date [after #1]
-        #4 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #2 #3]
         """)
     }
 
@@ -200,7 +210,6 @@ import Testing
         #2 image:acme/mariadb-10.11:shop, Build, image missing [after #1]
         #3 service:db, Nothing, up to date
         #4 service:analytics, Nothing, up to date [after #2]
-        #5 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #3 #4]
         """)
     }
 
@@ -208,15 +217,17 @@ import Testing
         var observed = fixture.converged()
         observed.dataDirs["db"] = .missing
         #expect(fixture.plan(observed).description == """
-        #1 service:db, RemoveContainer, data dir missing
-        #2 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, \
-        kept as the golden copy [after #1]
-        #3 service:db, CopyGoldenData, data dir missing; a copy of the set-up data [after #2]
-        #4 service:db, CreateContainer port=20001, data dir missing [after #3]
-        #5 service:db, WaitReady, container created [after #4]
-        #6 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #5]
-        #7 service:analytics, Nothing, up to date
-        #8 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #6 #7]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, RemoveContainer, data dir missing [after #1]
+        #3 service:db, InitGolden updates=2, no set-up data for this recipe yet: init and 2 setup step(s), then 2 update step(s) once for every copy, \
+        kept as the golden copy [after #2]
+        #4 service:db, CopyGoldenData, data dir missing; a copy of the set-up data [after #3]
+        #5 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #4]
+        #6 service:db, CreateContainer port=20001, data dir missing [after #5]
+        #7 service:db, WaitReady, container created [after #6]
+        #8 service:db, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #7]
+        #9 service:analytics, Nothing, up to date [after #1]
+        #10 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #8 #9]
         """)
     }
 
@@ -286,14 +297,17 @@ import Testing
         #7 or #8 fails]
         #11 service:analytics, AbandonUpgrade 10.11->11.8 in-place, an upgrade failed: its staged result is deleted and the 10.11 server runs again \
         on the old data [if #7 or #8 fails]
-        #12 service:db, RemoveContainer, image recipe changed [after #9]
-        #13 service:db, CreateContainer port=20001, image recipe changed [after #12]
-        #14 service:db, WaitReady, container created [after #13]
-        #15 service:analytics, RemoveContainer, image recipe changed [after #9]
-        #16 service:analytics, CreateContainer port=20002, image recipe changed [after #15]
-        #17 service:analytics, WaitReady, container created [after #16]
-        #18 instance:dev, DeleteReplacedData, the old data is kept in snapshot 'before-upgrade-15-17-10.11-11.8' [after #14 #17, best effort]
-        #19 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #18]
+        #12 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name [after #9]
+        #13 service:db, RemoveContainer, image recipe changed [after #12]
+        #14 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #13]
+        #15 service:db, CreateContainer port=20001, image recipe changed [after #14]
+        #16 service:db, WaitReady, container created [after #15]
+        #17 service:analytics, RemoveContainer, image recipe changed [after #12]
+        #18 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #17]
+        #19 service:analytics, CreateContainer port=20002, image recipe changed [after #18]
+        #20 service:analytics, WaitReady, container created [after #19]
+        #21 instance:dev, DeleteReplacedData, the old data is kept in snapshot 'before-upgrade-15-17-10.11-11.8' [after #16 #20, best effort]
+        #22 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #21]
         """)
         // The upgraded data keeps its password and applied steps; only the version and image change.
         for action in plan.actions {
@@ -333,12 +347,14 @@ import Testing
         #11 instance:dev, SwitchData db, the upgraded data replaces the old in one step [after #10]
         #12 service:db, AbandonUpgrade 15->17 dump, an upgrade failed: its staged result is deleted and the 15 server runs again on the old data [if \
         #10 fails]
-        #13 service:db, RemoveContainer, image recipe changed [after #11]
-        #14 service:db, CreateContainer port=20001, image recipe changed [after #13]
-        #15 service:db, WaitReady, container created [after #14]
-        #16 service:analytics, Nothing, up to date [after #11]
-        #17 instance:dev, DeleteReplacedData, the old data is kept in snapshot 'before-upgrade-15-17-2' [after #15 #16, best effort]
-        #18 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #5 #17]
+        #13 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name [after #11]
+        #14 service:db, RemoveContainer, image recipe changed [after #13]
+        #15 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #14]
+        #16 service:db, CreateContainer port=20001, image recipe changed [after #15]
+        #17 service:db, WaitReady, container created [after #16]
+        #18 service:analytics, Nothing, up to date [after #13]
+        #19 instance:dev, DeleteReplacedData, the old data is kept in snapshot 'before-upgrade-15-17-2' [after #17 #18, best effort]
+        #20 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #5 #19]
         """)
         guard case let .stopContainers(stop) = plan.actions[1].kind else { Issue.record("no stop"); return }
         let restarted = plan.actions.compactMap { action -> String? in
@@ -390,12 +406,15 @@ import Testing
         observed.containers["db"]?.state = "exited"
         observed.ports["db"] = PortChoice(port: 20007, change: "port 20001 is taken by another program; moving to 20007")
         #expect(fixture.plan(observed).description == """
-        #1 service:db, RemoveContainer, port 20001 is taken by another program; moving to 20007
-        #2 service:db, CreateContainer port=20007, port 20001 is taken by another program; moving to 20007 [after #1]
-        #3 service:db, WaitReady, container created [after #2]
-        #4 service:analytics, Nothing, up to date
-        #5 instance:dev, WriteState, records ports and commit once everything else is done [after #3 #4]
-        #6 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #5]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, RetireContainer, port 20001 is taken by another program; moving to 20007 [after #1]
+        #3 service:db, WriteServiceEnv, its environment, as the instance's network sees the others [after #2]
+        #4 service:db, CreateContainer port=20007, port 20001 is taken by another program; moving to 20007 [after #3]
+        #5 service:db, WaitReady, container created [after #4]
+        #6 service:db, RestoreContainer, the new container failed: the one it replaced runs again, as it was [if #4 or #5 fails]
+        #7 service:db, RemoveContainer, replaced by the new container, which is ready [after #5]
+        #8 service:analytics, Nothing, up to date [after #1]
+        #9 instance:dev, WriteState, records ports and commit once everything else is done [after #7 #8]
         """)
     }
 
@@ -428,7 +447,6 @@ import Testing
         #1 service:db, Nothing, up to date
         #2 service:analytics, Nothing, up to date
         #3 service:cache, RemoveContainer, service no longer in the recipe (its data dir is kept)
-        #4 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #2 #3]
         """)
     }
 
@@ -436,11 +454,14 @@ import Testing
         var observed = fixture.converged()
         observed.containers["analytics"]?.configHash = "settings-from-an-older-sandbox"
         #expect(fixture.plan(observed).description == """
-        #1 service:db, Nothing, up to date
-        #2 service:analytics, RemoveContainer, container settings changed
-        #3 service:analytics, CreateContainer port=20002, container settings changed [after #2]
-        #4 service:analytics, WaitReady, container created [after #3]
-        #5 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #4]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, Nothing, up to date [after #1]
+        #3 service:analytics, RetireContainer, container settings changed [after #1]
+        #4 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #3]
+        #5 service:analytics, CreateContainer port=20002, container settings changed [after #4]
+        #6 service:analytics, WaitReady, container created [after #5]
+        #7 service:analytics, RestoreContainer, the new container failed: the one it replaced runs again, as it was [if #5 or #6 fails]
+        #8 service:analytics, RemoveContainer, replaced by the new container, which is ready [after #6]
         """)
     }
 
@@ -450,13 +471,15 @@ import Testing
         observed.containers["analytics"]?.running = false
         observed.golden = ["analytics"]
         #expect(fixture.plan(observed).description == """
-        #1 service:db, Nothing, up to date
-        #2 service:analytics, RemoveContainer, data dir missing
-        #3 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data [after #2]
-        #4 service:analytics, CreateContainer port=20002, data dir missing [after #3]
-        #5 service:analytics, WaitReady, container created [after #4]
-        #6 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #5]
-        #7 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #1 #6]
+        #1 instance:dev, EnsureNetwork, the instance's own network: its services find each other on it by name
+        #2 service:db, Nothing, up to date [after #1]
+        #3 service:analytics, RemoveContainer, data dir missing [after #1]
+        #4 service:analytics, CopyGoldenData, data dir missing; a copy of the set-up data [after #3]
+        #5 service:analytics, WriteServiceEnv, its environment, as the instance's network sees the others [after #4]
+        #6 service:analytics, CreateContainer port=20002, data dir missing [after #5]
+        #7 service:analytics, WaitReady, container created [after #6]
+        #8 service:analytics, SetCredentials, a fresh copy has the golden copy's password; this instance gets its own [after #7]
+        #9 instance:dev, WriteEnv, the variables, from the data's credentials and the ports [after #2 #8]
         """)
     }
 
@@ -505,6 +528,8 @@ final class PlannerFixture: Sendable {
     deinit { try? FileManager.default.removeItem(at: root) }
 
     func plan(_ observed: ObservedState) -> Plan { planner.up(observed) }
+
+    func layout(_ instance: String) -> InstanceLayout { InstanceLayout(checkout: planner.layout.checkout, instance: instance) }
 
     /// The state right after a successful `up`.
     func converged() -> ObservedState {

@@ -47,7 +47,7 @@ struct DataUpgrader: Sendable {
                 try await start(old, name: names[0], dataDir: work)
                 doing = "dumping the data with the \(upgrade.fromVersion) server"
                 line("upgrade: \(doing)")
-                let target = (old.spec.data as NSString).appendingPathComponent(Self.dumpFile)
+                let target = (old.spec.stateFolder as NSString).appendingPathComponent(Self.dumpFile)
                 try await exec(names[0], old, script: try Rendering.command(dump, spec: old.spec, stamp: upgrade.from) + " > " + shellQuote(target))
                 try await stop(names[0], old)
                 doing = "making a fresh \(to) data dir"
@@ -105,7 +105,7 @@ struct DataUpgrader: Sendable {
         Readiness.clear(layout.dataDir(upgrade.service.name))
         try await docker.run(.start([container.id]))
         let service = upgrade.old ?? upgrade.service
-        try await Readiness(docker: docker).wait(container: container.name, service: service, dataDir: layout.dataDir(service.name))
+        try await Readiness(docker: docker).wait(container: container.name, service: service, folder: layout.dataDir(service.name))
     }
 
     func labels(_ service: ResolvedService) -> [String: String] {
@@ -114,11 +114,12 @@ struct DataUpgrader: Sendable {
 
     /// A private server on `dataDir` (no network, no published port), waited for until ready.
     func start(_ service: ResolvedService, name: String, dataDir: URL) async throws(SandboxError) {
-        var spec = try DockerCommand.RunSpec.service(service, name: name, labels: labels(service), dataDir: dataDir, uid: uid, gid: gid)
+        var spec = try DockerCommand.RunSpec.service(service, name: name, labels: labels(service), mounts: [.init(dataDir.path, at: service.spec.stateFolder)],
+                                                     uid: uid, gid: gid)
         spec.network = "none"
         Readiness.clear(dataDir)
         try await docker.run(.run(spec))
-        try await Readiness(docker: docker).wait(container: name, service: service, dataDir: dataDir)
+        try await Readiness(docker: docker).wait(container: name, service: service, folder: dataDir)
     }
 
     /// A clean stop (the recipe's stop signal and timeout), then removal.

@@ -39,14 +39,23 @@ extension Executor {
         case .deleteData: try data.deleteAll()
         case let .removeContainer(container, force): try await removeContainers([container], force: force)
         case let .removeContainers(containers): try await removeContainers(containers, force: true)
+        case let .retireContainer(container): try await retire(container)
+        case let .restoreContainer(container, service): try await restore(container, service: service)
         case let .stopContainers(containers): try await docker.run(.stop(containers.map(\.id)))
+        case let .ensureNetwork(name): try await ensureNetwork(name)
+        case let .removeNetwork(name): try await removeNetwork(name)
+        case let .writeServiceEnv(service): try writeServiceEnv(service, ports: plan.ports)
         case let .startContainer(container):
-            Readiness.clear(layout.dataDir(container.service))
+            Readiness.clear(container.service, layout)
             try await docker.run(.start([container.id]))
+        case let .restartContainer(container):
+            Readiness.clear(container.service, layout)
+            try await docker.run(.restart([container.id]))
         case let .createContainer(spec): try await createContainer(spec)
         case let .waitReady(service):
             try await Readiness(docker: docker).wait(container: layout.containerName(sandbox: try recipe().name, service: service.name),
-                                                     service: service, dataDir: layout.dataDir(service.name))
+                                                     service: service, folder: layout.stateFolder(service),
+                                                     address: Rendering.host(service.publish), port: plan.ports[service.name])
         case let .setCredentials(service): try await setCredentials(service, ports: plan.ports, line: line)
         case let .runUpdate(step, service): try await runUpdate(step, service: service, ports: plan.ports, line: line)
         case let .writeState(state): try state.write(layout)
@@ -79,10 +88,32 @@ extension Executor {
         }
     }
 
+    /// The name a container is set aside under while its replacement starts.
+    static func retiredName(_ container: ObservedContainer) -> String { container.name + "-retired" }
+
+    /// Stops the container cleanly and renames it aside; its port is free for the new one once this returns.
+    func retire(_ container: ObservedContainer) async throws(SandboxError) {
+        try await docker.run(.stop([container.id]))
+        try await docker.forceRemove([Self.retiredName(container)])
+        try await docker.run(.rename(container.id, to: Self.retiredName(container)))
+        if let (address, port) = ObservedContainer.published(container.ports) { _ = await Ports.waitUntilFree(port, address: address) }
+    }
+
+    /// The new container (under the service's name) removed, the retired one given its name back and started again.
+    func restore(_ container: ObservedContainer, service: ResolvedService) async throws(SandboxError) {
+        try await docker.forceRemove([container.name])
+        try await docker.run(.rename(container.id, to: container.name))
+        Readiness.clear(service.name, layout)
+        try await docker.run(.start([container.id]))
+        let published = ObservedContainer.published(container.ports)
+        try await Readiness(docker: docker).wait(container: container.name, service: service, folder: layout.stateFolder(service),
+                                                 address: published?.address ?? "127.0.0.1", port: published?.port)
+    }
+
     /// Creates and starts the container exactly as planned. A picked port taken since planning is not decided here:
     /// the error asks the caller to plan again, which picks another by the one port policy.
     func createContainer(_ spec: ContainerSpec) async throws(SandboxError) {
-        Readiness.clear(layout.dataDir(spec.service))
+        Readiness.clear(spec.service, layout)
         let command = DockerCommand.run(spec.run)
         let out = try await docker.run(command, check: false)
         guard out.status != 0 else { return }
@@ -127,6 +158,33 @@ extension Executor {
                                                  service: service, recipe: service.imageTag, line: line)
         stamp.password = secret
         try stamp.write(to: dataDir)
+    }
+
+    /// The instance's network, made unless it is there (another command of the instance may have made it meanwhile).
+    func ensureNetwork(_ name: String) async throws(SandboxError) {
+        let command = DockerCommand.createNetwork(name, labels: layout.labels(sandbox: try recipe().name).merging([Label.role: "network"]) { $1 })
+        let out = try await docker.run(command, check: false)
+        guard out.status != 0, out.failure != .alreadyExists else { return }
+        throw docker.failure(command, out)
+    }
+
+    func removeNetwork(_ name: String) async throws(SandboxError) {
+        let command = DockerCommand.removeNetwork(name)
+        let out = try await docker.run(command, check: false)
+        guard out.status != 0, out.failure != .noSuchNetwork else { return }
+        throw docker.failure(command, out)
+    }
+
+    /// The service's run folder with its environment file: its `env` rendered as the instance's network sees the other
+    /// services, with their credentials as their data holds them now. Mode 0600, read by the entry script as root.
+    func writeServiceEnv(_ service: ResolvedService, ports: [String: Int]) throws(SandboxError) {
+        let sandbox = try recipe()
+        var stamps: [String: DataStamp] = [:]
+        for other in sandbox.services { stamps[other.name] = DataStamp.read(from: layout.dataDir(other.name)) }
+        let pairs = try Rendering(sandbox: sandbox, instance: layout.instance, ports: ports, stamps: stamps).serviceEnv(service)
+        let folder = layout.runDir(service.name)
+        try FileSystem.ensureDirectory(folder)
+        try FileSystem.writeAtomically(Data(Rendering.envFile(pairs).utf8), to: folder.appendingPathComponent("env"), mode: 0o600)
     }
 
     /// Writes `.sandbox/<instance>/env` from the data's credentials and the planned ports.

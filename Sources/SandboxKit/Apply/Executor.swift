@@ -50,6 +50,7 @@ package struct Executor: Sendable {
         reporter.report(.planned(plan))
         var walk = GraphWalk(plan.actions)
         var failures: [SandboxError] = []
+        var compensationFailures: [SandboxError] = []
         await withTaskGroup(of: (Int, SandboxError?).self) { group in
             var running = 0
             while true {
@@ -61,10 +62,16 @@ package struct Executor: Sendable {
                 guard running > 0, let (index, error) = await group.next() else { break }
                 running -= 1
                 walk.finished(index, error)
-                if let error, !plan.actions[index].bestEffort { failures.append(error) }
+                guard let error, !plan.actions[index].bestEffort else { continue }
+                if plan.actions[index].isCompensation { compensationFailures.append(error) } else { failures.append(error) }
             }
         }
-        if let error = Self.merged(failures) { throw error }
+        if var error = Self.merged(failures) {
+            // What could not be undone is said with what went wrong, never instead of it.
+            if let undo = Self.merged(compensationFailures) { error.message += "; undoing it failed too: \(undo.message)" }
+            throw error
+        }
+        if let undo = Self.merged(compensationFailures) { throw undo }
         return walk.outcomes.map { $0 ?? .blocked }
     }
 

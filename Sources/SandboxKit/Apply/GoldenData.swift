@@ -93,7 +93,7 @@ package struct GoldenData: Sendable {
         for step in service.spec.initSteps { script += "\n" + (try Rendering.command(step, spec: service.spec, stamp: stamp)) }
         var spec = DockerCommand.RunSpec(name: name, image: service.imageTag, labels: labels)
         spec.environment = ["SANDBOX_UID": String(uid), "SANDBOX_GID": String(gid)]
-        spec.mounts = [(staging.path, service.spec.data)]
+        spec.mounts = [.init(staging.path, at: service.spec.stateFolder)]
         spec.network = "none"
         spec.detached = false
         spec.remove = true
@@ -115,11 +115,12 @@ package struct GoldenData: Sendable {
     func setUp(_ service: ResolvedService, updates: [ResolvedStep], stamp: inout DataStamp, staging: URL, name: String,
                labels: [String: String]) async throws(SandboxError) {
         guard !service.setup.isEmpty || !updates.isEmpty else { return }
-        var spec = try DockerCommand.RunSpec.service(service, name: name, labels: labels, dataDir: staging, uid: uid, gid: gid)
+        var spec = try DockerCommand.RunSpec.service(service, name: name, labels: labels, mounts: [.init(staging.path, at: service.spec.stateFolder)],
+                                                     uid: uid, gid: gid)
         spec.network = "none"
         try await docker.run(.run(spec))
         do {
-            try await Readiness(docker: docker).wait(container: name, service: service, dataDir: staging)
+            try await Readiness(docker: docker).wait(container: name, service: service, folder: staging)
             let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: ports, stamps: [service.name: stamp])
             for step in service.setup {
                 line("setup: \(step.title)")

@@ -16,9 +16,13 @@ package struct ImageBuilder: ImageProviding {
     /// Where bootstrap locks and scratch folders go.
     package var stateDirectory: URL
 
-    package init(docker: Docker, stateDirectory: URL) {
+    /// The checkout, where builds from it leave their list of files (`ImageManifest`).
+    package var checkout: Checkout?
+
+    package init(docker: Docker, stateDirectory: URL, checkout: Checkout? = nil) {
         self.docker = docker
         self.stateDirectory = stateDirectory
+        self.checkout = checkout
     }
 
     /// Images are machine-wide, so the locks that guard making them are too.
@@ -104,8 +108,12 @@ package struct ImageBuilder: ImageProviding {
         }
         try Self.writeContext(image, to: context)
         let labels = [Label.imageHash: image.hash, Label.component: image.recipe.name]
+        if let dockerfile = image.recipe.dockerfile, let project = image.context {
+            try await buildProject(image, dockerfile: dockerfile, context: project, labels: labels, line: line)
+        }
         do {
             _ = try await docker.stream(.build(tag: image.tag, context: context.path, labels: labels), line: line)
+            if let files = image.context?.files, let checkout = checkout { try ImageManifest.write(files, for: image.tag, in: checkout) }
         } catch {
             guard error.code == .dockerFailed else { throw error }
             // apt's own words ("E: Unable to locate package x") say which package; put them in the message.
@@ -113,6 +121,23 @@ package struct ImageBuilder: ImageProviding {
             throw SandboxError(.buildFailed, "building \(image.tag) failed\(Self.failedStep(error.detail ?? "", image).map { " at \($0)" } ?? "")"
                                + (apt.isEmpty ? "" : ": " + apt.joined(separator: "; ")),
                                fix: "fix that step in \(image.recipe.path) and run sandbox again; Docker's cache keeps the steps before it",
+                               detail: error.detail)
+        }
+    }
+
+    /// The project's own Dockerfile, built as it is (its `.dockerignore` applies as the docker CLI reads it) into the
+    /// image sandbox then adds its entry script to.
+    func buildProject(_ image: ResolvedImage, dockerfile: String, context: BuildContext, labels: [String: String],
+                      line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
+        let path = checkout?.root.appendingPathComponent(dockerfile).path ?? dockerfile
+        let command = DockerCommand.build(tag: DockerfileRenderer.projectTag(image), context: context.root.path, labels: labels, dockerfile: path)
+        do {
+            _ = try await docker.stream(command, line: line)
+        } catch {
+            guard error.code == .dockerFailed else { throw error }
+            throw SandboxError(.buildFailed, "building \(image.tag) from \(dockerfile) failed",
+                               fix: "fix \(dockerfile) or its context \(context.display) (the build's last lines are above; "
+                                   + "`docker build -f \(dockerfile) \(context.display)` repeats it), then run sandbox again",
                                detail: error.detail)
         }
     }
@@ -147,9 +172,11 @@ package struct ImageBuilder: ImageProviding {
         }
     }
 
-    /// A build context folder: the Dockerfile, the entry script and every copied file.
+    /// A build context folder: the Dockerfile, the entry script and every copied file; for an image built from the
+    /// checkout, `context/` with exactly the files its hash covers (hard links where the disk allows, links kept as links).
     static func writeContext(_ image: ResolvedImage, to directory: URL) throws(SandboxError) {
         try FileSystem.ensureDirectory(directory.appendingPathComponent("files"))
+        if let context = image.context, image.recipe.dockerfile == nil { try stage(context, into: directory.appendingPathComponent("context")) }
         do {
             try Data(DockerfileRenderer.render(image).utf8).write(to: directory.appendingPathComponent("Dockerfile"))
             let entry = directory.appendingPathComponent("sandbox-entry")
@@ -162,6 +189,28 @@ package struct ImageBuilder: ImageProviding {
         } catch {
             throw SandboxError(.io, "cannot write the build context for \(image.tag): \(error.localizedDescription)",
                                fix: "check free space and permissions in \(directory.deletingLastPathComponent().path)")
+        }
+    }
+}
+
+extension ImageBuilder {
+    /// Puts the context's files (as `BuildContext` listed them) under `folder`.
+    static func stage(_ context: BuildContext, into folder: URL) throws(SandboxError) {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            for relative in context.files.keys.sorted() {
+                let source = context.root.appendingPathComponent(relative), target = folder.appendingPathComponent(relative)
+                try fm.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                if let destination = try? fm.destinationOfSymbolicLink(atPath: source.path) {
+                    try fm.createSymbolicLink(atPath: target.path, withDestinationPath: destination)
+                } else if link(source.path, target.path) != 0 {
+                    try fm.copyItem(at: source, to: target)
+                }
+            }
+        } catch {
+            throw SandboxError(.io, "cannot prepare the build context \(context.display): \(error.localizedDescription)",
+                               fix: "check free space in \(folder.deletingLastPathComponent().path), and that \(context.display) is readable")
         }
     }
 }

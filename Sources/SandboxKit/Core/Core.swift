@@ -37,6 +37,8 @@ package struct Core: Sendable {
         package var instance: String
         /// With `--registry`: images and golden data the registry has are pulled instead of built.
         package var registry: Registry?
+        /// With `--live` (true) or `--no-live` (false): whether services mount their `live` folder; nil keeps it as it was.
+        package var live: Bool?
 
         package init(sandbox: String? = nil, instance: String, registry: Registry? = nil) {
             self.sandbox = sandbox
@@ -51,6 +53,7 @@ package struct Core: Sendable {
     func instance(_ target: Target, in workspace: Workspace) throws -> Instance {
         var instance = try workspace.instance(sandbox: target.sandbox, instance: target.instance)
         instance.registry = target.registry
+        instance.planner.live = target.live
         return instance
     }
 
@@ -169,6 +172,16 @@ package struct Core: Sendable {
         let result = RemovalResult(instance: target.instance, removed: plan.removedServices, deletedData: deleteData)
         if !plan.isNoOp { await events(workspace).send(.destroy, result, instance: target.instance) }
         return result
+    }
+
+    /// `restart`: services stopped cleanly and started again (a live folder's edits, a changed environment).
+    package func restart(_ target: Target, services: [String], secrets: Bool = false, wait: Bool = true,
+                         reporter: any ProgressReporter) async throws -> UpResult {
+        let workspace = try workspace()
+        let instance = try instance(target, in: workspace)
+        for name in services { _ = try instance.service(named: name) }
+        try await instance.perform(.restart(services: services), reporter: reporter, wait: wait)
+        return try await result(instance, changed: true, secrets: secrets).shown
     }
 
     /// `snapshot save`.

@@ -6,7 +6,8 @@ import SandboxBase
 /// What a failed docker command means. The docker CLI has no error codes, only the engine's words on standard
 /// error; they are read here, once, and everything else asks `Docker.Output.failure`.
 package enum EngineFailure: Sendable, Equatable {
-    case noSuchContainer, noSuchImage, noSuchManifest, nameInUse, removalInProgress, portTaken, engineDown, outOfSpace, other
+    case noSuchContainer, noSuchImage, noSuchManifest, noSuchNetwork, nameInUse, alreadyExists, removalInProgress, portTaken, engineDown
+    case outOfSpace, other
 
     package init(_ text: String) {
         func any(_ words: String...) -> Bool { words.contains { text.contains($0) } }
@@ -19,6 +20,8 @@ package enum EngineFailure: Sendable, Equatable {
         else if any("No such image", "No such object") { self = .noSuchImage }
         else if any("no such manifest", "manifest unknown") { self = .noSuchManifest }
         else if any("is already in use by container") { self = .nameInUse }
+        else if any("already exists") { self = .alreadyExists }
+        else if any("No such network") || (any("network") && any("not found")) { self = .noSuchNetwork }
         else { self = .other }
     }
 }

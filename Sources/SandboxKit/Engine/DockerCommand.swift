@@ -65,8 +65,9 @@ extension DockerCommand {
         DockerCommand(["image", "inspect", "--format", jsonFormat] + tags)
     }
 
-    package static func build(tag: String, context: String, labels: [String: String]) -> DockerCommand {
+    package static func build(tag: String, context: String, labels: [String: String], dockerfile: String? = nil) -> DockerCommand {
         var args = ["build", "--tag", tag, "--rm", "--force-rm"]
+        if let dockerfile { args += ["--file", dockerfile] }
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
         // The classic builder: engines without buildx, and Dockerfiles that need no BuildKit syntax.
         return DockerCommand(args + [context], environment: ["DOCKER_BUILDKIT": "0"])
@@ -80,19 +81,36 @@ extension DockerCommand {
         return DockerCommand(args + ["--change", "CMD [\"/bin/bash\"]", tarball, tag])
     }
 
+    /// A host folder bound into a container.
+    package struct Mount: Sendable, Equatable {
+        package var source: String
+        package var target: String
+        package var readOnly = false
+
+        package init(_ source: String, at target: String, readOnly: Bool = false) {
+            self.source = source
+            self.target = target
+            self.readOnly = readOnly
+        }
+
+        /// As the container's configuration hash records it.
+        package var text: String { "\(source):\(target)\(readOnly ? ":ro" : "")" }
+    }
+
     /// A container as `sandbox` runs them: named, labelled, data mounted, port published, stopped gracefully.
     package struct RunSpec: Sendable, Equatable {
         package var name: String
         package var image: String
         package var labels: [String: String]
         package var environment: [String: String] = [:]
-        /// Host folder to container folder.
-        package var mounts: [(String, String)] = []
+        package var mounts: [Mount] = []
         /// Host address, host port, container port.
         package var publish: (String, Int, Int)?
         package var stopSignal: String?
         package var stopTimeout: Int?
         package var network: String?
+        /// Names the container has on `network` besides its own (`--network-alias`): the service name.
+        package var networkAliases: [String] = []
         /// `--restart`: `unless-stopped` brings a service back after the engine (or the machine) restarts.
         package var restart: String?
         /// A script the container's command runs from standard input (`--interactive`, command `scriptReader`).
@@ -121,11 +139,14 @@ extension DockerCommand {
         args += ["--name", spec.name]
         for (key, value) in spec.labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
         for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) { args += ["--env", "\(key)=\(value)"] }
-        for (host, container) in spec.mounts { args += ["--mount", "type=bind,source=\(host),target=\(container)"] }
+        for mount in spec.mounts {
+            args += ["--mount", "type=bind,source=\(mount.source),target=\(mount.target)" + (mount.readOnly ? ",readonly" : "")]
+        }
         if let (address, hostPort, containerPort) = spec.publish { args += ["--publish", "\(address):\(hostPort):\(containerPort)"] }
         if let signal = spec.stopSignal { args += ["--stop-signal", signal] }
         if let timeout = spec.stopTimeout { args += ["--stop-timeout", String(timeout)] }
         if let network = spec.network { args += ["--network", network] }
+        for alias in spec.networkAliases { args += ["--network-alias", alias] }
         if let restart = spec.restart { args += ["--restart", restart] }
         if let script = spec.script { return DockerCommand(args + [spec.image, scriptReader], script: script) }
         return DockerCommand(args + [spec.image] + spec.command)
@@ -185,6 +206,20 @@ extension DockerCommand {
 
     /// The engine's ID and data root, one line.
     package static let engineIdentity = DockerCommand(["info", "--format", "{{.ID}} {{.DockerRootDir}}"])
+
+    /// An instance's own network, labelled as its containers are; answers "already exists" when it does.
+    package static func createNetwork(_ name: String, labels: [String: String]) -> DockerCommand {
+        var args = ["network", "create", "--driver", "bridge"]
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--label", "\(key)=\(value)"] }
+        return DockerCommand(args + [name])
+    }
+
+    package static func removeNetwork(_ name: String) -> DockerCommand { DockerCommand(["network", "rm", name]) }
+
+    package static func rename(_ container: String, to name: String) -> DockerCommand { DockerCommand(["rename", container, name]) }
+
+    /// Restarts containers with their stop signal and timeout.
+    package static func restart(_ containers: [String]) -> DockerCommand { DockerCommand(["restart"] + containers) }
 
     package static let info = DockerCommand(["info", "--format", "{{json .ServerVersion}}"])
     package static let version = DockerCommand(["version", "--format", "{{json .}}"])

@@ -8,7 +8,7 @@ package enum DockerfileRenderer {
         var lines: [String] = []
         switch image.base {
         case let .recipe(tag)?, let .external(tag)?: lines.append("FROM \(tag)")
-        case nil: lines.append("FROM scratch")
+        case nil: lines.append(image.recipe.dockerfile == nil ? "FROM scratch" : "FROM \(projectTag(image))")
         }
         for (index, step) in image.recipe.build.enumerated() {
             switch step {
@@ -18,8 +18,10 @@ package enum DockerfileRenderer {
                         + "\(packages.map(shellQuote).joined(separator: " ")) >/dev/null && rm -rf /var/lib/apt/lists/*"]))
             case let .run(script):
                 lines.append("RUN " + json(["/bin/sh", "-c", "set -e\n" + script]))
-            case let .copy(_, destination, mode):
-                lines.append("COPY " + json([contextName(index), destination]))
+            case let .copy(source, destination, mode):
+                // From the checkout's build context (`context/`), or a file next to the recipe (`files/N`).
+                let from = image.context == nil ? contextName(index) : "context/" + (source == "." ? "" : source)
+                lines.append("COPY " + json([from, destination]))
                 if let mode { lines.append("RUN " + json(["chmod", mode, destination])) }
             case let .env(values):
                 for (key, value) in values.sorted(by: { $0.key < $1.key }) { lines.append("ENV \(key)=\(json(value))") }
@@ -27,7 +29,7 @@ package enum DockerfileRenderer {
         }
         if let service = image.recipe.service {
             lines.append("COPY sandbox-entry \(EntryScript.path)")
-            var env = ["SANDBOX_RUN_AS": service.runAs, "SANDBOX_DATA": service.data]
+            var env = ["SANDBOX_RUN_AS": service.runAs, "SANDBOX_DATA": service.stateFolder]
             env.merge(service.env) { $1 }
             for (key, value) in env.sorted(by: { $0.key < $1.key }) { lines.append("ENV \(key)=\(json(value))") }
             lines.append("EXPOSE \(service.port)")
@@ -39,6 +41,9 @@ package enum DockerfileRenderer {
 
     /// Where a `copy` step's file sits in the build context.
     package static func contextName(_ index: Int) -> String { "files/\(index)" }
+
+    /// The image the project's own Dockerfile makes, before sandbox adds its entry script: `acme/app:demo-project`.
+    package static func projectTag(_ image: ResolvedImage) -> String { image.tag + "-project" }
 
     static func json(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()

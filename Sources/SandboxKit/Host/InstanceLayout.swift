@@ -40,6 +40,14 @@ package struct InstanceLayout: Sendable, Equatable {
     /// An upgrade's working folder: the copy of the old data the old server dumps.
     package func upgradeWork(_ service: String) -> URL { root.appendingPathComponent(".\(service).upgrade") }
     package var snapshots: URL { root.appendingPathComponent("snapshots") }
+    /// A service's run folder, mounted at /run/sandbox: its environment file (0600), and for a service without data
+    /// its readiness marker. Made anew for every container, holding nothing that must be kept.
+    package func runDir(_ service: String) -> URL { root.appendingPathComponent("run").appendingPathComponent(service) }
+    /// Where a service's readiness marker is written: its data dir, or its run folder when it keeps no data.
+    package func stateFolder(_ service: ResolvedService) -> URL { service.hasData ? dataDir(service.name) : runDir(service.name) }
+
+    /// The instance's own network: its services reach each other by name on it, and no other instance's can.
+    package func network(sandbox: String) -> String { containerName(sandbox: sandbox, [instance]) }
 
     /// Golden data dirs, shared by every instance of the checkout, keyed by what a fresh data dir depends on.
     package var goldenRoot: URL { checkout.stateDirectory.appendingPathComponent("golden") }

@@ -13,6 +13,8 @@ package struct InstanceState: Sendable, Equatable, Codable {
     package var engine: String?
     /// That engine's own ID (`docker info`), to tell another engine from another address of the same one.
     package var engineID: String?
+    /// Brought up with `--live`: services with a `live` folder mount it (until `up --no-live`).
+    package var live: Bool?
 
     package init(sandbox: String, ports: [String: Int] = [:]) {
         self.sandbox = sandbox

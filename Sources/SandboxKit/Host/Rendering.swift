@@ -12,6 +12,12 @@ package struct Rendering: Sendable {
     /// Data stamps by service (credentials live there).
     package var stamps: [String: DataStamp]
     package var environment: [String: String]
+    /// How `{SERVICE.host}`, `{SERVICE.port}` and `{SERVICE.url}` read: as this host reaches the services (127.0.0.1 and
+    /// the published port: `sandbox env`), or as the instance's network does (the service's name and its container
+    /// port: a service's own `env`).
+    package var view: View = .host
+
+    package enum View: Sendable { case host, network }
 
     package init(sandbox: ResolvedSandbox, instance: String, ports: [String: Int], stamps: [String: DataStamp],
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -30,6 +36,12 @@ package struct Rendering: Sendable {
         guard parts.count == 2 else { return nil }
         if parts[0] == "env" { return environment[parts[1]] }
         guard let service = sandbox.service(parts[0]) else { return nil }
+        switch (parts[1], view) {
+        case ("host", .network): return service.name
+        case ("port", .network): return String(service.spec.port)
+        case ("url", .network): return service.spec.url.flatMap { networkView($0, service) }
+        default: break
+        }
         switch parts[1] {
         case "host": return Self.host(service.publish)
         case "port": return ports[service.name].map(String.init)
@@ -41,7 +53,35 @@ package struct Rendering: Sendable {
     }
 
     /// The address a client on this host connects to.
-    static func host(_ publish: String) -> String { publish == "0.0.0.0" ? "127.0.0.1" : publish }
+    package static func host(_ publish: String) -> String { publish == "0.0.0.0" ? "127.0.0.1" : publish }
+
+    /// An image recipe's URL as the instance's network reaches the service: its name and container port.
+    private func networkView(_ template: Template, _ service: ResolvedService) -> String? {
+        let stamp = stamps[service.name]
+        return try? template.render { name in
+            switch name {
+            case "host": return service.name
+            case "port": return String(service.spec.port)
+            case "user": return stamp?.user ?? service.spec.user
+            case "password": return stamp?.password
+            default: return nil
+            }
+        }
+    }
+
+    /// A service's own environment, in recipe order: its `env` rendered as the instance's network sees the others.
+    package func serviceEnv(_ service: ResolvedService) throws(SandboxError) -> [(String, String)] {
+        var network = self
+        network.view = .network
+        var out: [(String, String)] = []
+        for entry in service.env {
+            do { out.append((entry.name, try entry.value.render { network.sandboxValue($0) })) } catch {
+                throw SandboxError(.invalidRecipes, "\(sandbox.recipePath): env \(entry.name) of service \(service.name): '{\(error.name)}' has no value",
+                                   fix: "export it before `sandbox up`, or give a default: {\(error.name):-value}")
+            }
+        }
+        return out
+    }
 
     package func url(_ service: ResolvedService, masked: Bool = false) -> String? {
         service.spec.url.flatMap { hostView($0, service, masked: masked) }

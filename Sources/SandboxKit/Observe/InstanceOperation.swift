@@ -16,11 +16,13 @@ package enum InstanceOperation: Sendable, Equatable {
     case saveSnapshot(String)
     /// A snapshot deleted.
     case deleteSnapshot(String)
+    /// Services stopped cleanly and started again (all of them when none is named).
+    case restart(services: [String])
 
     /// Whether planning it needs the recipes (`down`, `destroy` and `snapshot delete` work from what the instance recorded).
     package var needsRecipes: Bool {
         switch self {
-        case .up, .reset, .restore, .saveSnapshot: return true
+        case .up, .reset, .restore, .saveSnapshot, .restart: return true
         case .down, .destroy, .deleteSnapshot: return false
         }
     }

@@ -83,6 +83,13 @@ package struct ObservedState: Sendable, Equatable {
     package var engineID: String?
     /// The env file holds what the instance's data and ports give now.
     package var envCurrent = true
+    /// Services whose data the plan replaces before their containers are made (an upgrade's switch): their old
+    /// containers are removed, never kept to come back.
+    package var dataReplaced: Set<String> = []
+    /// Services whose run folder holds the environment file their `env` gives now.
+    package var serviceEnvCurrent: Set<String> = []
+    /// For images built from the checkout: the files of their last build (path to hash), to name what changed.
+    package var imageManifests: [String: [String: String]] = [:]
 
     package init(images: [String: String?] = [:], containers: [String: ObservedContainer] = [:], dataDirs: [String: DataDirState] = [:],
                 ports: [String: PortChoice] = [:], golden: Set<String> = [], portConflicts: [String: Int] = [:]) {
@@ -104,7 +111,8 @@ package struct Leftovers: Sendable, Equatable {
     /// Paths, relative to the instance's folder, of what nothing will use: uncommitted staging, replaced data,
     /// an upgrade's work folders, temporary files (stamps in data dirs included), a snapshot's staging.
     package var stale: [String] = []
-    /// The private servers of an interrupted upgrade, still running.
+    /// Containers an interrupted command left: an upgrade's private servers (still running, writing into folders the
+    /// recovery deletes) and containers set aside while their replacement started.
     package var upgradeServers: [ObservedContainer] = []
 
     package init(deletion: Bool = false, switched: [String]? = nil, stale: [String] = [], upgradeServers: [ObservedContainer] = []) {

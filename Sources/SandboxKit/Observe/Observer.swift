@@ -53,10 +53,11 @@ package struct Observer: Sendable {
         return result
     }
 
-    static func parseContainers(_ text: String) -> [String: ObservedContainer] {
+    /// Containers by service label; one set aside for its replacement (`…-retired`) only with `retired`.
+    static func parseContainers(_ text: String, retired: Bool = false) -> [String: ObservedContainer] {
         var result: [String: ObservedContainer] = [:]
         for line in text.split(separator: "\n") {
-            guard let ps = try? JSONDecoder().decode(PSLine.self, from: Data(line.utf8)) else { continue }
+            guard let ps = try? JSONDecoder().decode(PSLine.self, from: Data(line.utf8)), ps.Names.hasSuffix("-retired") == retired else { continue }
             let labels = parseLabels(ps.Labels)
             guard let service = labels[Label.service] else { continue }
             result[service] = ObservedContainer(id: ps.ID, name: ps.Names, service: service, running: ps.State == "running",
@@ -170,6 +171,16 @@ package struct Observer: Sendable {
             }
         }
         state.envCurrent = envCurrent(sandbox, ports: state.ports.mapValues(\.port), stamps: stamps)
+        let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: state.ports.mapValues(\.port), stamps: stamps)
+        for service in sandbox.services {
+            let file = layout.runDir(service.name).appendingPathComponent("env")
+            if let pairs = try? rendering.serviceEnv(service), FileManager.default.contents(atPath: file.path) == Data(Rendering.envFile(pairs).utf8) {
+                state.serviceEnvCurrent.insert(service.name)
+            }
+        }
+        for image in sandbox.images where image.context != nil {
+            if let files = ImageManifest.read(image.tag, in: layout.checkout) { state.imageManifests[image.tag] = files }
+        }
         if case let .restore(name) = operation { observeSnapshot(name, secrets: secrets, into: &state) }
         if let registry, case .up = operation { state.registry = await Self.registryContents(registry, sandbox, state, layout: layout, docker: docker) }
         return state
@@ -196,8 +207,10 @@ package struct Observer: Sendable {
             guard let ps = try? JSONDecoder().decode(PSLine.self, from: Data(line.utf8)) else { continue }
             let role = Self.parseLabels(ps.Labels)[Label.role]
             for (_, container) in Self.parseContainers(String(line)) {
-                if role == "service" { services[container.service] = container } else if role == "upgrade" { upgrades.append(container) }
+                if role == "upgrade" { upgrades.append(container) } else if role == "service" { services[container.service] = container }
             }
+            // A container set aside while its replacement started, by a command that was killed: a leftover too.
+            upgrades += Self.parseContainers(String(line), retired: true).values
         }
         return (services, upgrades.sorted { $0.name < $1.name })
     }

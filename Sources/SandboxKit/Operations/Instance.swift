@@ -115,7 +115,8 @@ package struct Instance: Sendable {
         let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: state?.ports ?? [:], stamps: stamps)
         return sandbox.services.map { service in
             let c = containers[service.name]
-            let state = c.map { $0.running ? "running" : $0.state } ?? (stamps[service.name] == nil ? "absent" : "stopped")
+            let made = service.hasData ? stamps[service.name] != nil : state != nil
+            let state = c.map { $0.running ? "running" : $0.state } ?? (made ? "stopped" : "absent")
             let running = c?.running == true
             return ServiceStatus(service: service.name, state: state, port: rendering.ports[service.name],
                                  url: running ? rendering.url(service, masked: !secrets) : nil,

@@ -48,7 +48,7 @@ package struct Workspace: Sendable {
     /// What `down` or `destroy` would do; changes nothing.
     package func planRemoval(instance: String, _ operation: InstanceOperation) async throws(SandboxError) -> Plan {
         let layout = try self.layout(instance)
-        return Planner.removal(operation, instance: instance, try await Observer(docker: docker, layout: layout).observe(nil, for: operation))
+        return Planner.removal(operation, layout: layout, try await Observer(docker: docker, layout: layout).observe(nil, for: operation))
     }
 
     /// `down` and `destroy` from the instance's labels and folder alone, so they work whatever state the recipes
@@ -64,7 +64,7 @@ package struct Workspace: Sendable {
         defer { withExtendedLifetime(lock) {} }
         try await layout.checkEngine(docker)
         let observed = try await Observer(docker: docker, layout: layout).observe(nil, for: operation)
-        let plan = Planner.removal(operation, instance: instance, observed)
+        let plan = Planner.removal(operation, layout: layout, observed)
         try await Executor(docker: docker, layout: layout, sandbox: nil, images: imageProvider, reporter: reporter).apply(plan)
         return plan
     }
@@ -94,7 +94,7 @@ package struct Workspace: Sendable {
     }
 
     /// The images part of `up`: bases and recipe builds on the real engine.
-    package var imageProvider: any ImageProviding { ImageBuilder(docker: docker, stateDirectory: checkout.stateDirectory) }
+    package var imageProvider: any ImageProviding { ImageBuilder(docker: docker, stateDirectory: checkout.stateDirectory, checkout: checkout) }
 }
 
 extension Workspace {

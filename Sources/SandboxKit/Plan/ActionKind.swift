@@ -48,13 +48,26 @@ extension Plan.Action {
         case deleteData
 
         // Containers.
+        /// The instance's network, made if it is not there yet (its services find each other on it by name).
+        case ensureNetwork(name: String)
+        /// The instance's network removed (no container of it is left).
+        case removeNetwork(name: String)
+        /// The service's run folder made, with its environment file (the values its `env` names now).
+        case writeServiceEnv(ResolvedService)
         /// Stop (unless `force`, which kills) and remove a container.
         case removeContainer(ObservedContainer, force: Bool)
+        /// Stop a container and rename it aside (`NAME-retired`), so a new one takes its name and port; it is removed
+        /// once the new one is ready, or brought back if the new one fails.
+        case retireContainer(ObservedContainer)
+        /// A compensation: the new container (by name) removed, the retired one renamed back and started.
+        case restoreContainer(ObservedContainer, service: ResolvedService)
         /// Kill and remove several containers at once: their data is being replaced.
         case removeContainers([ObservedContainer])
         /// Stop containers cleanly and keep them (for a consistent copy of their data).
         case stopContainers([ObservedContainer])
         case startContainer(ObservedContainer)
+        /// Stop cleanly, then start again (a live folder's edits, a changed environment).
+        case restartContainer(ObservedContainer)
         case createContainer(ContainerSpec)
         case waitReady(ResolvedService)
         /// The login user gets the instance's own password (the recipe's `set-password` action).
@@ -78,7 +91,9 @@ extension Plan.Action {
         case EnsureBaseImage, Build, PullImage
         case PullGolden, InitGolden, CopyGoldenData, StageData, SwitchData, DiscardStaged, SaveSnapshot, DeleteSnapshot
         case UpgradeData, AbandonUpgrade, DeleteReplacedData, DeleteData
-        case RemoveContainer, RemoveContainers, StopContainers, StartContainer, CreateContainer, WaitReady, SetCredentials, RunUpdate
+        case EnsureNetwork, RemoveNetwork, WriteServiceEnv
+        case RemoveContainer, RetireContainer, RestoreContainer, RemoveContainers, StopContainers, StartContainer, RestartContainer, CreateContainer
+        case WaitReady, SetCredentials, RunUpdate
         case WriteState, WriteEnv, Notice, Nothing
     }
 
@@ -102,7 +117,13 @@ extension Plan.Action {
         case .abandonUpgrade: return .AbandonUpgrade
         case .deleteReplacedData: return .DeleteReplacedData
         case .deleteData: return .DeleteData
+        case .ensureNetwork: return .EnsureNetwork
+        case .removeNetwork: return .RemoveNetwork
+        case .writeServiceEnv: return .WriteServiceEnv
+        case .restartContainer: return .RestartContainer
         case .removeContainer: return .RemoveContainer
+        case .retireContainer: return .RetireContainer
+        case .restoreContainer: return .RestoreContainer
         case .removeContainers: return .RemoveContainers
         case .stopContainers: return .StopContainers
         case .startContainer: return .StartContainer
@@ -154,7 +175,10 @@ extension Plan.Action {
         case let .upgradeData(u), let .abandonUpgrade(u): return "\(u.service.name) \(u.from.engine) \(u.fromVersion)->\(u.toVersion) \(u.method.rawValue)"
         case let .removeContainer(c, force): return c.name + (force ? " force" : "")
         case let .removeContainers(cs), let .stopContainers(cs): return cs.map(\.name).joined(separator: ",")
-        case let .startContainer(c): return c.name
+        case let .startContainer(c), let .restartContainer(c), let .retireContainer(c): return c.name
+        case let .restoreContainer(c, _): return c.name
+        case let .ensureNetwork(name), let .removeNetwork(name): return name
+        case let .writeServiceEnv(service): return "\(service.name) names=\(service.env.map(\.name).joined(separator: ","))"
         case let .createContainer(spec): return "\(spec.run.name) image=\(spec.run.image) port=\(spec.port) config=\(spec.configHash.prefix(12))"
         case let .waitReady(service), let .setCredentials(service): return service.name
         case let .runUpdate(step, service): return "\(service.name) step=\(step.hash.prefix(12))"

@@ -116,11 +116,21 @@ package struct PlanBuilder: Sendable {
     }
 
     /// Adds `chain` one action after another, the first after `after`; returns what comes next waits for:
-    /// the chain's last number, or `after` itself when the chain is empty.
+    /// the chain's last number, or `after` itself when the chain is empty. A compensation in the chain names the
+    /// actions it compensates by their place in the chain (from 0); it waits for nothing else, and the next action
+    /// follows the one before it.
     @discardableResult
     package mutating func chain(_ chain: [Plan.Action], after: [Int]) -> [Int] {
         var last = after
-        for action in chain { last = [add(action, after: last)] }
+        var numbers: [Int] = []
+        for action in chain {
+            if action.isCompensation {
+                numbers.append(add(action, onFailureOf: action.onFailureOf.map { numbers[$0] }))
+            } else {
+                last = [add(action, after: last)]
+                numbers.append(last[0])
+            }
+        }
         return last
     }
 

@@ -13,6 +13,12 @@ package struct Planner: Sendable {
     package var gid: UInt32
     /// Set by `up --registry`: where pulled images come from.
     package var registry: Registry?
+    /// Set by `up --live` (true) or `--no-live` (false): whether services with a `live` folder mount it. Nil keeps
+    /// what the instance had.
+    package var live: Bool?
+
+    /// Whether this plan mounts live source folders.
+    func isLive(_ observed: ObservedState) -> Bool { live ?? observed.saved?.live ?? false }
 
     package init(sandbox: ResolvedSandbox, layout: InstanceLayout, uid: UInt32, gid: UInt32) {
         self.sandbox = sandbox
@@ -26,9 +32,10 @@ package struct Planner: Sendable {
         case .up: return up(observed)
         case .reset: return reset(observed)
         case let .restore(name): return restore(name, observed)
-        case .down, .destroy: return Self.removal(operation, instance: layout.instance, observed)
+        case .down, .destroy: return Self.removal(operation, layout: layout, observed)
         case let .saveSnapshot(name): return saveSnapshot(name, observed)
         case let .deleteSnapshot(name): return Self.deleteSnapshot(name, instance: layout.instance, observed)
+        case let .restart(services): return restart(services, observed)
         }
     }
 
@@ -48,7 +55,7 @@ package struct Planner: Sendable {
         var b = PlanBuilder()
         var problems: [Plan.Problem] = []
         let start = begin(observed, &b)
-        let images = addImages(imageActions(observed.images, registry: observed.registry), after: start, &b)
+        let images = addImages(imageActions(observed.images, registry: observed.registry, manifests: observed.imageManifests), after: start, &b)
         addServices(observed, after: start, images: images, &b, problems: &problems)
         finish(observed, up: true, &b)
         return b.plan(problems: problems, ports: ports(observed))
@@ -81,7 +88,8 @@ package struct Planner: Sendable {
         let target = Plan.Action.Target.instance(instance)
         if !left.upgradeServers.isEmpty {
             last = [b.add(.init(target: target, kind: .removeContainers(left.upgradeServers),
-                                cause: "left running by an interrupted upgrade, which wrote into folders deleted next"), after: last)]
+                                cause: "left by an interrupted command (an upgrade's servers, a container set aside for its replacement)"),
+                          after: last)]
         }
         if left.deletion {
             last = [b.add(.init(target: target, kind: .finishDeletion, cause: "an interrupted `destroy --delete-data`: its deletion is finished"),
@@ -119,15 +127,29 @@ package struct Planner: Sendable {
         return made
     }
 
-    /// Each service's chain of actions, after `after`, its image and the services it depends on; then containers of
-    /// services the recipe no longer has. Returns the ends of every chain.
+    /// Each service's chain of actions, after `after`, its image and the services it depends on (ready, their update
+    /// steps applied); the instance's network first when a container is to run; then containers of services the recipe
+    /// no longer has. Returns the ends of every chain.
     @discardableResult
     func addServices(_ observed: ObservedState, after: [Int], images: [String: Int], _ b: inout PlanBuilder,
                      problems: inout [Plan.Problem]) -> [Int] {
+        let chains = sandbox.services.map { (service: $0, chain: serviceActions($0, observed, problems: &problems)) }
+        var start = after
+        let runs = chains.contains { $0.chain.contains { action in
+            switch action.kind {
+            case .createContainer, .startContainer, .restartContainer: return true
+            default: return false
+            }
+        } }
+        if runs {
+            start = [b.add(.init(target: .instance(layout.instance), kind: .ensureNetwork(name: layout.network(sandbox: sandbox.name)),
+                                 cause: "the instance's own network: its services find each other on it by name"), after: after)]
+        }
         var ends: [String: [Int]] = [:]
-        for service in sandbox.services {
-            let chain = serviceActions(service, observed, problems: &problems)
-            ends[service.name] = b.chain(chain, after: after + [images[service.imageTag]].compactMap { $0 })
+        for (service, chain) in chains {
+            // Services come in dependency order (the resolver's), so every dependency's chain is already in.
+            let waits = start + [images[service.imageTag]].compactMap { $0 } + service.dependsOn.flatMap { ends[$0] ?? [] }
+            ends[service.name] = b.chain(chain, after: waits)
         }
         // Containers of this instance whose service left the recipe: removed, their data kept.
         for (name, container) in observed.containers.sorted(by: { $0.key < $1.key }) where sandbox.service(name) == nil {
@@ -140,7 +162,6 @@ package struct Planner: Sendable {
     /// After everything else succeeded: the instance's record (ports, and after an `up` the commit it runs) and its env
     /// file, each only when it changes.
     func finish(_ observed: ObservedState, up: Bool = false, _ b: inout PlanBuilder) {
-        let changes = b.actions.contains { $0.changes }
         var state = observed.saved ?? InstanceState(sandbox: sandbox.name)
         if observed.saved == nil {
             state.engine = observed.engine
@@ -148,28 +169,46 @@ package struct Planner: Sendable {
         }
         state.sandbox = sandbox.name
         state.ports.merge(ports(observed)) { $1 }
-        if up { state.commit = observed.commit }
+        if up {
+            state.commit = observed.commit
+            state.live = isLive(observed) ? true : nil
+        }
         if state != observed.saved {
             let what = observed.saved?.commit != observed.commit && observed.saved != nil ? "the checkout's commit" : "ports and commit"
             b.add(.init(target: .instance(layout.instance), kind: .writeState(state), cause: "records \(what) once everything else is done"),
                   after: b.all)
         }
-        if changes || !observed.envCurrent {
+        // The variables change when the ports do (then the env file on disk is not current) or the credentials do.
+        let credentials = b.actions.contains { action in
+            switch action.kind {
+            case .setCredentials, .copyGolden, .pullGolden, .switchData, .finishSwitch, .finishDeletion, .upgradeData: return true
+            default: return false
+            }
+        }
+        if credentials || !observed.envCurrent {
             b.add(.init(target: .instance(layout.instance), kind: .writeEnv,
-                        cause: changes ? "the variables, from the data's credentials and the ports" : "the env file is out of date"),
+                        cause: credentials ? "the variables, from the data's credentials and the ports" : "the env file is out of date"),
                   after: b.all)
         }
     }
 
     /// The container a service gets: every setting, so the executor decides nothing.
-    package func containerSpec(_ service: ResolvedService, port: Int) throws(SandboxError) -> ContainerSpec {
-        let config = ContainerConfig(service: service, hostPort: port, dataDir: layout.dataDir(service.name).path, uid: uid, gid: gid)
+    package func containerSpec(_ service: ResolvedService, port: Int, live: Bool = false) throws(SandboxError) -> ContainerSpec {
+        var mounts: [DockerCommand.Mount] = [.init(layout.runDir(service.name).path, at: ServiceSpec.runFolder)]
+        if let data = service.spec.data { mounts.insert(.init(layout.dataDir(service.name).path, at: data), at: 0) }
+        if live, let folder = service.live {
+            mounts.append(.init(layout.checkout.root.appendingPathComponent(folder.path).path, at: folder.mount, readOnly: !folder.writable))
+        }
+        let network = layout.network(sandbox: sandbox.name)
+        let config = ContainerConfig(service: service, hostPort: port, mounts: mounts, network: network, uid: uid, gid: gid)
         let labels = layout.labels(sandbox: sandbox.name).merging([
             Label.role: "service", Label.service: service.name, Label.configHash: config.hash, Label.imageHash: service.imageHash,
         ]) { $1 }
         var run = try DockerCommand.RunSpec.service(service, name: layout.containerName(sandbox: sandbox.name, service: service.name),
-                                                    labels: labels, dataDir: layout.dataDir(service.name), uid: uid, gid: gid)
+                                                    labels: labels, mounts: mounts, uid: uid, gid: gid)
         run.publish = (service.publish, port, service.spec.port)
+        run.network = network
+        run.networkAliases = [service.name]
         run.restart = config.restart
         return ContainerSpec(service: service.name, port: port, pinned: service.hostPort != nil, run: run, configHash: config.hash)
     }
@@ -177,7 +216,8 @@ package struct Planner: Sendable {
     /// Builds and base images, from one observation of the image tags. A missing base is made
     /// present only when an image built from it has to be built.
     /// With a registry, an image it holds at the recipe's hash is pulled instead of built (and needs no base).
-    package func imageActions(_ present: [String: String?], registry: Registry.Contents? = nil, images: [ResolvedImage]? = nil) -> [Plan.Action] {
+    package func imageActions(_ present: [String: String?], registry: Registry.Contents? = nil, images: [ResolvedImage]? = nil,
+                              manifests: [String: [String: String]] = [:]) -> [Plan.Action] {
         let images = images ?? sandbox.images
         var builds: [Plan.Action] = []
         var bases: [String] = []
@@ -186,7 +226,11 @@ package struct Planner: Sendable {
             switch present[image.tag] {
             case nil: cause = "image missing"
             case let label?? where label == image.hash: continue
-            default: cause = "image recipe changed"
+            default:
+                // Built from the checkout: the file that changed, when the last build left its list.
+                cause = image.context.flatMap { context in
+                    manifests[image.tag].flatMap { BuildContext.change(from: $0, to: context.files) }.map { "\(context.display)/\($0)" }
+                } ?? "image recipe changed"
             }
             if let registry, let reference = registryReference(image) {
                 if registry.images.contains(image.tag) {

@@ -14,7 +14,7 @@ extension Planner {
         let images = addImages(imageActions(observed.images), after: start, &b)
         var stamps: [String: DataStamp] = [:]
         var before: [String: [Int]] = [:]
-        for service in sandbox.services {
+        for service in sandbox.services where service.hasData {
             let goldenSteps = Self.sharedUpdates(service)
             before[service.name] = start
             if !observed.golden.contains(service.name) {
@@ -30,8 +30,8 @@ extension Planner {
                                              updates: Dictionary(uniqueKeysWithValues: service.update.filter { updates.contains($0.hash) }
                                                  .map { ($0.hash, $0.title) }))
         }
-        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.map { ($0.name, layout.golden($0)) })
-        return replace(observed, sources: sources, stamps: stamps, shared: Set(sandbox.services.map(\.name)), builder: b, before: before,
+        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.hasData).map { ($0.name, layout.golden($0)) })
+        return replace(observed, sources: sources, stamps: stamps, shared: Set(sandbox.services.filter(\.hasData).map(\.name)), builder: b, before: before,
                        images: images, why: "reset", what: "a fresh copy of the set-up data")
     }
 
@@ -44,7 +44,7 @@ extension Planner {
                                                                          : "use one of: \(names.joined(separator: ", "))")])
         }
         var problems: [Plan.Problem] = []
-        for service in sandbox.services {
+        for service in sandbox.services where service.hasData {
             guard let saved = snapshot.stamps[service.name] else {
                 problems.append(.init(.dataDirMismatch, "snapshot '\(name)' has no data for service \(service.name)",
                                       fix: "restore it into an instance of the sandbox it was saved from (\(snapshot.sandbox))"))
@@ -60,20 +60,21 @@ extension Planner {
         var b = PlanBuilder()
         let start = begin(observed, &b)
         let images = addImages(imageActions(observed.images), after: start, &b)
-        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.map {
+        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.hasData).map {
             ($0.name, layout.snapshots.appendingPathComponent(name).appendingPathComponent($0.name))
         })
-        let before = Dictionary(uniqueKeysWithValues: sandbox.services.map { ($0.name, start) })
+        let before = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.hasData).map { ($0.name, start) })
         return replace(observed, sources: sources, stamps: snapshot.stamps, shared: snapshot.sharedCredentials, builder: b, before: before,
                        images: images, why: "restore", what: "a copy of snapshot '\(name)'")
     }
 
     /// Stage every service's new data (each after `before[service]`), remove the containers serving the old, switch,
-    /// then converge as `up` would. A failure before the switch throws the staged copies away.
+    /// then converge as `up` would. A failure before the switch throws the staged copies away. Services without data
+    /// (a cache, the application) keep running.
     func replace(_ observed: ObservedState, sources: [String: URL], stamps: [String: DataStamp], shared: Set<String>, builder: PlanBuilder,
                  before: [String: [Int]], images: [String: Int], why: String, what: String) -> Plan {
         var b = builder
-        let names = sandbox.services.map(\.name)
+        let names = sandbox.services.filter(\.hasData).map(\.name)
         var staged: [Int] = []
         for service in sandbox.services {
             guard let source = sources[service.name] else { continue }
@@ -81,7 +82,7 @@ extension Planner {
                                       cause: "\(why): \(what), staged while the service still runs"), after: before[service.name] ?? []))
         }
         var switching = staged
-        let containers = observed.containers.values.sorted { $0.service < $1.service }
+        let containers = observed.containers.values.filter { names.contains($0.service) }.sorted { $0.service < $1.service }
         if !containers.isEmpty {
             switching = [b.add(.init(target: .instance(layout.instance), kind: .removeContainers(containers),
                                      cause: "\(why) discards the data they serve, so they are killed, not stopped"), after: staged)]
@@ -92,7 +93,7 @@ extension Planner {
                     cause: "the \(why) failed before its switch: the staged copies are deleted, the data stays as it was"),
               onFailureOf: staged + switching + [switched])
         var after = observed
-        after.containers = [:]
+        after.containers = observed.containers.filter { !names.contains($0.key) }
         after.sharedCredentials = shared
         for name in names { after.dataDirs[name] = stamps[name].map { .ready($0) } ?? .missing }
         var problems: [Plan.Problem] = []
@@ -107,7 +108,7 @@ extension Planner {
     /// again; if the copy fails, they are started again all the same.
     func saveSnapshot(_ name: String, _ observed: ObservedState) -> Plan {
         var problems: [Plan.Problem] = []
-        for service in sandbox.services {
+        for service in sandbox.services where service.hasData {
             guard case .ready = observed.dataDirs[service.name] ?? .missing else {
                 problems.append(.init(.notRunning, "instance '\(layout.instance)' has no data for \(service.name) yet",
                                       fix: "run `\(Messages.up(layout.instance))` first"))
@@ -121,7 +122,7 @@ extension Planner {
         if !problems.isEmpty { return Plan(actions: [], problems: problems) }
         var b = PlanBuilder()
         let start = Self.recovery(observed, instance: layout.instance, &b)
-        let running = observed.containers.values.filter(\.running).sorted { $0.service < $1.service }
+        let running = dataContainers(observed).filter(\.running)
         snapshot(name, running: running, restart: running, after: start, &b)
         return b.plan(ports: ports(observed))
     }
@@ -135,7 +136,7 @@ extension Planner {
             waits = [b.add(.init(target: .instance(layout.instance), kind: .stopContainers(running),
                                  cause: "stopped for a consistent copy of their data"), after: after)]
         }
-        let save = b.add(.init(target: .instance(layout.instance), kind: .saveSnapshot(name: name, services: sandbox.services.map(\.name)),
+        let save = b.add(.init(target: .instance(layout.instance), kind: .saveSnapshot(name: name, services: sandbox.services.filter(\.hasData).map(\.name)),
                                cause: "every service's data copied, then renamed into place as snapshot '\(name)' once complete"),
                          after: waits)
         for container in restart {
@@ -147,11 +148,39 @@ extension Planner {
         return save
     }
 
+    /// The containers of the services that keep data, by service name.
+    func dataContainers(_ observed: ObservedState) -> [ObservedContainer] {
+        observed.containers.values.filter { sandbox.service($0.service)?.hasData == true }.sorted { $0.service < $1.service }
+    }
+
     /// A stopped container started again, then waited for.
     private func restartChain(_ container: ObservedContainer, after: [Int], onFailureOf: [Int], cause: String, _ b: inout PlanBuilder) {
         guard let service = sandbox.service(container.service) else { return }
         let start = b.add(.init(target: .service(service.name), kind: .startContainer(container), cause: cause), after: after, onFailureOf: onFailureOf)
         b.add(.init(target: .service(service.name), kind: .waitReady(service), cause: "container started"), after: [start])
+    }
+
+    /// `restart`: each named service (every one when none is) stopped cleanly and started again, its environment file
+    /// written anew first; a service whose container is stopped is started. The instance's other services keep running.
+    func restart(_ names: [String], _ observed: ObservedState) -> Plan {
+        var b = PlanBuilder()
+        let start = Self.recovery(observed, instance: layout.instance, &b)
+        var problems: [Plan.Problem] = []
+        let chosen = names.isEmpty ? sandbox.services : sandbox.services.filter { names.contains($0.name) }
+        for service in chosen {
+            guard let container = observed.containers[service.name] else {
+                problems.append(.init(.notRunning, "service \(service.name) of instance '\(layout.instance)' has no container to restart",
+                                      fix: "run `\(Messages.up(layout.instance))` first"))
+                continue
+            }
+            let target = Plan.Action.Target.service(service.name)
+            let env = b.add(.init(target: target, kind: .writeServiceEnv(service), cause: "its environment, as the instance's network sees the others"),
+                            after: start)
+            let again = b.add(.init(target: target, kind: container.running ? .restartContainer(container) : .startContainer(container),
+                                    cause: container.running ? "restart asked for" : "container \(container.state)"), after: [env])
+            b.add(.init(target: target, kind: .waitReady(service), cause: "container started"), after: [again])
+        }
+        return problems.isEmpty ? b.plan(ports: ports(observed)) : Plan(actions: [], problems: problems)
     }
 
     /// `snapshot delete`: needs no recipe and no engine.
@@ -170,7 +199,8 @@ extension Planner {
     }
 
     /// `down` and `destroy` need no recipe: they act on the containers the instance's labels name.
-    package static func removal(_ operation: InstanceOperation, instance: String, _ observed: ObservedState) -> Plan {
+    package static func removal(_ operation: InstanceOperation, layout: InstanceLayout, _ observed: ObservedState) -> Plan {
+        let instance = layout.instance
         let deleteData: Bool
         switch operation {
         case let .destroy(delete): deleteData = delete
@@ -183,6 +213,11 @@ extension Planner {
             removed.append(b.add(.init(target: .service(name), kind: .removeContainer(container, force: deleteData),
                                        cause: deleteData ? "destroy: its data is deleted next, so it is killed" : "stop and remove; its data stays"),
                                  after: start))
+        }
+        // The network goes with the last container (the instance's record names it; it makes a new one when it runs again).
+        if !removed.isEmpty, let sandbox = observed.saved?.sandbox {
+            b.add(.init(target: .instance(instance), kind: .removeNetwork(name: layout.network(sandbox: sandbox)),
+                        cause: "the instance's network, once its containers are gone"), after: removed, bestEffort: true)
         }
         if deleteData && !observed.leftovers.deletion {
             b.add(.init(target: .instance(instance), kind: .deleteData,

@@ -133,7 +133,7 @@ extension Planner {
             let base = name
             name = (2...).lazy.map { "\(base)-\($0)" }.first { !observed.snapshotNames.contains($0) } ?? base
         }
-        let running = observed.containers.values.filter(\.running).sorted { $0.service < $1.service }
+        let running = dataContainers(observed).filter(\.running)
         let upgrading = Set(upgrades.map(\.service.name))
         let saved = snapshot(name, running: running, restart: running.filter { !upgrading.contains($0.service) }, after: start, &b)
         var upgraded: [Int] = []
@@ -153,6 +153,7 @@ extension Planner {
                   onFailureOf: upgraded)
         }
         var after = observed
+        after.dataReplaced = upgrading
         for upgrade in upgrades {
             after.dataDirs[upgrade.service.name] = .ready(upgrade.stamp)
             if var container = after.containers[upgrade.service.name] {

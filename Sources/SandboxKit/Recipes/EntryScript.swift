@@ -7,6 +7,10 @@
 /// passes. The host waits for that file instead of polling with `docker exec`,
 /// which costs a process tree per poll. The loop is detached so that it is
 /// reparented to the container's init (`docker run --init`), never to the service.
+///
+/// A service's own environment (`env` in the sandbox recipe: connection strings with passwords) is read from
+/// `/run/sandbox/env`, a file of the instance's run folder, as root before the service starts: it is in no
+/// container configuration, so `docker inspect` never shows it.
 package enum EntryScript {
     package static let path = "/usr/local/bin/sandbox-entry"
     package static let text = #"""
@@ -15,6 +19,7 @@ package enum EntryScript {
     set -e
     u="${SANDBOX_RUN_AS:?}"
     d="${SANDBOX_DATA:-/data}"
+    if [ -r /run/sandbox/env ]; then set -a; . /run/sandbox/env; set +a; fi
     ready='until /bin/sh -c "$SANDBOX_READY" >/dev/null 2>&1; do sleep 0.05; done; : > "$1/.sandbox-ready"'
     if [ "$(id -u)" = 0 ]; then
       if [ -n "${SANDBOX_UID:-}" ] && [ "$SANDBOX_UID" != 0 ] && [ "$(id -u "$u")" != "$SANDBOX_UID" ]; then

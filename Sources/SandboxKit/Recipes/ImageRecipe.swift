@@ -15,6 +15,12 @@ package struct ImageRecipe: Sendable, Equatable {
     /// `bootstrap:`: how to make this base image without a registry.
     package var bootstrap: Bootstrap?
     package var build: [BuildStep]
+    /// `context:`: a folder of the checkout (relative to it) the image is built from; `copy` takes files and folders
+    /// from it, and a change to any file in it (but what `.dockerignore` leaves out) rebuilds the image.
+    package var context: String?
+    /// `dockerfile:`: the project's own Dockerfile (relative to the checkout), built with `context` (its folder unless
+    /// given); sandbox adds only its entry script on top.
+    package var dockerfile: String?
     package var service: ServiceSpec?
     package var actions: [String: Action]
     package var source: String
@@ -43,7 +49,7 @@ enum ImageReferences {
 }
 
 extension ImageRecipe {
-    static let topKeys = ["image", "extends", "from", "bootstrap", "build", "service", "actions"]
+    static let topKeys = ["image", "extends", "from", "bootstrap", "build", "context", "dockerfile", "service", "actions"]
 
     /// Reads one image recipe, appending every problem to `reader`; `parents` finds the recipes it `extends`.
     static func parse(_ reader: YAMLReader, directory: String?, parents: RecipeExtends.Parents = { _ in nil }) -> ImageRecipe? {
@@ -56,7 +62,7 @@ extension ImageRecipe {
         guard let top = reader.mapping(root, what: "an image recipe", allowed: topKeys, required: ["image"]) else { return nil }
         let before = reader.diagnostics.count
         var recipe = ImageRecipe(name: "", path: reader.path, directory: directory, from: nil, bootstrap: nil,
-                                 build: [], service: nil, actions: [:], source: reader.source)
+                                 build: [], context: nil, dockerfile: nil, service: nil, actions: [:], source: reader.source)
         if let node = top["image"], let name = reader.nonEmptyString(node, what: "'image'") {
             if isComponentName(name) { recipe.name = name } else {
                 reader.error(at: node, "'image' must be lower-case letters, digits, '.', '-' or '_', like 'postgresql-15'; got '\(name)'")
@@ -67,14 +73,16 @@ extension ImageRecipe {
             recipe.fromLocation = reader.location(node.mark)
         }
         if let node = top["bootstrap"] { recipe.bootstrap = parseBootstrap(reader, node) }
-        if recipe.from == nil && recipe.bootstrap == nil {
-            reader.error(at: root, "an image recipe needs 'from' (the image it starts from) or 'bootstrap' (how to make a base image)")
+        parseCheckoutBuild(reader, top, directory: directory, into: &recipe)
+        if recipe.from == nil && recipe.bootstrap == nil && recipe.dockerfile == nil && top["dockerfile"] == nil {
+            reader.error(at: root, "an image recipe needs 'from' (the image it starts from), 'bootstrap' (how to make a base image) "
+                             + "or 'dockerfile' (the project's own)")
         }
         if recipe.from != nil && recipe.bootstrap != nil, let node = top.keyNode("bootstrap") {
             reader.error(at: node, "'bootstrap' makes a base image from nothing and cannot be combined with 'from'")
         }
         if let node = top["build"], let steps = reader.sequence(node, what: "'build'") {
-            recipe.build = steps.compactMap { parseBuildStep(reader, $0, directory: directory) }
+            recipe.build = steps.compactMap { parseBuildStep(reader, $0, directory: directory, context: recipe.context) }
         }
         if let node = top["service"] { recipe.service = parseService(reader, node) }
         if let node = top["actions"] { recipe.actions = parseActions(reader, node) }
@@ -117,7 +125,7 @@ extension ImageRecipe {
 
     static let buildStepKinds = ["apt", "run", "copy", "env"]
 
-    static func parseBuildStep(_ reader: YAMLReader, _ node: Node, directory: String?) -> BuildStep? {
+    static func parseBuildStep(_ reader: YAMLReader, _ node: Node, directory: String?, context: String? = nil) -> BuildStep? {
         guard let map = reader.mapping(node, what: "a build step", allowed: buildStepKinds) else { return nil }
         guard map.pairs.count == 1, let (kind, _, value) = map.pairs.first.map({ ($0.key, $0.keyNode, $0.value) }) else {
             if map.pairs.count > 1 {
@@ -153,7 +161,17 @@ extension ImageRecipe {
             }
             guard let src, let dest else { return nil }
             if let node = map["dest"], !dest.hasPrefix("/") { reader.error(at: node, "'dest' must be an absolute path in the image") }
-            if let node = map["src"] {
+            if let node = map["src"], let context, let directory {
+                // From the build context: a file or a folder inside it.
+                let root = URL(fileURLWithPath: directory).deletingLastPathComponent()
+                let folder = root.appendingPathComponent(context)
+                switch ContainedPath.resolve(src == "." ? "" : src, under: folder, within: folder) {
+                case .success: break
+                case let .failure(.escapes(real)):
+                    reader.error(at: node, "'src' must stay inside the context '\(context)'; '\(src)' leads to \(real)")
+                case .failure(.missing): reader.error(at: node, "'\(src)' does not exist in the context '\(context)'")
+                }
+            } else if let node = map["src"] {
                 if src.hasPrefix("/") || src.split(separator: "/").contains("..") {
                     reader.error(at: node, "'src' must be a path inside the recipe's folder, not '\(src)'")
                 } else if let directory {
@@ -222,5 +240,39 @@ extension ImageRecipe {
             }
         }
         return location
+    }
+}
+
+extension ImageRecipe {
+    /// `context:` and `dockerfile:`: folders and files of the checkout, each resolved (links followed) and held inside it.
+    static func parseCheckoutBuild(_ reader: YAMLReader, _ top: YAMLReader.Entries, directory: String?, into recipe: inout ImageRecipe) {
+        for key in ["context", "dockerfile"] {
+            guard let node = top[key], let path = reader.nonEmptyString(node, what: "'\(key)'") else { continue }
+            guard let directory else {
+                reader.error(at: node, "stock recipes build nothing from a checkout; put this recipe in the checkout's Images/")
+                continue
+            }
+            let checkout = URL(fileURLWithPath: directory).deletingLastPathComponent()
+            switch ContainedPath.resolve(path, under: checkout, within: checkout) {
+            case let .failure(.escapes(real)):
+                reader.error(at: node, "'\(key)' must be inside the checkout, relative to it; '\(path)' leads to \(real)")
+            case .failure(.missing):
+                reader.error(at: node, "'\(key)': '\(path)' does not exist in the checkout")
+            case let .success(real):
+                var isDirectory: ObjCBool = false
+                _ = FileManager.default.fileExists(atPath: real.path, isDirectory: &isDirectory)
+                if key == "context" && !isDirectory.boolValue { reader.error(at: node, "'context' must be a folder; '\(path)' is a file") }
+                else if key == "dockerfile" && isDirectory.boolValue { reader.error(at: node, "'dockerfile' must be a file; '\(path)' is a folder") }
+                else if key == "context" { recipe.context = path } else { recipe.dockerfile = path }
+            }
+        }
+        if recipe.dockerfile != nil || top["dockerfile"] != nil {
+            for key in ["from", "bootstrap", "build"] {
+                if let node = top.keyNode(key) {
+                    reader.error(at: node, "'\(key)' and 'dockerfile' exclude each other: the Dockerfile says how the image is built")
+                }
+            }
+            if recipe.context == nil, let dockerfile = recipe.dockerfile { recipe.context = (dockerfile as NSString).deletingLastPathComponent }
+        }
     }
 }

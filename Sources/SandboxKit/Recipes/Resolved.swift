@@ -41,6 +41,8 @@ package struct ResolvedImage: Sendable, Equatable {
     package var base: Base?
     /// Absolute paths of the files `copy` steps bring in, by their `src`.
     package var files: [String: String]
+    /// The checkout folder it is built from (`context:`), with every file the build sees.
+    package var context: BuildContext? = nil
 }
 
 package struct ResolvedService: Sendable, Equatable {
@@ -58,6 +60,16 @@ package struct ResolvedService: Sendable, Equatable {
     package var setupHash: String
     /// Image recipes that run the same engine at other versions, for upgrading data an older one made.
     package var otherVersions: [EngineVersion] = []
+    /// Services that must be ready, with their update steps applied, before this one starts: its `depends-on` and
+    /// every service its `env` names.
+    package var dependsOn: [String] = []
+    /// The service's own environment (the network's view of the other services).
+    package var env: [SandboxRecipe.EnvEntry] = []
+    /// The checkout folder mounted for instances brought up with `--live`.
+    package var live: SandboxRecipe.Live?
+
+    /// Whether it keeps data (a data dir, golden copies, snapshots, resets); a cache or an application does not.
+    package var hasData: Bool { spec.data != nil }
 
     /// The same service run by another version's image: what an upgrade starts on the old data.
     package func running(_ version: EngineVersion) -> ResolvedService {

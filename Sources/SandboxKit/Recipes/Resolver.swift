@@ -39,17 +39,29 @@ package struct Resolver {
                 }
             }
             let recipeDir = (set.checkout.recipesDirectory.path)
+            if spec.data == nil, let step = (service.setup + service.update).first {
+                diagnostics.append(Diagnostic(step.location, "service '\(service.name)' keeps no data (image recipe '\(top.name)' says 'data: none'), "
+                                                  + "so it has no setup or update steps; run what it needs in its 'start' command"))
+                continue
+            }
             let setup = resolveSteps(service.setup, kind: "setup", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)
             let update = resolveSteps(service.update, kind: "update", actions: actions, spec: spec, recipeDir: recipeDir, &diagnostics)
             let setupHash = ContentHash.of(setup.map(\.hash))
             let fresh = FreshKey(format: Self.formatVersion, image: image.hash, initSteps: spec.initSteps.map(\.raw),
                                  user: spec.user, data: spec.data, setup: setupHash,
                                  instanceBound: setup.contains(where: \.perInstance))
-            services.append(ResolvedService(name: service.name, imageTag: image.tag, imageHash: image.hash, spec: spec,
-                                            actions: actions, hostPort: service.hostPort, publish: service.publish,
-                                            setup: setup, update: update, freshHash: ContentHash.of(fresh), setupHash: setupHash))
+            var resolved = ResolvedService(name: service.name, imageTag: image.tag, imageHash: image.hash, spec: spec,
+                                           actions: actions, hostPort: service.hostPort, publish: service.publish,
+                                           setup: setup, update: update, freshHash: ContentHash.of(fresh), setupHash: setupHash)
+            resolved.env = service.env
+            resolved.live = service.live
+            resolved.dependsOn = Self.dependencies(of: service)
+            if let live = service.live { checkLive(live, service: service, &diagnostics) }
+            services.append(resolved)
         }
+        diagnostics += Self.cycles(recipe.services)
         if !diagnostics.isEmpty { throw RecipeErrors(diagnostics, sources: set.sources) }
+        services = Self.ordered(services)
         for index in services.indices { services[index].otherVersions = otherVersions(of: services[index].spec, sandbox: recipe) }
         return ResolvedSandbox(name: recipe.name, owner: recipe.owner, recipePath: recipe.path, images: images,
                                services: services, env: recipe.env)
@@ -74,8 +86,72 @@ package struct Resolver {
         return found
     }
 
+    /// The services a service waits for: its `depends-on`, then every service its `env` names, each once.
+    static func dependencies(of service: SandboxRecipe.Service) -> [String] {
+        var names = service.dependsOn.map(\.name)
+        for entry in service.env {
+            for reference in entry.value.references {
+                let parts = reference.split(separator: ".", maxSplits: 1)
+                if parts.count == 2, parts[0] != "env", parts[0] != service.name, !names.contains(String(parts[0])) { names.append(String(parts[0])) }
+            }
+        }
+        return names
+    }
+
+    /// Every cycle among the services' dependencies, reported once at the first service on it, with the path.
+    static func cycles(_ services: [SandboxRecipe.Service]) -> [Diagnostic] {
+        let edges = Dictionary(uniqueKeysWithValues: services.map { ($0.name, dependencies(of: $0)) })
+        var reported: Set<Set<String>> = []
+        var found: [Diagnostic] = []
+        for service in services {
+            // Depth first from each service, looking for a way back to it.
+            var stack: [(name: String, path: [String])] = [(service.name, [service.name])]
+            var seen: Set<String> = []
+            while let (name, path) = stack.popLast() {
+                for next in edges[name] ?? [] {
+                    if next == service.name {
+                        let members = Set(path)
+                        if reported.insert(members).inserted {
+                            let via = service.dependsOn.first { $0.name == path.dropFirst().first ?? next }?.location ?? service.location
+                            found.append(Diagnostic(via, "services depend on each other in a cycle: \((path + [next]).joined(separator: " -> ")); "
+                                                        + "one of them must start without the other (drop a 'depends-on', or a reference in its 'env')"))
+                        }
+                    } else if seen.insert(next).inserted {
+                        stack.append((next, path + [next]))
+                    }
+                }
+            }
+        }
+        return found
+    }
+
+    /// The services in an order where each comes after those it depends on (the recipe's order otherwise).
+    static func ordered(_ services: [ResolvedService]) -> [ResolvedService] {
+        var out: [ResolvedService] = []
+        var placed: Set<String> = []
+        var rest = services
+        while !rest.isEmpty {
+            guard let index = rest.firstIndex(where: { $0.dependsOn.allSatisfy(placed.contains) }) else { return out + rest }
+            placed.insert(rest[index].name)
+            out.append(rest.remove(at: index))
+        }
+        return out
+    }
+
+    /// A live folder must be a folder of the checkout (links followed), never one outside it.
+    func checkLive(_ live: SandboxRecipe.Live, service: SandboxRecipe.Service, _ diagnostics: inout [Diagnostic]) {
+        let root = set.checkout.root
+        switch ContainedPath.resolve(live.path, under: root, within: root) {
+        case .success: break
+        case let .failure(.escapes(real)):
+            diagnostics.append(Diagnostic(service.location, "'live' path '\(live.path)' of service '\(service.name)' leads outside the checkout, to \(real)"))
+        case .failure(.missing):
+            diagnostics.append(Diagnostic(service.location, "'live' path '\(live.path)' of service '\(service.name)' does not exist in the checkout"))
+        }
+    }
+
     struct FreshKey: Encodable {
-        var format: Int, image: String, initSteps: [String], user: String?, data: String, setup: String, instanceBound: Bool
+        var format: Int, image: String, initSteps: [String], user: String?, data: String?, setup: String, instanceBound: Bool
     }
 
     /// The recipes from the bottom base up to `name`, or nil with a diagnostic for a missing or cyclic reference.
@@ -123,6 +199,9 @@ package struct Resolver {
         var files: [String: String]
         var runAs: String?, data: String?, port: Int?, env: [String: String]?, start: String?, stopSignal: String?
         var entry: String
+        /// The build context's files (path to hash) and the Dockerfile the project's own build uses.
+        var context: [String: String]?
+        var dockerfile: String?
     }
 
     func resolveImage(_ recipe: ImageRecipe, base: ResolvedImage?, sandbox: SandboxRecipe, _ diagnostics: inout [Diagnostic]) -> ResolvedImage {
@@ -147,11 +226,40 @@ package struct Resolver {
             baseRef = nil
         }
         let s = recipe.service
+        let context = buildContext(recipe, &diagnostics)
+        var dockerfileHash: String?
+        if let dockerfile = recipe.dockerfile {
+            // Inside the context its content is among the context's files; outside it, it is hashed on its own.
+            let path = set.checkout.root.appendingPathComponent(dockerfile).path
+            dockerfileHash = dockerfile + ":" + ((try? ContentHash.of(file: path)) ?? "unreadable")
+        }
         let content = ImageContent(format: Self.formatVersion, base: baseName, bootstrap: recipe.bootstrap, build: recipe.build,
                                    files: fileHashes, runAs: s?.runAs, data: s?.data, port: s?.port, env: s?.env,
-                                   start: s?.start.raw, stopSignal: s?.stopSignal, entry: EntryScript.text)
+                                   start: s?.start.raw, stopSignal: s?.stopSignal, entry: EntryScript.text,
+                                   context: context?.files, dockerfile: dockerfileHash)
         let tag = recipe.bootstrap?.provides ?? "\(sandbox.owner)/\(recipe.name):\(sandbox.name)"
-        return ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files)
+        return ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files, context: context)
+    }
+
+    /// The checkout folder an image recipe builds from, read as the build will see it.
+    func buildContext(_ recipe: ImageRecipe, _ diagnostics: inout [Diagnostic]) -> BuildContext? {
+        guard let relative = recipe.context else { return nil }
+        let root = set.checkout.root
+        let at = SourceLocation(path: recipe.path, line: 1, column: 1)
+        guard case let .success(real) = ContainedPath.resolve(relative, under: root, within: root) else {
+            diagnostics.append(Diagnostic(at, "the build context '\(relative)' is not a folder inside the checkout"))
+            return nil
+        }
+        switch BuildContext.read(real, display: relative) {
+        case let .success(context): return context
+        case let .failure(.tooMany(count)):
+            diagnostics.append(Diagnostic(at, "the build context '\(relative)' holds more than \(count - 1) files; "
+                                              + "leave out what the image does not need in \(relative)/.dockerignore (dependencies, build output, .git)"))
+        case let .failure(.unreadable(path)):
+            diagnostics.append(Diagnostic(at, "cannot read '\(path)' in the build context '\(relative)'; "
+                                              + "make it readable, or leave it out in \(relative)/.dockerignore"))
+        }
+        return nil
     }
 
     /// A step's identity. For an action step that is the action's name, its parameters and the content of the

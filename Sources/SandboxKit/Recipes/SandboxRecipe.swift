@@ -24,6 +24,26 @@ package struct SandboxRecipe: Sendable, Equatable {
         package var setup: [Step]
         package var update: [Step]
         package var location: SourceLocation
+        /// `depends-on`: services that must be ready (and updated) before this one starts, besides those its `env` names.
+        package var dependsOn: [Dependency] = []
+        /// The service's own environment: templates rendered as the instance's network sees the services (`{db.host}` is
+        /// `db`, `{db.port}` its container port), handed to the service in a file, never in its container's configuration.
+        package var env: [EnvEntry] = []
+        /// A folder of the checkout mounted into the container for an instance brought up with `--live`.
+        package var live: Live?
+    }
+
+    package struct Dependency: Sendable, Equatable {
+        package var name: String
+        package var location: SourceLocation
+    }
+
+    /// `live: {path: app, mount: /app, writable: false}`: the source folder a developer edits, seen by the container.
+    package struct Live: Sendable, Equatable, Codable {
+        /// Relative to the checkout.
+        package var path: String
+        package var mount: String
+        package var writable: Bool
     }
 
     package struct Step: Sendable, Equatable {
@@ -52,7 +72,7 @@ package struct SandboxRecipe: Sendable, Equatable {
 
 extension SandboxRecipe {
     static let topKeys = ["sandbox", "owner", "services", "env"]
-    static let serviceKeys = ["image", "port", "publish", "setup", "update"]
+    static let serviceKeys = ["image", "port", "publish", "setup", "update", "depends-on", "env", "live"]
     /// What `{service.X}` may name.
     static let serviceFields = ["host", "port", "user", "password", "url"]
 
@@ -127,9 +147,54 @@ extension SandboxRecipe {
         }
         let setup = map["setup"].map { parseSteps(reader, $0, what: "'setup'", services: services) } ?? []
         let update = map["update"].map { parseSteps(reader, $0, what: "'update'", services: services) } ?? []
+        var dependsOn: [Dependency] = []
+        if let node = map["depends-on"], let items = reader.sequence(node, what: "'depends-on'") {
+            for item in items {
+                guard let other = reader.nonEmptyString(item, what: "a service in 'depends-on'") else { continue }
+                if other == name {
+                    reader.error(at: item, "service '\(name)' cannot depend on itself")
+                } else if !services.contains(other) {
+                    reader.error(at: item, "unknown service '\(other)' in 'depends-on'\(didYouMean(other, among: services.filter { $0 != name })); "
+                                     + "services here: \(services.joined(separator: ", "))")
+                } else {
+                    dependsOn.append(Dependency(name: other, location: reader.location(item.mark)))
+                }
+            }
+        }
+        var env: [EnvEntry] = []
+        if let node = map["env"], let pairs = reader.stringMap(node, what: "'env' of service '\(name)'") {
+            for p in pairs {
+                guard isEnvName(p.key) else {
+                    reader.error(at: p.keyNode, "'\(p.key)' is not a valid environment variable name; use letters, digits and '_'")
+                    continue
+                }
+                if let t = checkedReference(reader, p.valueNode, raw: p.value, services: services) {
+                    env.append(EnvEntry(name: p.key, value: t, location: reader.location(p.keyNode.mark)))
+                }
+            }
+        }
+        let live = map["live"].flatMap { parseLive(reader, $0) }
         guard reader.diagnostics.count == before, let image, let imageNode = map["image"] else { return nil }
         return Service(name: name, image: image, imageLocation: reader.location(imageNode.mark), hostPort: hostPort,
-                       publish: publish, setup: setup, update: update, location: reader.location(keyNode.mark))
+                       publish: publish, setup: setup, update: update, location: reader.location(keyNode.mark),
+                       dependsOn: dependsOn, env: env, live: live)
+    }
+
+    static func parseLive(_ reader: YAMLReader, _ node: Node) -> Live? {
+        guard let map = reader.mapping(node, what: "'live'", allowed: ["path", "mount", "writable"], required: ["path", "mount"]),
+              let pathNode = map["path"], let path = reader.nonEmptyString(pathNode, what: "'path'"),
+              let mountNode = map["mount"], let mount = reader.nonEmptyString(mountNode, what: "'mount'") else { return nil }
+        var ok = true
+        if path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+            reader.error(at: pathNode, "'path' is a folder of the checkout, relative to it, like 'app'; got '\(path)'")
+            ok = false
+        }
+        if !mount.hasPrefix("/") || mount == "/" || mount.split(separator: "/").contains("..") {
+            reader.error(at: mountNode, "'mount' is an absolute path in the container other than '/', like /app; got '\(mount)'")
+            ok = false
+        }
+        let writable = map["writable"].flatMap { reader.bool($0, what: "'writable'") } ?? false
+        return ok ? Live(path: path, mount: mount, writable: writable) : nil
     }
 
     static func isIPv4(_ s: String) -> Bool {

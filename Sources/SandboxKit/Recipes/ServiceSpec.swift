@@ -5,9 +5,11 @@ import Yams
 package struct ServiceSpec: Sendable, Equatable, Codable {
     /// The OS user the service runs as, inside the container.
     package var runAs: String
-    package var data: String
+    /// Where the data dir is mounted; nil for a service that keeps no data (a cache, the project's application):
+    /// it has no golden copy, no setup or update steps, and snapshots and resets leave it alone.
+    package var data: String?
     package var port: Int
-    /// Engine and major version stamped into every data dir this image makes.
+    /// Engine and major version stamped into every data dir this image makes ("" for a service without data).
     package var engine: String
     package var version: String
     /// The login user; its password is generated per data dir.
@@ -15,7 +17,7 @@ package struct ServiceSpec: Sendable, Equatable, Codable {
     package var env: [String: String]
     package var initSteps: [Template]
     package var start: Template
-    package var ready: Template
+    package var ready: Ready
     package var stopSignal: String
     package var stopTimeout: Int
     /// Seconds `ready` may take to pass after the container starts.
@@ -31,6 +33,28 @@ package struct ServiceSpec: Sendable, Equatable, Codable {
 
     /// How SQL filters quote in this service's commands (`service.sql`); nil for a service that speaks no SQL.
     package var sql: SQLQuoting?
+
+    /// How readiness is checked: a command inside the container (the entry script runs it in a loop and marks the
+    /// service ready), or an HTTP path on the service's port that must answer 2xx (asked from the host).
+    package enum Ready: Sendable, Equatable, Codable {
+        case command(Template)
+        case http(path: String)
+
+        package var command: Template? { if case let .command(t) = self { return t } else { return nil } }
+
+        /// As the container's configuration records it.
+        package var raw: String {
+            switch self {
+            case let .command(t): return t.raw
+            case let .http(path): return "http \(path)"
+            }
+        }
+    }
+
+    /// The folder the readiness marker and the service's environment file live in, inside the container: the data
+    /// dir, or for a service without one the instance's run folder for it.
+    package var stateFolder: String { data ?? Self.runFolder }
+    package static let runFolder = "/run/sandbox"
 
     package struct Connection: Sendable, Equatable, Codable {
         /// What it is for, as the page labels it: `JDBC — Java, Kotlin, DBeaver`.
@@ -67,20 +91,31 @@ extension ImageRecipe {
 
     static func parseService(_ reader: YAMLReader, _ node: Node) -> ServiceSpec? {
         guard let map = reader.mapping(node, what: "'service'", allowed: serviceKeys,
-                                       required: ["run-as", "port", "engine", "version", "start", "ready"]) else { return nil }
+                                       required: ["run-as", "port", "start", "ready"]) else { return nil }
         let before = reader.diagnostics.count
         let cmd = ImageReferences.command
         let runAs = map["run-as"].flatMap { reader.nonEmptyString($0, what: "'run-as'") }
         if let node = map["run-as"], runAs == "root" {
             reader.error(at: node, "services must not run as root; name the service's own user, like 'postgres'")
         }
-        var data = "/data"
+        var data: String? = "/data"
         if let node = map["data"], let d = reader.nonEmptyString(node, what: "'data'") {
-            if d.hasPrefix("/") && d != "/" { data = d } else { reader.error(at: node, "'data' must be an absolute path other than '/'") }
+            if d == "none" { data = nil } else if d.hasPrefix("/") && d != "/" && !d.hasPrefix(Self.runFolderPrefix) { data = d } else {
+                reader.error(at: node, "'data' must be an absolute path other than '/' and outside /run/sandbox, or 'none' for a service that keeps no data")
+            }
         }
         let port = map["port"].flatMap { reader.int($0, what: "'port'", range: 1...65535) }
-        let engine = map["engine"].flatMap { reader.nonEmptyString($0, what: "'engine'") }
-        let version = map["version"].flatMap { reader.nonEmptyString($0, what: "'version'") }
+        var engine = map["engine"].flatMap { reader.nonEmptyString($0, what: "'engine'") }
+        var version = map["version"].flatMap { reader.nonEmptyString($0, what: "'version'") }
+        if data == nil {
+            engine = engine ?? ""
+            version = version ?? ""
+        } else {
+            for key in ["engine", "version"] where map[key] == nil {
+                reader.error(at: node, "a service with data needs '\(key)' (stamped into its data dir); "
+                                 + "say 'data: none' for a service that keeps no data")
+            }
+        }
         let user = map["user"].flatMap { reader.nonEmptyString($0, what: "'user'") }
         var env: [String: String] = [:]
         if let node = map["env"], let pairs = reader.stringMap(node, what: "'env'") {
@@ -94,10 +129,11 @@ extension ImageRecipe {
             }
         }
         let initSteps = commands.map(\.template)
+        if data == nil, let node = map.keyNode("init") { reader.error(at: node, "'init' makes a fresh data dir; a service with 'data: none' has none") }
         let start = map["start"].flatMap { template(reader, $0, what: "'start'", allowed: cmd) }
-        let ready = map["ready"].flatMap { template(reader, $0, what: "'ready'", allowed: cmd) }
+        let ready: ServiceSpec.Ready? = map["ready"].flatMap { parseReady(reader, $0) }
         if let start, let node = map["start"] { commands.append(("start", node, start)) }
-        if let ready, let node = map["ready"] { commands.append(("ready", node, ready)) }
+        if case let .command(t)? = ready, let node = map["ready"] { commands.append(("ready", node, t)) }
         var stopSignal = "SIGTERM"
         if let node = map["stop-signal"], let s = reader.string(node, what: "'stop-signal'") {
             let known = ["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGKILL"]
@@ -141,7 +177,7 @@ extension ImageRecipe {
             }
         }
         guard reader.diagnostics.count == before, let runAs, let port, let engine, let version, let start, let ready else { return nil }
-        for t in [start, ready] + initSteps where t.references.contains("password") || t.references.contains("user") {
+        for t in [start] + [ready.command].compactMap({ $0 }) + initSteps where t.references.contains("password") || t.references.contains("user") {
             if user == nil, let node = map["start"] {
                 reader.error(at: node, "commands use {user} or {password}, but 'service' has no 'user' to log in as")
                 return nil
@@ -150,6 +186,20 @@ extension ImageRecipe {
         return ServiceSpec(runAs: runAs, data: data, port: port, engine: engine, version: version, user: user, env: env,
                            initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout, readyTimeout: readyTimeout,
                            url: url, connect: connect, client: client, upgrade: upgrade, sql: sql)
+    }
+
+    static let runFolderPrefix = ServiceSpec.runFolder
+
+    /// `ready: COMMAND`, or `ready: {http: /path}`: nil with a diagnostic when it is neither.
+    static func parseReady(_ reader: YAMLReader, _ node: Node) -> ServiceSpec.Ready? {
+        guard case .mapping = node else { return template(reader, node, what: "'ready'", allowed: ImageReferences.command).map { .command($0) } }
+        guard let map = reader.mapping(node, what: "'ready'", allowed: ["http"], required: ["http"]),
+              let pathNode = map["http"], let path = reader.nonEmptyString(pathNode, what: "'http'") else { return nil }
+        guard path.hasPrefix("/"), !path.contains(where: { $0.isWhitespace || $0.isNewline || !$0.isASCII }) else {
+            reader.error(at: pathNode, "'http' is the path the service answers 2xx on once ready, like /health; got '\(path)'")
+            return nil
+        }
+        return .http(path: path)
     }
 
     static func parseConnect(_ reader: YAMLReader, _ node: Node) -> [ServiceSpec.Connection] {

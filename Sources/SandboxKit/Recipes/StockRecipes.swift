@@ -106,6 +106,23 @@ package enum StockRecipes {
         service:
           version: "11.8"
         """#),
+        File(name: "memcached.yml", text: #"""
+        # memcached from Debian's packages: a cache that keeps no data, so snapshots, resets and golden copies leave it alone.
+        image: memcached
+        from: debian:bookworm
+        build:
+          - apt: [memcached, netcat-openbsd]
+        service:
+          run-as: memcache
+          port: 11211
+          data: none
+          # 32 MB of cache: a sandbox's, not production's. Override with your own Images/memcached.yml.
+          start: memcached -p {port} -U 0 -l 0.0.0.0 -m 32 -c 256
+          ready: printf 'version\r\n' | nc -q 1 127.0.0.1 {port} | grep -q '^VERSION'
+          url: memcached://{host}:{port}
+          connect:
+            - {name: "Servers — pymemcache, spymemcached, gomemcache", value: "{host}:{port}"}
+        """#),
         File(name: "postgresql-15.yml", text: #"""
         # PostgreSQL 15 from Debian's packages.
         image: postgresql-15
@@ -191,6 +208,32 @@ package enum StockRecipes {
           - env: {PATH: "/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
         service:
           version: "17"
+        """#),
+        File(name: "redis-7.yml", text: #"""
+        # Redis 7 from Debian's packages: a cache that may keep an append-only file in its data dir, so snapshots, resets
+        # and golden copies cover what it holds. No password: it is published on 127.0.0.1 and the instance's network only.
+        image: redis-7
+        from: debian:bookworm
+        build:
+          - apt: [redis-server]
+        service:
+          run-as: redis
+          port: 6379
+          engine: redis
+          version: "7"
+          # Small by default: a sandbox's cache is a developer's, not production's. Override with your own Images/redis-7.yml.
+          start: >-
+            redis-server --port {port} --bind 0.0.0.0 --protected-mode no --dir {data} --appendonly yes --appendfsync no
+            --save "" --maxmemory 32mb --maxmemory-policy allkeys-lru --daemonize no --logfile ""
+          ready: redis-cli -p {port} ping | grep -qx PONG
+          stop-signal: SIGTERM
+          url: redis://{host}:{port}/0
+          connect:
+            - {name: "URL — redis-py, ioredis, go-redis, Jedis, Lettuce", value: "redis://{host}:{port}/0"}
+            - {name: Settings, value: "host {host}  port {port}  database 0"}
+          client:
+            name: redis-cli
+            run: redis-cli -p {port}
         """#),
     ]
 }
