@@ -3,8 +3,10 @@ import Testing
 
 /// Many instances of one sandbox side by side.
 @Suite(.serialized) struct InstanceTests {
+    /// Eight copies of the whole demo (databases, cache, application) side by side: each application answers on its own
+    /// port, sees only its own databases, and cannot reach another instance's even by address.
     @Test func eightInstancesInParallelAreIsolated() async throws {
-        let checkout = try DemoCheckout()
+        let checkout = try DemoCheckout(application: true)
         // The first brings images and the golden data up to date; the other seven copy it.
         let names = (1...8).map { "shard-\($0)" }
         let results = try await withThrowingTaskGroup(of: (String, RunResult).self) { group in
@@ -26,6 +28,29 @@ import Testing
         for name in names {
             #expect(try Clients.psql(try #require(urls[name]), "select string_agg(url, ',') from bookmarks where url like 'shard-%'") == name)
         }
+        // Each application on its own port, showing its own instance's rows (once its cache has lapsed) and no other's.
+        var apps: [String: String] = [:]
+        for name in names { apps[name] = try checkout.env(name)["BOOKMARKER_URL"] }
+        #expect(Set(apps.values).count == 8, "\(apps)")
+        for name in names {
+            let app = try #require(apps[name])
+            #expect(try AppTests.eventually { try AppTests.get(app).body.contains(">\(name)</a>") }, "\(name)'s application never showed its row")
+            let page = try AppTests.get(app).body
+            #expect(names.filter { $0 != name }.allSatisfy { !page.contains(">\($0)</a>") }, "\(name) shows another instance's rows")
+        }
+        // From shard-2's application container, shard-3's PostgreSQL is unreachable by its address; its own answers by name.
+        let status = try JSONSerialization.jsonObject(with: Data(try checkout.sandbox(["status", "--json"], instance: "shard-3").stdout.utf8))
+        let pg3 = try #require(((status as? [String: Any])?["services"] as? [[String: Any]])?.first { $0["service"] as? String == "pg" }?["container"] as? String)
+        let address = try runProgram("docker", ["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", pg3]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let web2 = try #require(try checkout.containerIDs("shard-2")["web"])
+        func reach(_ host: String) throws -> Int32 {
+            try runProgram("docker", ["exec", web2, "python3", "-c",
+                                      "import socket,sys; socket.create_connection((sys.argv[1], 5432), timeout=3)", host]).status
+        }
+        let across = try reach(address)
+        #expect(!address.isEmpty && across != 0, "shard-2's application reached shard-3's database at \(address)")
+        #expect(try reach("pg") == 0, "shard-2's application cannot reach its own database by name")
         let ls = try runProgram(Binary.path, ["ls", "--json"], cwd: checkout.root)
         let listed = (try? JSONSerialization.jsonObject(with: Data(ls.stdout.utf8)) as? [String: Any])?["instances"] as? [[String: Any]] ?? []
         #expect(Set(listed.compactMap { $0["instance"] as? String }) == Set(names))
@@ -34,7 +59,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: checkout.root.appendingPathComponent(".sandbox/shard-1").path), "nothing of shard-1 is left")
         for name in names.dropFirst() {
             let status = try checkout.sandbox(["status", "--json"], instance: name)
-            #expect(status.stdout.components(separatedBy: "\"state\":\"running\"").count - 1 == 2, "\(name): \(status.stdout)")
+            #expect(status.stdout.components(separatedBy: "\"state\":\"running\"").count - 1 == 4, "\(name): \(status.stdout)")
             #expect(try Clients.psql(try #require(urls[name]), "select count(*) from bookmarks") == "4")
         }
     }

@@ -111,9 +111,13 @@ final class ChildWatcher: @unchecked Sendable {
 
     init(parent: Int32, executable: String = Binary.path) {
         let binary = URL(fileURLWithPath: executable).resolvingSymlinksInPath().path
+        // A child forked to run docker, git or cp carries the server's own command line until it execs: that is not
+        // a `sandbox` command, so a line equal to the server's is not one.
+        let own = String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(parent)/cmdline"))) ?? Data(), as: UTF8.self)
+            .replacingOccurrences(of: "\0", with: " ")
         Thread.detachNewThread { [self] in
             while isRunning {
-                for (pid, line) in Self.descendants(of: parent, running: binary) { record(pid, line) }
+                for (pid, line) in Self.descendants(of: parent, running: binary) where line != own { record(pid, line) }
                 usleep(3_000)
             }
             finished.signal()

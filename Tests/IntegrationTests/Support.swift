@@ -81,10 +81,33 @@ final class DemoCheckout: @unchecked Sendable {
     private var used: Set<String> = []
     var instances: Set<String> { lock.withLock { used } }
 
-    init() throws {
+    /// The demo; with `application` false (what most tests need) its databases only, without the cache and the web
+    /// application, which take seconds more to build and start and that the tests of the application cover.
+    init(application: Bool = false) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-it-\(UUID().uuidString.prefix(8).lowercased())")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Binary.repoRoot.appendingPathComponent("Recipes"), to: root.appendingPathComponent("Recipes"))
+        if application {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("Images"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: Binary.repoRoot.appendingPathComponent("Images/bookmarker.yml"),
+                                             to: root.appendingPathComponent("Images/bookmarker.yml"))
+        } else {
+            try write("Recipes/demo.yml", Self.databasesOnly(try String(contentsOf: root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)))
+        }
+    }
+
+    /// The demo recipe without its cache and application: the services from `cache:` up to `env:`, and the variables
+    /// that name them.
+    static func databasesOnly(_ demo: String) -> String {
+        var out: [Substring] = []
+        var skipping = false
+        for line in demo.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "  cache:" { skipping = true }
+            if line == "env:" { skipping = false }
+            if skipping || line.hasPrefix("  BOOKMARKER_URL:") || line.hasPrefix("  CACHE_URL:") { continue }
+            out.append(line)
+        }
+        return out.joined(separator: "\n")
     }
 
     /// A scratch checkout holding only `files` (paths relative to the checkout).

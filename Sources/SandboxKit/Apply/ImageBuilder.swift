@@ -107,13 +107,14 @@ package struct ImageBuilder: ImageProviding {
             rmdir(context.deletingLastPathComponent().path)  // only if empty: another build may be using it
         }
         try Self.writeContext(image, to: context)
-        let labels = [Label.imageHash: image.hash, Label.component: image.recipe.name]
+        var labels = [Label.imageHash: image.hash, Label.component: image.recipe.name]
+        if let live = image.liveHash { labels[Label.liveHash] = live }
         if let dockerfile = image.recipe.dockerfile, let project = image.context {
             try await buildProject(image, dockerfile: dockerfile, context: project, labels: labels, line: line)
         }
         do {
             _ = try await docker.stream(.build(tag: image.tag, context: context.path, labels: labels), line: line)
-            if let files = image.context?.files, let checkout = checkout { try ImageManifest.write(files, for: image.tag, in: checkout) }
+            if let files = image.context?.files { ImageManifest.write(files, hash: image.hash) }
         } catch {
             guard error.code == .dockerFailed else { throw error }
             // apt's own words ("E: Unable to locate package x") say which package; put them in the message.

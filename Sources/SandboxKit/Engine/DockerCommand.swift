@@ -47,6 +47,8 @@ package enum Label {
     package static let role = "\(prefix).role"
     package static let configHash = "\(prefix).config-hash"
     package static let imageHash = "\(prefix).image-hash"
+    /// An image's content hash without its live folder's files (see `ResolvedImage.liveHash`).
+    package static let liveHash = "\(prefix).live-hash"
     package static let component = "\(prefix).component"
 }
 

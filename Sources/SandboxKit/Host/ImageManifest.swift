@@ -2,23 +2,29 @@ import Foundation
 import SandboxBase
 import SandboxRecipes
 
-/// The files an image built from the checkout was built from (path to hash), kept after each build in
-/// `.sandbox/images/`, so the next plan can say which file changed: `app/app.py changed`.
+/// The files an image built from a checkout was built from (path to hash), by the image's content hash, so a later plan
+/// can say which file changed: `app/app.py changed`. Images are the engine's, shared by every checkout of a sandbox, so
+/// the lists are kept beside them, per user (`~/.cache/sandbox/images/`), not in one checkout: a cache, whose loss only
+/// makes a plan say "image recipe changed".
 package enum ImageManifest {
-    static func file(_ tag: String, in checkout: Checkout) -> URL {
-        let name = tag.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? String($0) : "_" }.joined()
-        return checkout.stateDirectory.appendingPathComponent("images").appendingPathComponent(name + ".json")
+    static var folder: URL {
+        let environment = ProcessInfo.processInfo.environment
+        let cache = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: environment["HOME"] ?? NSTemporaryDirectory()).appendingPathComponent(".cache")
+        return cache.appendingPathComponent("sandbox").appendingPathComponent("images")
     }
 
-    package static func read(_ tag: String, in checkout: Checkout) -> [String: String]? {
-        guard let data = FileManager.default.contents(atPath: file(tag, in: checkout).path) else { return nil }
+    static func file(_ hash: String) -> URL { folder.appendingPathComponent(String(hash.filter { $0.isLetter || $0.isNumber }.prefix(64)) + ".json") }
+
+    package static func read(hash: String) -> [String: String]? {
+        guard let data = FileManager.default.contents(atPath: file(hash).path) else { return nil }
         return try? JSONDecoder().decode([String: String].self, from: data)
     }
 
-    /// Written once the image is built; not flushed: a lost manifest only makes a plan say "image recipe changed".
-    package static func write(_ files: [String: String], for tag: String, in checkout: Checkout) throws(SandboxError) {
+    /// Written once the image is built; not flushed (a cache).
+    package static func write(_ files: [String: String], hash: String) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try FileSystem.writeAtomically((try? encoder.encode(files)) ?? Data(), to: file(tag, in: checkout), mode: 0o644, durable: false)
+        try? FileSystem.writeAtomically((try? encoder.encode(files)) ?? Data(), to: file(hash), mode: 0o644, durable: false)
     }
 }

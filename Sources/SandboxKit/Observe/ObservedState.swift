@@ -83,12 +83,15 @@ package struct ObservedState: Sendable, Equatable {
     package var engineID: String?
     /// The env file holds what the instance's data and ports give now.
     package var envCurrent = true
+    /// The live-hash labels of present images that have one (`ResolvedImage.liveHash`), by tag.
+    package var imageLiveHashes: [String: String] = [:]
     /// Services whose data the plan replaces before their containers are made (an upgrade's switch): their old
     /// containers are removed, never kept to come back.
     package var dataReplaced: Set<String> = []
     /// Services whose run folder holds the environment file their `env` gives now.
     package var serviceEnvCurrent: Set<String> = []
-    /// For images built from the checkout: the files of their last build (path to hash), to name what changed.
+    /// For images built from the checkout: the files an image of that content hash was built from (path to hash), for the
+    /// present images and the containers' images, to name what changed.
     package var imageManifests: [String: [String: String]] = [:]
 
     package init(images: [String: String?] = [:], containers: [String: ObservedContainer] = [:], dataDirs: [String: DataDirState] = [:],

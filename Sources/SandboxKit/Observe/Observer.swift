@@ -78,20 +78,23 @@ package struct Observer: Sendable {
     }
 
     /// Present images among `tags`, with their content-hash labels, in one call.
-    package func images(_ tags: [String]) async throws(SandboxError) -> [String: String?] {
-        guard !tags.isEmpty else { return [:] }
+    package func images(_ tags: [String]) async throws(SandboxError) -> [String: String?] { try await imagesAndLiveHashes(tags).hashes }
+
+    /// Present images with their content-hash labels, and the live-hash labels of those that have one, in one call.
+    func imagesAndLiveHashes(_ tags: [String]) async throws(SandboxError) -> (hashes: [String: String?], live: [String: String]) {
+        guard !tags.isEmpty else { return ([:], [:]) }
         let out = try await docker.run(.inspectImages(tags), check: false)
         if out.status != 0 && out.failure != .noSuchImage {
             throw docker.failure(.inspectImages(tags), out)
         }
-        return Self.parseImages(out.stdout, wanted: tags)
+        return (Self.parseImages(out.stdout, wanted: tags), Self.parseImages(out.stdout, wanted: tags, label: Label.liveHash).compactMapValues { $0 })
     }
 
-    package static func parseImages(_ text: String, wanted: [String]) -> [String: String?] {
+    package static func parseImages(_ text: String, wanted: [String], label: String = Label.imageHash) -> [String: String?] {
         var result: [String: String?] = [:]
         for line in text.split(separator: "\n") {
             guard let image = try? JSONDecoder().decode(ImageLine.self, from: Data(line.utf8)) else { continue }
-            let hash = image.Config?.Labels?[Label.imageHash]
+            let hash = image.Config?.Labels?[label]
             for tag in image.RepoTags ?? [] where wanted.contains(tag) { result[tag] = .some(hash) }
             // `docker image inspect debian:bookworm` may list the tag as docker.io/library/debian:bookworm on some engines.
             for tag in wanted where result[tag] == nil && (image.RepoTags ?? []).contains(where: { $0.hasSuffix("/\(tag)") }) {
@@ -132,12 +135,12 @@ package struct Observer: Sendable {
         }
         for name in versionChanged { state.dataSizes[name] = DiskUsage.of(dataDir(name, state.leftovers)).bytes }
         async let containerList = Self.capture { () async throws(SandboxError) in try await containersAndUpgradeServers() }
-        async let imageList = Self.capture { [tags] () async throws(SandboxError) in try await images(tags) }
+        async let imageList = Self.capture { [tags] () async throws(SandboxError) in try await imagesAndLiveHashes(tags) }
         let (checkout, isUp, isNew) = (layout.checkout.root, operation == .up, state.saved == nil)
         async let commit: String? = isUp ? await GitHead.commit(at: checkout) : nil
         async let engineID: String? = isNew ? await docker.engineID() : nil
         (state.containers, state.leftovers.upgradeServers) = try await containerList.get()
-        state.images = try await imageList.get()
+        (state.images, state.imageLiveHashes) = try await imageList.get()
         state.commit = await commit
         state.engineID = await engineID
         state.engine = Docker.engine
@@ -178,8 +181,14 @@ package struct Observer: Sendable {
                 state.serviceEnvCurrent.insert(service.name)
             }
         }
+        // What the present images and the containers' images were built from, where it differs from the recipe now.
         for image in sandbox.images where image.context != nil {
-            if let files = ImageManifest.read(image.tag, in: layout.checkout) { state.imageManifests[image.tag] = files }
+            var hashes: [String] = []
+            if case let hash?? = state.images[image.tag] { hashes.append(hash) }
+            for service in sandbox.services where service.imageTag == image.tag { hashes += [state.containers[service.name]?.imageHash].compactMap { $0 } }
+            for hash in hashes where hash != image.hash && state.imageManifests[hash] == nil {
+                if let files = ImageManifest.read(hash: hash) { state.imageManifests[hash] = files }
+            }
         }
         if case let .restore(name) = operation { observeSnapshot(name, secrets: secrets, into: &state) }
         if let registry, case .up = operation { state.registry = await Self.registryContents(registry, sandbox, state, layout: layout, docker: docker) }

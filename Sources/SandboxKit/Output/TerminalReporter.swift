@@ -56,7 +56,7 @@ package final class TerminalReporter: ProgressReporter, Sendable {
             case let .planned(plan):
                 var order: [String] = []
                 var counts: [String: Int] = [:]
-                for action in plan.actions where action.changes {
+                for action in plan.onSuccessPath where action.changes {
                     if counts[action.targetText] == nil { order.append(action.targetText) }
                     counts[action.targetText, default: 0] += 1
                 }
@@ -141,6 +141,7 @@ package final class TerminalReporter: ProgressReporter, Sendable {
     /// The collapsed line for a target whose last action was `step`.
     static func result(_ step: String) -> String {
         if step.hasPrefix("Build") { return "Built" }
+        if step.hasPrefix("Write") || step.hasPrefix("Discard") || step.hasPrefix("Finish") { return "Done" }
         if step.hasPrefix("EnsureBaseImage") { return "Ready" }
         if step.hasPrefix("RemoveContainer") { return "Removed" }
         return "Running"

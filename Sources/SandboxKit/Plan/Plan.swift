@@ -80,6 +80,13 @@ package struct Plan: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The actions that run when nothing fails: all but compensations and what waits for one.
+    package var onSuccessPath: [Action] {
+        var compensating: Set<Int> = []
+        for action in actions where action.isCompensation || action.after.contains(where: compensating.contains) { compensating.insert(action.id) }
+        return actions.filter { !compensating.contains($0.id) }
+    }
+
     /// Nothing to do: no problem, and no action that changes anything.
     package var isNoOp: Bool { problems.isEmpty && !actions.contains { $0.changes } }
 

@@ -20,6 +20,24 @@ package struct Planner: Sendable {
     /// Whether this plan mounts live source folders.
     func isLive(_ observed: ObservedState) -> Bool { live ?? observed.saved?.live ?? false }
 
+    /// The image hash a service's container is made from and compared with: for an instance that mounts the service's
+    /// live folder, the hash of all but that folder (its edits ask for a restart, not a rebuild).
+    func imageHash(_ service: ResolvedService, _ observed: ObservedState) -> String {
+        guard isLive(observed), service.live != nil, let live = sandbox.image(service.imageTag)?.liveHash else { return service.imageHash }
+        return live
+    }
+
+    /// The images present, as current as this instance needs them: with `--live`, an image that differs from the recipe only
+    /// in a live folder's files is taken as current.
+    func currentImages(_ observed: ObservedState) -> [String: String?] {
+        var present = observed.images
+        guard isLive(observed) else { return present }
+        for image in sandbox.images where image.liveHash != nil && observed.imageLiveHashes[image.tag] == image.liveHash {
+            present[image.tag] = .some(image.hash)
+        }
+        return present
+    }
+
     package init(sandbox: ResolvedSandbox, layout: InstanceLayout, uid: UInt32, gid: UInt32) {
         self.sandbox = sandbox
         self.layout = layout
@@ -55,7 +73,8 @@ package struct Planner: Sendable {
         var b = PlanBuilder()
         var problems: [Plan.Problem] = []
         let start = begin(observed, &b)
-        let images = addImages(imageActions(observed.images, registry: observed.registry, manifests: observed.imageManifests), after: start, &b)
+        let images = addImages(imageActions(currentImages(observed), registry: observed.registry, manifests: observed.imageManifests),
+                               after: start, &b)
         addServices(observed, after: start, images: images, &b, problems: &problems)
         finish(observed, up: true, &b)
         return b.plan(problems: problems, ports: ports(observed))
@@ -193,16 +212,19 @@ package struct Planner: Sendable {
     }
 
     /// The container a service gets: every setting, so the executor decides nothing.
-    package func containerSpec(_ service: ResolvedService, port: Int, live: Bool = false) throws(SandboxError) -> ContainerSpec {
+    package func containerSpec(_ service: ResolvedService, port: Int, live: Bool = false, imageHash: String? = nil) throws(SandboxError)
+        -> ContainerSpec {
+        let imageHash = imageHash ?? service.imageHash
         var mounts: [DockerCommand.Mount] = [.init(layout.runDir(service.name).path, at: ServiceSpec.runFolder)]
         if let data = service.spec.data { mounts.insert(.init(layout.dataDir(service.name).path, at: data), at: 0) }
         if live, let folder = service.live {
             mounts.append(.init(layout.checkout.root.appendingPathComponent(folder.path).path, at: folder.mount, readOnly: !folder.writable))
         }
         let network = layout.network(sandbox: sandbox.name)
-        let config = ContainerConfig(service: service, hostPort: port, mounts: mounts, network: network, uid: uid, gid: gid)
+        var config = ContainerConfig(service: service, hostPort: port, mounts: mounts, network: network, uid: uid, gid: gid)
+        config.imageHash = imageHash
         let labels = layout.labels(sandbox: sandbox.name).merging([
-            Label.role: "service", Label.service: service.name, Label.configHash: config.hash, Label.imageHash: service.imageHash,
+            Label.role: "service", Label.service: service.name, Label.configHash: config.hash, Label.imageHash: imageHash,
         ]) { $1 }
         var run = try DockerCommand.RunSpec.service(service, name: layout.containerName(sandbox: sandbox.name, service: service.name),
                                                     labels: labels, mounts: mounts, uid: uid, gid: gid)
@@ -228,8 +250,9 @@ package struct Planner: Sendable {
             case let label?? where label == image.hash: continue
             default:
                 // Built from the checkout: the file that changed, when the last build left its list.
+                let built = present[image.tag].flatMap { $0 }.flatMap { manifests[$0] }
                 cause = image.context.flatMap { context in
-                    manifests[image.tag].flatMap { BuildContext.change(from: $0, to: context.files) }.map { "\(context.display)/\($0)" }
+                    built.flatMap { BuildContext.change(from: $0, to: context.files) }.map { "\(context.display)/\($0)" }
                 } ?? "image recipe changed"
             }
             if let registry, let reference = registryReference(image) {

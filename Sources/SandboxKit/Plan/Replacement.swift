@@ -11,7 +11,7 @@ extension Planner {
     func reset(_ observed: ObservedState) -> Plan {
         var b = PlanBuilder()
         let start = begin(observed, &b)
-        let images = addImages(imageActions(observed.images), after: start, &b)
+        let images = addImages(imageActions(currentImages(observed)), after: start, &b)
         var stamps: [String: DataStamp] = [:]
         var before: [String: [Int]] = [:]
         for service in sandbox.services where service.hasData {
@@ -59,7 +59,7 @@ extension Planner {
         if !problems.isEmpty { return Plan(actions: [], problems: problems) }
         var b = PlanBuilder()
         let start = begin(observed, &b)
-        let images = addImages(imageActions(observed.images), after: start, &b)
+        let images = addImages(imageActions(currentImages(observed)), after: start, &b)
         let sources = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.hasData).map {
             ($0.name, layout.snapshots.appendingPathComponent(name).appendingPathComponent($0.name))
         })

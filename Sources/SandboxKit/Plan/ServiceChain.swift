@@ -34,7 +34,7 @@ extension Planner {
         }
 
         let wanted: ContainerSpec
-        do { wanted = try containerSpec(service, port: port.port, live: isLive(observed)) } catch {
+        do { wanted = try containerSpec(service, port: port.port, live: isLive(observed), imageHash: imageHash(service, observed)) } catch {
             problems.append(.init(error.code, "service \(service.name): \(error.message)", fix: error.fix ?? "fix the image recipe"))
             return []
         }
@@ -49,7 +49,7 @@ extension Planner {
             } else if observed.interrupted {
                 cause = "the previous command was interrupted while it worked on the container"
             } else if container.configHash != wanted.configHash {
-                if container.imageHash != service.imageHash { cause = imageChange(service, observed) }
+                if container.imageHash != imageHash(service, observed) { cause = imageChange(service, observed) }
                 else if let change = port.change { cause = change }
                 else if service.live != nil, isLive(observed) != (observed.saved?.live ?? false) {
                     cause = isLive(observed) ? "its live folder is mounted now (--live)" : "its live folder is no longer mounted (--no-live)"
@@ -101,7 +101,8 @@ extension Planner {
     /// Why an image-recipe change recreates the container: the file of the build context that changed, when the image
     /// is built from the checkout and the last build left its list of files.
     func imageChange(_ service: ResolvedService, _ observed: ObservedState) -> String {
-        guard let image = sandbox.image(service.imageTag), let context = image.context, let before = observed.imageManifests[image.tag],
+        guard let image = sandbox.image(service.imageTag), let context = image.context,
+              let before = observed.containers[service.name]?.imageHash.flatMap({ observed.imageManifests[$0] }),
               let change = BuildContext.change(from: before, to: context.files) else { return "image recipe changed" }
         return "\(context.display)/\(change)"
     }

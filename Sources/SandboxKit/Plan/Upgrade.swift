@@ -127,7 +127,7 @@ extension Planner {
         }
         var b = PlanBuilder()
         let start = begin(observed, &b)
-        let images = addImages(imageActions(observed.images, registry: observed.registry, images: sandbox.images + extra), after: start, &b)
+        let images = addImages(imageActions(currentImages(observed), registry: observed.registry, images: sandbox.images + extra), after: start, &b)
         var name = String(Self.upgradeSnapshotPrefix(upgrades.map { ($0.fromVersion, $0.toVersion) }).prefix(56))
         if observed.snapshotNames.contains(name) {
             let base = name

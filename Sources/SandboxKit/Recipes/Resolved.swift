@@ -43,6 +43,9 @@ package struct ResolvedImage: Sendable, Equatable {
     package var files: [String: String]
     /// The checkout folder it is built from (`context:`), with every file the build sees.
     package var context: BuildContext? = nil
+    /// The content hash without the files of a service's live folder (set when one mounts it over the context): an
+    /// instance brought up with `--live` takes an image that differs only there as current.
+    package var liveHash: String? = nil
 }
 
 package struct ResolvedService: Sendable, Equatable {

@@ -233,12 +233,30 @@ package struct Resolver {
             let path = set.checkout.root.appendingPathComponent(dockerfile).path
             dockerfileHash = dockerfile + ":" + ((try? ContentHash.of(file: path)) ?? "unreadable")
         }
-        let content = ImageContent(format: Self.formatVersion, base: baseName, bootstrap: recipe.bootstrap, build: recipe.build,
+        var content = ImageContent(format: Self.formatVersion, base: baseName, bootstrap: recipe.bootstrap, build: recipe.build,
                                    files: fileHashes, runAs: s?.runAs, data: s?.data, port: s?.port, env: s?.env,
                                    start: s?.start.raw, stopSignal: s?.stopSignal, entry: EntryScript.text,
                                    context: context?.files, dockerfile: dockerfileHash)
         let tag = recipe.bootstrap?.provides ?? "\(sandbox.owner)/\(recipe.name):\(sandbox.name)"
-        return ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files, context: context)
+        var image = ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files, context: context)
+        // For an instance that mounts a service's live folder over what the image copied: the hash of all but that
+        // folder's files, so editing them asks for a restart, never a rebuild.
+        if let context, let live = sandbox.services.first(where: { $0.image == recipe.name && $0.live != nil })?.live {
+            content.context = context.files.filter { !Self.isUnder(context.display + "/" + $0.key, live.path) }
+            image.liveHash = ContentHash.of(content)
+        }
+        return image
+    }
+
+    /// Whether a checkout path is `folder` or inside it (both as recipes write them, relative to the checkout).
+    static func isUnder(_ path: String, _ folder: String) -> Bool {
+        func clean(_ p: String) -> String {
+            var parts = p.split(separator: "/").filter { $0 != "." }
+            while parts.last == "" { parts.removeLast() }
+            return parts.joined(separator: "/")
+        }
+        let f = clean(folder), p = clean(path)
+        return f.isEmpty || p == f || p.hasPrefix(f + "/")
     }
 
     /// The checkout folder an image recipe builds from, read as the build will see it.
