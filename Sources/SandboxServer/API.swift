@@ -68,6 +68,10 @@ struct API: Sendable {
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/down") { r, c in
                 try await submit("down", r, c) { t, reporter in .removal(try await t.core.down(t.instance, reporter: reporter)) }
             },
+            Endpoint(method: .post, path: "/api/v1/instances/{instance}/services/{service}/restart") { r, c in
+                let service = c.parameters.get("service") ?? ""
+                return try await submit("restart", r, c) { t, reporter in .up(try await t.core.restart(t.instance, services: [service], reporter: reporter)) }
+            },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/reset") { r, c in
                 try await submit("reset", r, c) { t, reporter in .up(try await t.core.reset(t.instance, reporter: reporter)) }
             },

@@ -61,7 +61,7 @@ enum PageHTML {
     <body>
     <header>
       <h1>Sandboxes</h1>
-      <p class="lede">Your own copies of this project's databases. Use them, break them, reset them: nobody else is affected.</p>
+      <p class="lede">Your own copies of this project: its application and its databases. Use them, break them, reset them: nobody else is affected.</p>
     </header>
     <main>
       <!--notice-->

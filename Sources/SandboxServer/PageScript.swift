@@ -21,7 +21,7 @@ enum PageScript {
       EnsureNetwork: "Connecting the services", RemoveNetwork: "Disconnecting the services", WriteServiceEnv: "Preparing the settings",
       RestartContainer: "Restarting", RetireContainer: "Setting the old version aside", RestoreContainer: "Bringing the old version back",
     };
-    const KIND = { up: "Updating", down: "Stopping", reset: "Resetting to fresh data", destroy: "Removing",
+    const KIND = { up: "Updating", down: "Stopping", reset: "Resetting to fresh data", destroy: "Removing", restart: "Restarting",
                    "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot", "snapshot-delete": "Deleting a snapshot" };
     const STATE = { running: ["Running", "ok"], exited: ["Stopped (crashed or halted)", "bad"], created: ["Starting", "busy"],
                     restarting: ["Restarting", "busy"], removing: ["Stopping", "busy"], paused: ["Paused", "idle"],
@@ -103,11 +103,29 @@ enum PageScript {
       const forms = shown.connections && shown.connections.length ? shown.connections.map((c) => [c.name, c.value])
         : shown.url ? [["Address", shown.url]] : [];
       const kind = (s.image || "").split("/").pop().split(":")[0];
+      const web = isWeb(s);
       return el("div", { class: "service", "data-service": s.service },
         el("div", { class: "service-head" }, el("strong", {}, s.service), kind ? el("span", { class: "muted" }, ` ${kind}`) : null,
-          el("span", { class: `pill ${tone}` }, label)),
+          el("span", { class: `pill ${tone}` }, label),
+          web && s.state === "running" ? el("button", { class: "small", "data-action": "restart", disabled: !!running(i),
+                                                        onclick: () => restart(i, s) }, "Restart") : null),
         forms.length && s.state === "running" ? el("dl", { class: "forms" }, forms.map(([name, value]) =>
           [el("dt", {}, name), el("dd", {}, el("code", {}, value), copyButton(value))])) : null);
+    }
+
+    // A web service: its address is a page to open, not a connection string.
+    const isWeb = (s) => /^https?:\/\//.test(s.url || "");
+
+    // The links people follow: every running web service of a copy, above the connection strings.
+    function openLinks(i) {
+      const web = i.services.filter((s) => isWeb(s) && s.state === "running");
+      return web.length ? el("div", { class: "open" }, web.map((s) => el("a", { class: "button primary", href: s.url, target: "_blank",
+        rel: "noopener noreferrer", "data-open": s.service }, web.length > 1 ? `Open ${s.service}` : "Open"))) : null;
+    }
+
+    async function restart(i, s) {
+      try { await api(`${base(i)}/services/${encodeURIComponent(s.service)}/restart${query(i)}`, { method: "POST" }); refresh(); }
+      catch (e) { alert(e.message); }
     }
 
     function progress(op) {
@@ -144,6 +162,7 @@ enum PageScript {
               checkoutOf(i) && checkoutOf(i).follow && checkoutOf(i).follow.commit && checkoutOf(i).follow.commit !== i.commit
                 ? " (older than the checkout: Update brings it up to date)" : "") : null),
           el("span", { class: `badge ${tone}`, "data-state": tone }, label)),
+        openLinks(i),
         i.services.map((s) => serviceRow(i, s)),
         el("div", { class: "actions" },
           act("up", allRunning ? "Update" : "Start", "primary"),

@@ -34,6 +34,9 @@ enum PageStyle {
     button:disabled { opacity: .5; cursor: default; }
     button.small { font-size: 12px; padding: 1px 8px; flex: none; }
     button.primary { background: var(--ok); border-color: var(--ok); color: #fff; }
+    a.button { display: inline-block; padding: .45rem .9rem; border-radius: 6px; text-decoration: none; font-weight: 600; margin: .2rem .4rem .4rem 0; }
+    a.button.primary { background: var(--ok); color: #fff; }
+    .open { margin: .3rem 0 .6rem; }
     button.danger { color: var(--bad); border-color: #f3b5ae; }
     #confirm-ok.danger { background: var(--bad); color: #fff; border-color: var(--bad); }
     .progress { margin-top: 12px; border-left: 3px solid var(--busy); padding-left: 12px; }

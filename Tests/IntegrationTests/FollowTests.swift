@@ -15,8 +15,8 @@ import Testing
         let origin: URL
         let other: URL
 
-        init() throws {
-            checkout = try DemoCheckout()
+        init(application: Bool = false) throws {
+            checkout = try DemoCheckout(application: application)
             origin = checkout.root.appendingPathComponent("../\(checkout.root.lastPathComponent)-origin.git").standardizedFileURL
             other = checkout.root.appendingPathComponent("../\(checkout.root.lastPathComponent)-other").standardizedFileURL
             try checkout.write(".gitignore", ".sandbox/\nserve-*.log\n")
@@ -80,13 +80,20 @@ import Testing
         return follow
     }
 
+    /// A push that changes the application and adds a migration: the followed instance runs both, the application
+    /// showing the new column, and records the pushed commit.
     @Test func aSignedPushFastForwardsAndTheNewColumnAppearsABadOneChangesNothing() throws {
-        let repos = try Repositories()
+        let repos = try Repositories(application: true)
         #expect(try repos.checkout.sandbox(["up"]).status == 0)
+        let app = try AppTests.appURL(repos.checkout)
         let serve = try ServeProcess(repos.checkout, environment: ["SANDBOX_HOOK_SECRET": Self.secret])
         let before = repos.head
-        let commit = try repos.push(["Recipes/demo/postgres/migrations/0002-note.sql": "ALTER TABLE bookmarks ADD COLUMN note text;\n"],
-                                    message: "bookmarks get a note")
+        let code = try String(contentsOf: repos.other.appendingPathComponent("Recipes/demo/bookmarker/app.py"), encoding: .utf8)
+        let commit = try repos.push(["Recipes/demo/postgres/migrations/0002-note.sql":
+                                        "ALTER TABLE bookmarks ADD COLUMN note text;\nUPDATE bookmarks SET note = 'noted' WHERE title = 'Debian';\n",
+                                     "Recipes/demo/bookmarker/app.py": code.replacingOccurrences(
+                                        of: "SELECT title, url FROM bookmarks", with: "SELECT title || coalesce(' (' || note || ')', ''), url FROM bookmarks")],
+                                    message: "bookmarks get a note, and the page shows it")
         // Badly signed, unsigned: 401, and nothing moves.
         let bad = try Self.event(serve, commit: commit, secret: "not-the-secret")
         #expect(bad.status == 401 && bad.json["code"] as? String == "unauthorized", "\(bad.status) \(bad.body)")
@@ -103,6 +110,7 @@ import Testing
         let url = try #require(try repos.checkout.env()["DATABASE_URL"])
         #expect(try Clients.psql(url, "select count(*) from information_schema.columns where table_name = 'bookmarks' and column_name = 'note'") == "1")
         #expect(try Clients.psql(url, "select count(*) from bookmarks") == "3", "the data was kept")
+        #expect(try AppTests.eventually { try AppTests.get(app).body.contains(">Debian (noted)</a>") }, "the application never showed the note")
         let status = try serve.request("GET", "/api/v1/instances/dev").json
         #expect(status["commit"] as? String == commit, "the instance records the commit it runs")
         // A push of another branch, or a ping, moves nothing.

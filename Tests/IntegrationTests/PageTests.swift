@@ -3,20 +3,24 @@ import Testing
 
 /// `sandbox serve` from outside: a person in a real browser, and a fuzzer holding the API to its OpenAPI document.
 @Suite(.serialized) struct PageTests {
-    /// Headless Chromium driven by Selenium (Tests/web/page_test.py): the login link, the instance running, its
-    /// connection strings with the password hidden until asked, a reset confirmed, progress, and running again.
+    /// Headless Chromium driven by Selenium (Tests/web/page_test.py): the login link, the instance running, "Open" for
+    /// its application showing the bookmarks (one added by hand among them), its connection strings with the password
+    /// hidden until asked, a reset confirmed, progress, running again, and the application showing the fresh data.
     @Test func aPersonResetsTheirInstanceFromThePageAndWatchesItComeBack() throws {
         guard let python = TestDeps.python else { return }
-        let checkout = try DemoCheckout()
+        let checkout = try DemoCheckout(application: true)
         #expect(try checkout.sandbox(["up"]).status == 0)
         let url = try #require(try checkout.env()["DATABASE_URL"])
         _ = try Clients.psql(url, "create table made_by_hand(x int)")
+        _ = try Clients.psql(url, "insert into bookmarks (url, title) values ('https://hand.example/', 'Added by hand')")
         let serve = try ServeProcess(checkout)
         let shots = checkout.root.appendingPathComponent("screenshots")
         try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
         let password = try #require(URLComponents(string: url)?.password)
         let run = try runProgram(python, [Binary.repoRoot.appendingPathComponent("Tests/web/page_test.py").path, serve.link,
-                                          "--instance", "dev", "--screenshots", shots.path, "--password", password], timeout: 600)
+                                          "--instance", "dev", "--screenshots", shots.path, "--password", password,
+                                          "--seeded", "PostgreSQL", "--seeded", "MariaDB", "--seeded", "Debian", "--added", "Added by hand"],
+                                 timeout: 600)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         // The reset the person asked for really happened: the table made by hand is gone, the seed is back.
         #expect(try Clients.psql(url, "select count(*) from pg_tables where tablename = 'made_by_hand'") == "0")

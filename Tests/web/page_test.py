@@ -63,12 +63,38 @@ def wait_badge(driver, instance, wanted, seconds):
     raise SystemExit(f"the card of {instance} did not show {wanted!r} within {seconds} s (it showed {seen!r})")
 
 
+def open_application(driver, card, screenshots, shot, present, absent, seconds=30):
+    """Follows the card's Open link, as a person would, and waits until the application shows `present` and not `absent`
+    (its cache lasts a few seconds); then back to the page."""
+    page = driver.current_url
+    link = WebDriverWait(driver, 30).until(EC.element_to_be_clickable((By.CSS_SELECTOR, f"{card} a[data-open]")))
+    if link.text.strip() != "Open":
+        raise SystemExit(f"the application's link reads {link.text!r}, not 'Open'")
+    address = link.get_attribute("href")
+    if not address.startswith("http://127.0.0.1:"):
+        raise SystemExit(f"the Open link goes to {address!r}")
+    deadline = time.monotonic() + seconds
+    while True:
+        driver.get(address)
+        body = driver.find_element(By.TAG_NAME, "body").text
+        if all(t in body for t in present) and not any(t and t in body for t in absent):
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the application at {address} did not show {present} without {absent} within {seconds} s:\n{body}")
+        time.sleep(0.5)
+    driver.save_screenshot(os.path.join(screenshots, shot))
+    driver.get_log("browser")  # what the application's own page logged is not the sandbox page's
+    driver.get(page)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("link")
     parser.add_argument("--instance", default="dev")
     parser.add_argument("--screenshots", default=".")
     parser.add_argument("--password", help="the instance's database password, which must stay hidden until asked")
+    parser.add_argument("--seeded", action="append", default=[], help="a title the application shows from its fresh data")
+    parser.add_argument("--added", help="a title added by hand, shown until the reset")
     args = parser.parse_args()
     driver = browser()
     try:
@@ -89,6 +115,8 @@ def main():
         if args.password and args.password in driver.page_source:
             raise SystemExit("the password is on the page before anyone asked for it")
         driver.save_screenshot(os.path.join(args.screenshots, "page-running.png"))
+        if args.seeded:
+            open_application(driver, card, args.screenshots, "app-before.png", present=args.seeded + [args.added], absent=[])
         if args.password:
             click(driver, f'{card} [data-action="reveal"]')
             WebDriverWait(driver, 30).until(lambda d: args.password in card_text(d, args.instance))
@@ -108,6 +136,8 @@ def main():
         driver.save_screenshot(os.path.join(args.screenshots, "page-back.png"))
         if "failed:" in card_text(driver, args.instance):
             raise SystemExit(f"the reset shows a failure: {card_text(driver, args.instance)}")
+        if args.seeded:
+            open_application(driver, card, args.screenshots, "app-after.png", present=args.seeded, absent=[args.added])
         errors = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
         if errors:
             raise SystemExit(f"the page logged errors: {errors}")

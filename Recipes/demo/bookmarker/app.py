@@ -72,6 +72,11 @@ def api_bookmarks():
     return {"bookmarks": rows, "cached": from_cache}
 
 
+@app.get("/favicon.ico")
+def favicon():
+    return Response(status=204)
+
+
 @app.get("/health")
 def health():
     """200 once every service the page needs answers; 503 with the one that does not."""
