@@ -178,7 +178,7 @@ enum OpenAPIDocument {
           "Logs": {"type": "object", "required": ["service", "lines"], "properties": {"service": {"type": "string"}, "lines": {"type": "array",
             "items": {"type": "string"}}}},
           "Operation": {"type": "object", "required": ["id", "kind", "checkout", "instance", "state", "created", "events"],
-            "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["up", "down", "reset", "destroy", "snapshot-save",
+            "properties": {"id": {"type": "string"}, "kind": {"type": "string", "enum": ["up", "down", "restart", "reset", "destroy", "snapshot-save",
               "snapshot-restore", "snapshot-delete"]},
                            "checkout": {"type": "string"}, "instance": {"type": "string"}, "state": {"type": "string", "enum": ["queued", "running",
                              "succeeded", "failed", "cancelled"]},

@@ -32,8 +32,8 @@ import Testing
         #expect(r.status == 0, "\(r.stdout)")
         let out = r.stdout
         #expect(out.contains("\u{1B}[2K"), "no line clearing: \(out.debugDescription)")
-        // One line per target (here the one service), redrawn in place.
-        #expect(out.contains("\u{1B}[1A"), "lines are never redrawn: \(out.debugDescription)")
+        // One line per target (here the instance's own steps and the one service), redrawn in place.
+        #expect(out.contains("\u{1B}[2A"), "lines are never redrawn: \(out.debugDescription)")
         // While working, the service's line names its current step.
         // Every step is drawn when it starts, so each of the plan's steps shows up on the line while it works.
         for step in ["InitGolden updates=1", "CopyGoldenData", "CreateContainer port=", "WaitReady"] {

@@ -138,6 +138,8 @@ import SandboxHost
         }
         let root = mount.appendingPathComponent("c")
         try FileManager.default.copyItem(at: Binary.repoRoot.appendingPathComponent("Recipes"), to: root.appendingPathComponent("Recipes"))
+        let demo = root.appendingPathComponent("Recipes/demo.yml")
+        try DemoCheckout.databasesOnly(try String(contentsOf: demo, encoding: .utf8)).write(to: demo, atomically: true, encoding: .utf8)
         func sandbox(_ args: [String]) throws -> RunResult { try runProgram(Binary.path, args, cwd: root) }
         #expect(try sandbox(["up"]).status == 0)
         let url = try #require(try JSONSerialization.jsonObject(with: Data(sandbox(["env", "--json"]).stdout.utf8)) as? [String: String])["DATABASE_URL"]

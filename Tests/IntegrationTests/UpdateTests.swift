@@ -59,7 +59,7 @@ import Testing
     @Test func anInstanceMadeWithThePostgresSchemeKeepsItsContainersAndRowsAndGetsTheNewURLs() throws {
         let checkout = try DemoCheckout()
         let name = "url\(UUID().uuidString.prefix(6).lowercased())"
-        let demo = try String(contentsOf: Binary.repoRoot.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
+        let demo = DemoCheckout.databasesOnly(try String(contentsOf: Binary.repoRoot.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8))
             .replacingOccurrences(of: "sandbox: demo\n", with: "sandbox: \(name)\n")
         let stock = try String(contentsOf: Binary.repoRoot.appendingPathComponent("Images/postgresql-15.yml"), encoding: .utf8)
         // Before: the stock recipe's and the demo's URLs as they were.
