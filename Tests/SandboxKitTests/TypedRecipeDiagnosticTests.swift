@@ -45,7 +45,7 @@ import Testing
         Images/app.yml:5:48: error: the default 'read only' is not a valid identifier for parameter 'role' of action 'grant': use letters, digits and '_' (up to 63), starting with a letter or '_'
             params: {role: {type: identifier, default: "read only"}, db: identifer}
                                                        ^
-        Images/app.yml:5:66: error: parameter type must be string, identifier, secret, file or files, not 'identifer' (did you mean 'identifier'?)
+        Images/app.yml:5:66: error: parameter type must be string, identifier, name, secret, file or files, not 'identifer' (did you mean 'identifier'?)
             params: {role: {type: identifier, default: "read only"}, db: identifer}
                                                                          ^
         Images/app.yml:6:50: error: unknown reference '{db}' in action 'grant'; known here: {user}, {password}, {port}, {data}, {run-as}, {role}

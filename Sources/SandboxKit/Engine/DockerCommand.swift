@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 import SandboxRecipes
 
 /// One `docker` invocation as a value: its argv, checked by unit tests without running anything.
@@ -28,7 +29,14 @@ package struct DockerCommand: Sendable, Equatable {
         guard script != nil || stdinFile != nil else { return nil }
         var data = Data()
         if let script { data += Data((Data(script.utf8).base64EncodedString() + "\n").utf8) }
-        if let stdinFile { data += try Data(contentsOf: URL(fileURLWithPath: stdinFile)) }
+        if let stdinFile {
+            // Resolved (links followed, inside Recipes/) when the recipe was read: a link put in its place since is not followed.
+            guard ContainedPath.realPath(stdinFile) == stdinFile else {
+                throw SandboxError(.stepFailed, "\(stdinFile) changed into a link (or went away) after the recipes were read",
+                                   fix: "make it a plain file inside Recipes/ again, then run the command again")
+            }
+            data += try Data(contentsOf: URL(fileURLWithPath: stdinFile))
+        }
         return data
     }
 

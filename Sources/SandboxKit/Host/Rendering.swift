@@ -153,7 +153,12 @@ package struct Rendering: Sendable {
             }
         }
         if step.action == "run" {
-            do { return try step.command.render { sandboxValue($0) } } catch {
+            // Every substituted value is one shell word, whatever it holds: `{env.BRANCH}` set to `x; rm -rf /` is text.
+            do { return try step.command.render(quote: true) { sandboxValue($0) } } catch {
+                if error.reason == .nul {
+                    throw SandboxError(.stepFailed, "step '\(step.title)' of \(service.name): the value of '{\(error.name)}' holds a NUL character, "
+                                           + "which no shell command can carry", fix: "remove the NUL character from the value")
+                }
                 throw SandboxError(.stepFailed, "step '\(step.title)' of \(service.name): '{\(error.name)}' has no value",
                                    fix: "export it, or give a default: {\(error.name):-value}")
             }
@@ -189,7 +194,7 @@ package struct Rendering: Sendable {
         for param in action.params.sorted(by: { $0.name < $1.name }) {
             guard let value = values[param.name], let problem = param.problem(with: value, action: action.name) else { continue }
             let source = templates[param.name].map { " (it comes from \($0.raw))" } ?? ""
-            throw SandboxError(.stepFailed, "\(what): \(problem)\(source)", fix: RecipeMessages.identifierRule)
+            throw SandboxError(.stepFailed, "\(what): \(problem.message)\(source)", fix: problem.rule)
         }
     }
 

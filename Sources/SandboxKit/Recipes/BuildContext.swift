@@ -23,7 +23,10 @@ package struct BuildContext: Sendable, Equatable {
 
     /// Walks `root`, leaving out what its `.dockerignore` excludes (and `.git`, `.sandbox`, which never belong in an image).
     package static func read(_ root: URL, display: String) -> Result<BuildContext, ReadError> {
-        let ignore = DockerIgnore(text: (try? String(contentsOf: root.appendingPathComponent(".dockerignore"), encoding: .utf8)) ?? "")
+        // `.dockerignore` is read only as a plain file: a link would read a file from anywhere.
+        let ignoreFile = root.appendingPathComponent(".dockerignore")
+        let plain = (try? FileManager.default.destinationOfSymbolicLink(atPath: ignoreFile.path)) == nil
+        let ignore = DockerIgnore(text: plain ? (try? String(contentsOf: ignoreFile, encoding: .utf8)) ?? "" : "")
         var files: [String: String] = [:]
         var pending = [""]
         while let folder = pending.popLast() {

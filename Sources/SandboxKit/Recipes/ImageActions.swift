@@ -26,6 +26,9 @@ extension ImageRecipe {
             case string
             /// A database, role or user name: `^[A-Za-z_][A-Za-z0-9_]{0,62}$`, checked before it reaches a command.
             case identifier
+            /// A name the engine takes quoted or as a client's value (a database): 1–63 characters, no control character,
+            /// never starting with '-' (so it can never be read as an option).
+            case name
             /// A password or token: any text, never shown (step titles print `***`).
             case secret
             /// A file under Recipes/, fed to the command's standard input.
@@ -41,10 +44,26 @@ extension ImageRecipe {
         package var defaultValue: String?
         package var required: Bool { defaultValue == nil }
 
-        /// Why `value` does not fit this parameter's type, or nil when it does.
-        package func problem(with value: String, action: String) -> String? {
-            guard kind == .identifier, !Self.isIdentifier(value) else { return nil }
-            return RecipeMessages.invalidIdentifier(value, param: name, action: action)
+        /// Why `value` does not fit this parameter's type, and the rule it breaks; nil when it fits.
+        package func problem(with value: String, action: String) -> (message: String, rule: String)? {
+            if value.unicodeScalars.contains("\0") {
+                return ("the value of parameter '\(name)' of action '\(action)' holds a NUL character", RecipeMessages.nulRule)
+            }
+            switch kind {
+            case .identifier where !Self.isIdentifier(value):
+                return (RecipeMessages.invalidIdentifier(value, param: name, action: action), RecipeMessages.identifierRule)
+            case .name where !Self.isName(value):
+                return (RecipeMessages.invalidName(value, param: name, action: action), RecipeMessages.nameRule)
+            default:
+                return nil
+            }
+        }
+
+        /// 1–63 characters, none a control character, not starting with '-'.
+        package static func isName(_ value: String) -> Bool {
+            let scalars = value.unicodeScalars
+            return !scalars.isEmpty && scalars.count <= 63 && scalars.first != "-"
+                && !scalars.contains { $0.properties.generalCategory == .control }
         }
 
         /// `^[A-Za-z_][A-Za-z0-9_]{0,62}$`: a name every engine takes, quoted or not, without truncating it.
@@ -119,7 +138,7 @@ extension ImageRecipe {
                       filterLocation: firstFilter(reader, runNode, run)?.1)
     }
 
-    static let paramTypes = "string, identifier, secret, file or files"
+    static let paramTypes = "string, identifier, name, secret, file or files"
 
     /// `name: identifier`, or `name: {type: identifier, default: app}`.
     static func parseParam(_ reader: YAMLReader, name: String, keyNode: Node, _ node: Node, action: String) -> Param? {
@@ -146,7 +165,9 @@ extension ImageRecipe {
         // A default with references is a sandbox-recipe template, checked when a step renders it.
         if let value = param.defaultValue, let node = map["default"], case let .success(t) = Template.parse(value), t.referenceParts.isEmpty,
            let text = try? t.render({ _ in nil }), let problem = param.problem(with: text, action: action) {
-            reader.error(at: node, "the default \(problem): \(RecipeMessages.identifierRule)")
+            let message = problem.message.hasPrefix("the value") ? "the default value" + problem.message.dropFirst("the value".count)
+                : "the default \(problem.message)"
+            reader.error(at: node, "\(message): \(problem.rule)")
         }
         return param
     }

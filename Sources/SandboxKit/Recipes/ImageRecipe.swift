@@ -175,10 +175,16 @@ extension ImageRecipe {
                 if src.hasPrefix("/") || src.split(separator: "/").contains("..") {
                     reader.error(at: node, "'src' must be a path inside the recipe's folder, not '\(src)'")
                 } else if let directory {
-                    var isDir: ObjCBool = false
-                    let full = (directory as NSString).appendingPathComponent(src)
-                    if !FileManager.default.fileExists(atPath: full, isDirectory: &isDir) || isDir.boolValue {
-                        reader.error(at: node, "file '\(src)' does not exist next to \(reader.path)")
+                    let folder = URL(fileURLWithPath: directory)
+                    switch ContainedPath.resolve(src, under: folder, within: folder) {
+                    case let .failure(.escapes(reached)):
+                        reader.error(at: node, "'\(src)' leads outside Images/ (to \(reached)); an image recipe copies only files next to it")
+                    case .failure(.missing): reader.error(at: node, "file '\(src)' does not exist next to \(reader.path)")
+                    case let .success(real):
+                        var isDir: ObjCBool = false
+                        if FileManager.default.fileExists(atPath: real.path, isDirectory: &isDir), isDir.boolValue {
+                            reader.error(at: node, "'\(src)' is a folder; 'copy' without 'context' takes one file next to \(reader.path)")
+                        }
                     }
                 } else {
                     reader.error(at: node, "stock recipes cannot copy files")

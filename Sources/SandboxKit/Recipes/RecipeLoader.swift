@@ -98,6 +98,13 @@ package struct RecipeSet: Sendable {
     }
 
     private static func read(_ path: String, display: String, into set: inout RecipeSet) -> String? {
+        // A recipe that is a link to a file outside the checkout is never read: its text would show in diagnostics.
+        let checkout = set.checkout.root
+        if case let .failure(.escapes(reached)) = ContainedPath.resolve(display, under: checkout, within: checkout) {
+            set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1),
+                                              "\(display) is a link to \(reached), outside the checkout; recipes are read only from inside it"))
+            return nil
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1), "cannot read the file"))
             return nil

@@ -209,7 +209,8 @@ package struct Resolver {
         var fileHashes: [String: String] = [:]
         for step in recipe.build {
             guard case let .copy(src, _, _) = step, let dir = recipe.directory else { continue }
-            let full = (dir as NSString).appendingPathComponent(src)
+            // The real path, checked inside Images/ when the recipe was read: what the build copies is what was hashed.
+            let full = ContainedPath.realPath((dir as NSString).appendingPathComponent(src)) ?? (dir as NSString).appendingPathComponent(src)
             files[src] = full
             fileHashes[src] = (try? ContentHash.of(file: full)) ?? "unreadable"
         }
@@ -278,118 +279,5 @@ package struct Resolver {
                                               + "make it readable, or leave it out in \(relative)/.dockerignore"))
         }
         return nil
-    }
-
-    /// A step's identity. For an action step that is the action's name, its parameters and the content of the
-    /// file it reads, not the action's command: improving how an image runs `sql` must not rerun every migration.
-    struct StepContent: Encodable {
-        var action: String
-        var command: String
-        var params: [String: String]
-        var stdin: String?
-        var file: String?
-        var fileHash: String?
-    }
-
-    func resolveSteps(_ steps: [SandboxRecipe.Step], kind: String, actions: [String: ImageRecipe.Action], spec: ServiceSpec,
-                      recipeDir: String, _ diagnostics: inout [Diagnostic]) -> [ResolvedStep] {
-        var out: [ResolvedStep] = []
-        for step in steps {
-            if step.action == "run", let command = step.command {
-                let content = StepContent(action: "run", command: command.raw, params: [:])
-                out.append(ResolvedStep(title: "run \(command.raw.prefix(40))", action: "run", command: command, params: [:],
-                                        stdinFile: nil, hash: ContentHash.of(content), location: step.location,
-                                        perInstance: ResolvedStep.isPerInstance(command.references)))
-                continue
-            }
-            guard let action = actions[step.action] else {
-                let names = actions.keys.sorted() + ["run"]
-                diagnostics.append(Diagnostic(step.location, "unknown action '\(step.action)'\(didYouMean(step.action, among: names)); "
-                                                  + "this image offers: \(names.joined(separator: ", "))"))
-                continue
-            }
-            var params: [String: Template] = [:]
-            var ok = true
-            for p in step.params {
-                guard action.params.contains(where: { $0.name == p.name }) else {
-                    let names = action.params.map(\.name)
-                    diagnostics.append(Diagnostic(p.location, "action '\(action.name)' has no parameter '\(p.name)'\(didYouMean(p.name, among: names)); "
-                                                  + "it takes: \(names.isEmpty ? "none" : names.joined(separator: ", "))"))
-                    ok = false
-                    continue
-                }
-                params[p.name] = p.value
-                // A literal value is checked now; one with references when the step renders it.
-                if p.value.referenceParts.isEmpty, let text = try? p.value.render({ _ in nil }),
-                   let problem = action.param(p.name)?.problem(with: text, action: action.name) {
-                    diagnostics.append(Diagnostic(p.valueLocation, "\(problem): \(RecipeMessages.identifierRule)"))
-                    ok = false
-                }
-            }
-            for p in action.params where params[p.name] == nil {
-                if let d = p.defaultValue, case let .success(t) = Template.parse(d) { params[p.name] = t; continue }
-                diagnostics.append(Diagnostic(step.location, "action '\(action.name)' needs parameter '\(p.name)'"))
-                ok = false
-            }
-            guard ok else { continue }
-            // The stdin file: one step per file; a folder (for `files`) expands to one step per file, in name order.
-            var files: [String?] = [nil]
-            if let stdin = action.stdin, let template = params[stdin] {
-                let kindOf = action.params.first { $0.name == stdin }?.kind ?? .file
-                let location = step.params.first { $0.name == stdin }?.location ?? step.location
-                if !template.references.isEmpty {
-                    diagnostics.append(Diagnostic(location, "file parameter '\(stdin)' must be a plain path, without {references}"))
-                    continue
-                }
-                let relative = template.raw
-                let full = (recipeDir as NSString).appendingPathComponent(relative)
-                var isDir: ObjCBool = false
-                if relative.hasPrefix("/") || relative.split(separator: "/").contains("..") {
-                    diagnostics.append(Diagnostic(location, "'\(relative)' must be a path inside Recipes/"))
-                    continue
-                }
-                guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir) else {
-                    diagnostics.append(Diagnostic(location, "file 'Recipes/\(relative)' does not exist"))
-                    continue
-                }
-                if isDir.boolValue {
-                    guard kindOf == .files else {
-                        diagnostics.append(Diagnostic(location,
-                                                      "'Recipes/\(relative)' is a folder, but parameter '\(stdin)' of '\(action.name)' takes one file"))
-                        continue
-                    }
-                    let names = ((try? FileManager.default.contentsOfDirectory(atPath: full)) ?? [])
-                        .filter { !$0.hasPrefix(".") }.sorted()
-                    files = names.map { (relative.hasSuffix("/") ? relative : relative + "/") + $0 }
-                } else {
-                    files = [relative]
-                }
-            }
-            for file in files {
-                var fileHash: String?
-                var stdinPath: String?
-                if let file {
-                    stdinPath = (recipeDir as NSString).appendingPathComponent(file)
-                    do { fileHash = try ContentHash.of(file: stdinPath ?? "") } catch {
-                        diagnostics.append(Diagnostic(step.location, "cannot read 'Recipes/\(file)': \(error.localizedDescription)"))
-                        continue
-                    }
-                }
-                // Titles are printed in plans and logs: a secret shows as `***`.
-                var shown = params.filter { $0.key != action.stdin }.sorted { $0.key < $1.key }.map { name, value in
-                    "\(name)=\(action.param(name)?.kind == .secret ? "***" : value.raw)"
-                }
-                if let file { shown.append(file) }
-                let content = StepContent(action: action.name, command: "", params: params.mapValues(\.raw),
-                                          stdin: action.stdin, file: file, fileHash: fileHash)
-                var stepParams = params
-                if let stdin = action.stdin { stepParams[stdin] = nil }
-                out.append(ResolvedStep(title: ([action.name] + shown).joined(separator: " "), action: action.name, command: action.run,
-                                        params: stepParams, stdinFile: stdinPath, hash: ContentHash.of(content), location: step.location,
-                                        perInstance: ResolvedStep.isPerInstance(stepParams.values.flatMap(\.references))))
-            }
-        }
-        _ = kind
-        return out
     }
 }

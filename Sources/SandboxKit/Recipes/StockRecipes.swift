@@ -75,11 +75,12 @@ package enum StockRecipes {
             run: mariadb-upgrade --socket=/tmp/mysqld.sock -u root
         # SQL reaches the client on its standard input from printf, a shell builtin: values (secrets above all)
         # never appear in a process's argv. The filters quote them for MariaDB, then for the shell.
+        # The database is a name given as `--database=`: a value such as `--execute=…` is a (missing) database's name, never an option.
         actions:
           sql:
-            params: {database: {type: string, default: mysql}, file: files}
+            params: {database: {type: name, default: mysql}, file: files}
             stdin: file
-            run: mariadb --socket=/tmp/mysqld.sock -u root --batch {database}
+            run: mariadb --socket=/tmp/mysqld.sock -u root --batch --database={database}
           create-database:
             params: {name: identifier}
             run: >-
@@ -175,11 +176,13 @@ package enum StockRecipes {
             restore: grep -vxF -e 'CREATE ROLE {user};' -e 'CREATE ROLE "{user}";' | psql -X -q -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
         # SQL reaches psql on its standard input from printf, a shell builtin: values (secrets above all) never
         # appear in a process's argv. The filters quote them for PostgreSQL, then for the shell.
+        # The database is a name (never a connection string: psql reads `-d` as one when it holds `=`), so it reaches psql through
+        # PGDATABASE, which libpq takes as a name only.
         actions:
           sql:
-            params: {database: {type: string, default: postgres}, file: files}
+            params: {database: {type: name, default: postgres}, file: files}
             stdin: file
-            run: psql -X -q -v ON_ERROR_STOP=1 --single-transaction -h /tmp -p {port} -U {user} -d {database}
+            run: PGDATABASE={database} psql -X -q -v ON_ERROR_STOP=1 --single-transaction -h /tmp -p {port} -U {user}
           create-database:
             params: {name: identifier, owner: {type: identifier, default: sandbox}}
             run: >-
