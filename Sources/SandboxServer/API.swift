@@ -35,6 +35,8 @@ struct API: Sendable {
     let hookSecret: String?
     /// This binary, which delivers notifications in the background.
     let executable: String
+    /// Push deliveries already taken.
+    let deliveries = GitHook.Deliveries()
 
     var endpoints: [Endpoint] {
         [
@@ -146,6 +148,16 @@ struct API: Sendable {
         }
         if header("X-GitHub-Event") == "ping" || header("X-Gitea-Event") == "ping" {
             return APIResponse.json(["event": "hook", "result": "pong"])
+        }
+        guard (try? JSONSerialization.jsonObject(with: body)) != nil else {
+            throw SandboxError(.badRequest, "the event's body is not JSON; nothing was changed",
+                               fix: "send the forge's push event as it is (Content-Type: application/json)")
+        }
+        // The same signed delivery twice (a replay, a forge retrying) is applied once: by its delivery id, else its body.
+        let delivery = header("X-GitHub-Delivery") ?? header("X-Gitea-Delivery") ?? header("X-Gitlab-Event-UUID")
+            ?? GitHook.digest(body)
+        guard await deliveries.first(delivery) else {
+            return APIResponse.json(["event": "hook", "result": "already applied: this delivery was received before", "delivery": delivery])
         }
         guard let push = GitHook.push(from: body) else {
             return APIResponse.json(["event": "hook", "result": "ignored: not a push to a branch"])

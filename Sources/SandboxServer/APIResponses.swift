@@ -25,7 +25,10 @@ enum APIResponse {
 
     /// `{"event":"error","code","message","fix"}`, the object `--json` prints on failure.
     static func error(_ event: ErrorEvent) -> Response {
-        json(event, status: HTTPResponse.Status(code: event.typedCode.httpStatus))
+        var response = json(event, status: HTTPResponse.Status(code: event.typedCode.httpStatus))
+        // Busy, or stopping: when to ask again.
+        if event.typedCode == .serverBusy || event.typedCode == .shuttingDown { response.headers[.retryAfter] = "1" }
+        return response
     }
 
     static func error(_ error: SandboxError) -> Response {

@@ -21,6 +21,24 @@ enum GitHook {
         return false
     }
 
+    /// The deliveries taken, the newest `limit` of them: a replay of one is refused.
+    actor Deliveries {
+        private var seen: [String] = []
+        private var known: Set<String> = []
+        let limit = 4096
+
+        /// True the first time `id` is offered.
+        func first(_ id: String) -> Bool {
+            guard known.insert(id).inserted else { return false }
+            seen.append(id)
+            if seen.count > limit { known.remove(seen.removeFirst()) }
+            return true
+        }
+    }
+
+    /// A delivery's identity when the forge sends none: its body's SHA-256.
+    static func digest(_ body: Data) -> String { "sha256:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined() }
+
     /// Compares in time that does not depend on where the bytes differ.
     static func equal(_ a: Data, _ b: Data) -> Bool {
         a.count == b.count && zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0

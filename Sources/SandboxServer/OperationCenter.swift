@@ -86,9 +86,18 @@ package actor OperationCenter {
     package init() {}
 
     /// Queues an operation; it starts when the instance has no other running.
+    /// Operations queued or running at once.
+    static let pendingLimit = 64
+
     package func submit(kind: String, checkout: String, instance: String, job: @escaping Job) throws(SandboxError) -> Operation {
         guard !stopping else {
             throw SandboxError(.shuttingDown, "sandbox serve is stopping and takes no new operations", fix: "start sandbox serve again and retry")
+        }
+        // Operations wait for their instance's lock in turn; a flood of them is refused rather than queued without end.
+        let pending = operations.values.filter { $0.state == .queued || $0.state == .running }.count
+        guard pending < Self.pendingLimit else {
+            throw SandboxError(.serverBusy, "sandbox serve already has \(pending) operations queued or running",
+                               fix: "retry once some have finished (GET /api/v1/operations shows them)")
         }
         counter += 1
         let id = String(format: "op-%04d-%@", counter, String(UUID().uuidString.prefix(8)).lowercased())

@@ -15,7 +15,8 @@ enum PageScript {
       DeleteData: "Removing the data", RemoveContainer: "Stopping", RemoveContainers: "Stopping",
       StartContainer: "Starting", CreateContainer: "Starting", WaitReady: "Waiting until it accepts connections",
       SetCredentials: "Setting this copy's passwords", RunUpdate: "Applying an update", Notice: "Note", Nothing: "Nothing to do",
-      FinishDeletion: "Finishing an interrupted removal", FinishSwitch: "Finishing an interrupted change", Discard: "Tidying up",
+      FinishDeletion: "Finishing an interrupted removal", SetAside: "Setting a damaged record aside",
+      FinishSwitch: "Finishing an interrupted change", Discard: "Tidying up",
       DiscardStaged: "Undoing the prepared data", DeleteSnapshot: "Deleting the snapshot", AbandonUpgrade: "Going back to the old version",
       StopContainers: "Pausing for a consistent copy", WriteState: "Recording this copy", WriteEnv: "Writing the connection settings",
       EnsureNetwork: "Connecting the services", RemoveNetwork: "Disconnecting the services", WriteServiceEnv: "Preparing the settings",
@@ -25,7 +26,8 @@ enum PageScript {
                    "snapshot-save": "Saving a snapshot", "snapshot-restore": "Restoring a snapshot", "snapshot-delete": "Deleting a snapshot" };
     const STATE = { running: ["Running", "ok"], exited: ["Stopped (crashed or halted)", "bad"], created: ["Starting", "busy"],
                     restarting: ["Restarting", "busy"], removing: ["Stopping", "busy"], paused: ["Paused", "idle"],
-                    dead: ["Broken: reset or update it", "bad"], stopped: ["Stopped", "idle"], absent: ["Not created yet", "idle"] };
+                    dead: ["Broken: reset or update it", "bad"], "data-missing": ["Its data is gone: reset it", "bad"],
+                    stopped: ["Stopped", "idle"], absent: ["Not created yet", "idle"] };
 
     async function api(path, options = {}) {
       const headers = { Accept: "application/json" };

@@ -20,10 +20,12 @@ package enum SandboxHTTPServer {
         let address = ServerAddress(configuration.origin)
         let router = makeRouter(configuration, address: address, center: center, follower: follower)
         let server: HTTPServerBuilder
+        // A connection that sends nothing for 10 s (half a header, then silence) is closed: it holds no slot for long.
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(10))
         if let tls = configuration.tls {
-            server = try .tls(.http1(), tlsConfiguration: try tlsConfiguration(tls))
+            server = try .tls(.http1(configuration: http1), tlsConfiguration: try tlsConfiguration(tls))
         } else {
-            server = .http1()
+            server = .http1(configuration: http1)
         }
         let app = Application(
             router: router, server: server,
@@ -51,6 +53,7 @@ package enum SandboxHTTPServer {
                            center: OperationCenter, follower: BranchFollower) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: Admission())
         router.add(middleware: AccessGuard(token: configuration.token, address: address))
         let api = API(checkouts: configuration.checkouts, center: center, follower: follower,
                       hookSecret: configuration.hookSecret, executable: configuration.executable)

@@ -25,10 +25,14 @@ extension Sandbox {
         @Flag(inversion: .prefixedNo, help: "Mount services' 'live' source folders (remembered for the instance until --no-live).")
         var live: Bool?
 
+        @Flag(help: "Record anew a state file that cannot be read (instance.json: ports; secrets.json: passwords), setting it aside.")
+        var repair = false
+
         func run() async throws {
             try await reporting(json: output.json) {
                 var target = try options.target(sandbox.name, registry: try registry.resolved())
                 target.live = live
+                target.repair = repair
                 let result = try await withProgress(json: output.json) {
                     try await options.core.up(target, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
                 }

@@ -93,6 +93,50 @@ import Testing
         #expect(rig.started == plan.actions.map(\.action), "up does what plan said")
     }
 
+    @Test func aDamagedRecordOrSecretsFileStopsUpNamingItAndRepairKeepsThePortsItCan() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        let first = try await rig.up()
+        let port = first.services.first?.port
+        let layout = rig.layout()
+        try Data("{\"sandbox\": \"sho".utf8).write(to: layout.stateFile)
+        let refused = await rig.failure { _ = try await rig.up() }
+        #expect(refused?.code == .stateDamaged && refused?.message.hasPrefix(".sandbox/dev/instance.json cannot be read (it is cut short)") == true,
+                "\(String(describing: refused))")
+        #expect(await rig.failure { _ = try await rig.core.status(target) }?.code == .stateDamaged, "status names it too")
+        rig.clear()
+        var repair = target
+        repair.repair = true
+        let repaired = try await rig.core.up(repair, reporter: rig.reporter)
+        #expect(rig.started.first == "SetAside instance.json", "\(rig.started)")
+        #expect(repaired.services.first?.port == port, "the running service keeps its port")
+        #expect(FileSystem.exists(layout.root.appendingPathComponent("instance.json.damaged")))
+        // The secrets: refused, then every password given anew with --repair.
+        try Data().write(to: layout.secretsFile)
+        #expect(await rig.failure { _ = try await rig.up() }?.message.hasPrefix(".sandbox/dev/secrets.json cannot be read (it is empty)") == true)
+        let before = DataStamp.read(from: rig.dataDir())?.password
+        rig.clear()
+        _ = try await rig.core.up(repair, reporter: rig.reporter)
+        #expect(rig.started.contains("SetAside secrets.json") && rig.started.contains("SetCredentials"), "\(rig.started)")
+        #expect(DataStamp.read(from: rig.dataDir())?.password != before)
+    }
+
+    @Test func lsListsWhatHoldsSomethingAndADestroyTakesItsLockFile() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        // A first up that fails before it makes anything leaves nothing to list.
+        rig.engine.fail("build", stderr: "E: Unable to locate package postgresql-15")
+        #expect(await rig.failure { _ = try await rig.up("broken") } != nil)
+        #expect(try await rig.core.list().instances.map(\.instance) == [])
+        _ = try await rig.up("keep")
+        _ = try await rig.up("gone")
+        _ = try await rig.core.saveSnapshot(Core.Target(instance: "keep"), name: "s1", reporter: rig.reporter)
+        for name in ["keep", "gone"] { _ = try await rig.core.destroy(Core.Target(instance: name), deleteData: true, reporter: rig.reporter) }
+        let listed = try await rig.core.list().instances
+        #expect(listed.map(\.instance) == ["keep"] && listed.first?.snapshots == 1, "the instance kept for its snapshot is listed")
+        #expect(!FileSystem.exists(rig.layout("gone").lockFile) && FileSystem.exists(rig.layout("keep").lockFile), "lock files go with their instance")
+    }
+
     /// Dot-files and folders in the instance's folder (journals, staging, replaced data, temporary files).
     static func hidden(_ layout: InstanceLayout) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: layout.root.path).filter { $0.hasPrefix(".") }.sorted()

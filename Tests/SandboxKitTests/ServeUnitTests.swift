@@ -51,10 +51,10 @@ import SandboxPlan
         let expected: [SandboxError.Code: Int] = [
             .badRequest: 400, .invalidName: 400, .ambiguousSandbox: 400, .unauthorized: 401, .crossOrigin: 403,
             .notFound: 404, .unknownSandbox: 404, .unknownService: 404, .noSuchSnapshot: 404, .noRecipes: 404,
-            .notRunning: 409, .instanceBusy: 409, .wrongSandbox: 409, .dataDirMismatch: 409, .dataDirDamaged: 409, .portTaken: 409,
+            .notRunning: 409, .instanceBusy: 409, .wrongSandbox: 409, .dataDirMismatch: 409, .dataDirDamaged: 409, .stateDamaged: 409, .portTaken: 409,
             .otherEngine: 409, .invalidRecipes: 422, .buildFailed: 422, .initFailed: 422, .stepFailed: 422, .notReady: 422,
             .upgradeFailed: 422, .io: 500, .dataDirNotWritable: 500, .storeFailed: 500, .dockerFailed: 502, .baseImageUnavailable: 502,
-            .shuttingDown: 503, .engineUnreachable: 503, .dockerMissing: 503, .storeNotMounted: 503, .diskFull: 507,
+            .shuttingDown: 503, .serverBusy: 503, .engineUnreachable: 503, .dockerMissing: 503, .storeNotMounted: 503, .diskFull: 507,
         ]
         #expect(code.httpStatus == expected[code], "\(code.rawValue)")
         let response = APIResponse.error(SandboxError(code, "m", fix: "f"))
@@ -124,5 +124,34 @@ import SandboxPlan
     @Test func routerPathsUseHummingbirdsParameterSyntax() {
         let e = API.Endpoint(method: .get, path: "/api/v1/instances/{instance}/logs/{service}") { _, _ in .init(status: .ok) }
         #expect(e.routerPath == "/api/v1/instances/:instance/logs/:service")
+    }
+
+    @Test func theGateAdmitsUpToItsLimitAndThenRefuses() {
+        let gate = Gate(limit: 2)
+        #expect(gate.enter() && gate.enter())
+        #expect(!gate.enter(), "the third is refused while two are in")
+        gate.leave()
+        #expect(gate.enter())
+    }
+
+    @Test func aDeliveryIsTakenOnceAndABodyNamesOneWithoutAnId() async {
+        let deliveries = GitHook.Deliveries()
+        let once = await deliveries.first("abc"), twice = await deliveries.first("abc")
+        #expect(once && !twice)
+        let body = Data(#"{"ref":"refs/heads/main","after":"1234567"}"#.utf8)
+        #expect(GitHook.digest(body) == GitHook.digest(body) && GitHook.digest(body) != GitHook.digest(Data("{}".utf8)))
+        let byBody = await deliveries.first(GitHook.digest(body)), again = await deliveries.first(GitHook.digest(body))
+        #expect(byBody && !again)
+        // The oldest are forgotten past the limit, so memory stays bounded.
+        for n in 0..<4096 { _ = await deliveries.first("d\(n)") }
+        let forgotten = await deliveries.first("abc")
+        #expect(forgotten, "forgotten after 4096 newer ones")
+    }
+
+    @Test func busyAndStoppingAnswer503WithRetryAfter() {
+        for code in [SandboxError.Code.serverBusy, .shuttingDown] {
+            let response = APIResponse.error(SandboxError(code, "x", fix: "y"))
+            #expect(response.status.code == 503 && response.headers[.retryAfter] == "1")
+        }
     }
 }

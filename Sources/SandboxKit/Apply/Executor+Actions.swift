@@ -21,6 +21,7 @@ extension Executor {
         case .finishDeletion: try data.finishDeletion()
         case let .finishSwitch(services): try data.finishCommitted(services)
         case let .discard(paths): try data.discard(paths)
+        case let .setAside(file): try data.setAside(file)
         case let .ensureBase(tag, bootstrap): try await images.ensureBase(tag, recipe: bootstrap, line: line)
         case let .build(image): try await images.build(image, line: line)
         case let .pullImage(image, reference): try await RegistryTransfer(docker: docker, line: line).pull(image, from: reference)

@@ -40,7 +40,15 @@ package enum Messages {
             + "`sandbox snapshot restore NAME` with a saved copy; or move it away and `sandbox up`"
     }
 
-    package static let diskFullFix = "free disk space (`df -h .sandbox`: old snapshots, `docker system prune`), then run the command again; nothing was changed"
+    package static let diskFullFix = "free space on the disk that holds .sandbox/ (`df -h .sandbox`): `sandbox snapshot ls` shows what each snapshot "
+        + "frees with `sandbox snapshot delete NAME`, `sandbox destroy --delete-data --instance NAME` deletes a copy you no longer need; "
+        + "then run the command again (nothing was changed)"
+
+    /// A state file of an instance that cannot be read: named, never replaced by a guess.
+    package static func damagedState(_ file: String, reason: String, holds: String, repair: String, instance: String) -> SandboxError {
+        SandboxError(.stateDamaged, "\(file) cannot be read (\(reason)): it holds \(holds)",
+                     fix: "put it back (from a backup, or a snapshot's copy), or run `\(up(instance)) --repair` to \(repair)")
+    }
 
     package static func notWritable(_ path: String) -> String {
         "make it writable by you: chmod u+w \(path) (or chown it back to your user; `chattr -i` if it is immutable)"

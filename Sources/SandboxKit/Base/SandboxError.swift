@@ -21,6 +21,7 @@ package struct SandboxError: Error, Sendable, CustomStringConvertible {
         case dataDirNotWritable = "data-dir-not-writable"
         case dataDirMismatch = "data-dir-mismatch"
         case dataDirDamaged = "data-dir-damaged"
+        case stateDamaged = "state-damaged"
         case diskFull = "disk-full"
         case wrongSandbox = "wrong-sandbox"
         case instanceBusy = "instance-busy"
@@ -38,6 +39,7 @@ package struct SandboxError: Error, Sendable, CustomStringConvertible {
         case crossOrigin = "cross-origin"
         case notFound = "not-found"
         case shuttingDown = "shutting-down"
+        case serverBusy = "server-busy"
     }
 
     package var code: Code

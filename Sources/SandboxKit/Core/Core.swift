@@ -39,6 +39,8 @@ package struct Core: Sendable {
         package var registry: Registry?
         /// With `--live` (true) or `--no-live` (false): whether services mount their `live` folder; nil keeps it as it was.
         package var live: Bool?
+        /// With `--repair`: state files that cannot be read are set aside and recorded anew.
+        package var repair = false
 
         package init(sandbox: String? = nil, instance: String, registry: Registry? = nil) {
             self.sandbox = sandbox
@@ -54,6 +56,7 @@ package struct Core: Sendable {
         var instance = try workspace.instance(sandbox: target.sandbox, instance: target.instance)
         instance.registry = target.registry
         instance.planner.live = target.live
+        instance.planner.repair = target.repair
         return instance
     }
 
@@ -65,10 +68,12 @@ package struct Core: Sendable {
     package func status(_ target: Target, secrets: Bool = false) async throws -> InstanceStatus {
         let instance = try instance(target, in: try workspace())
         return InstanceStatus(instance: instance.layout.instance, sandbox: instance.sandbox.name,
-                              services: try await instance.status(secrets: secrets), commit: InstanceState.read(instance.layout)?.commit)
+                              services: try await instance.status(secrets: secrets), commit: try InstanceState.load(instance.layout)?.commit)
     }
 
-    /// `ls`: every instance of the checkout, from one `docker ps` (instances whose recipe no longer resolves are left out).
+    /// `ls`: every instance of the checkout, from one `docker ps`: those with containers, data or snapshots (a first `up`
+    /// that failed before making anything leaves none to list), with the number of snapshots each keeps; an instance
+    /// whose record cannot be read is listed with the problem.
     package func list(secrets: Bool = false) async throws -> InstanceList {
         let workspace = try workspace()
         let names = workspace.instanceNames
@@ -79,16 +84,21 @@ package struct Core: Sendable {
         var resolved: [String: ResolvedSandbox?] = [:]
         for name in names {
             let layout = try workspace.layout(name)
-            let state = InstanceState.read(layout)
-            let owner = state?.sandbox ?? ""
+            let snapshots = SnapshotStore(layout: layout).list()
+            var problem: String?
+            var state: InstanceState?
+            do { state = try InstanceState.load(layout) } catch { problem = "\(error.message); \(error.fix ?? "")" }
+            let mine = containers[name] ?? [:]
+            guard !mine.isEmpty || workspace.hasData(layout) || !snapshots.isEmpty || problem != nil else { continue }
+            let owner = state?.sandbox ?? snapshots.first?.sandbox ?? ""
             if resolved[owner] == nil {
                 resolved[owner] = .some(try? workspace.resolve(workspace.recipes.sandboxes.count > 1 && !owner.isEmpty ? owner : nil))
             }
             guard let sandbox = resolved[owner] ?? nil, owner.isEmpty || owner == sandbox.name else { continue }
             let instance = Instance(docker: workspace.docker, layout: layout, sandbox: sandbox, images: workspace.imageProvider)
-            instances.append(InstanceStatus(instance: name, sandbox: instance.sandbox.name,
-                                            services: try await instance.status(observed: containers[name] ?? [:], secrets: secrets),
-                                            commit: state?.commit))
+            let services = (try? await instance.status(observed: mine, secrets: secrets)) ?? []
+            instances.append(InstanceStatus(instance: name, sandbox: instance.sandbox.name, services: services, commit: state?.commit,
+                                            snapshots: snapshots.count, problem: problem))
         }
         return InstanceList(instances: instances)
     }

@@ -12,14 +12,15 @@ extension SandboxError.Code {
         case .crossOrigin: 403
         case .notFound, .unknownSandbox, .unknownService, .noSuchSnapshot, .noRecipes: 404
         // The request is fine, but the instance's state or another command stands in the way.
-        case .notRunning, .instanceBusy, .wrongSandbox, .dataDirMismatch, .dataDirDamaged, .portTaken, .otherEngine: 409
+        case .notRunning, .instanceBusy, .wrongSandbox, .dataDirMismatch, .dataDirDamaged, .stateDamaged, .portTaken,
+             .otherEngine: 409
         // The recipes, or a step they name, cannot be carried out as written.
         case .invalidRecipes, .buildFailed, .initFailed, .stepFailed, .notReady, .upgradeFailed: 422
         // The host: disk, permissions, an unexpected I/O failure.
         case .io, .dataDirNotWritable, .storeFailed: 500
         // Something the server depends on failed: the engine, a base image's source.
         case .dockerFailed, .baseImageUnavailable: 502
-        case .shuttingDown, .engineUnreachable, .dockerMissing, .storeNotMounted: 503
+        case .shuttingDown, .serverBusy, .engineUnreachable, .dockerMissing, .storeNotMounted: 503
         case .diskFull: 507
         }
     }

@@ -27,6 +27,10 @@ package struct InstanceStatus: Codable, Sendable, Equatable {
     package var services: [ServiceStatus]
     /// The checkout's commit at the instance's last successful `up` (absent outside git).
     package var commit: String?
+    /// In `ls`: how many snapshots it keeps (an instance destroyed with its data but not its snapshots is listed for them).
+    package var snapshots: Int?
+    /// In `ls`: why its record cannot be read, with the fix.
+    package var problem: String?
 }
 
 /// `ls`: every instance of a checkout.

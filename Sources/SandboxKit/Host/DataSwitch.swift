@@ -68,6 +68,15 @@ package struct DataSwitch: Sendable {
         try deleteReplaced(services)
     }
 
+    /// Renames a state file of the instance aside (`NAME.damaged`, replacing an older one).
+    package func setAside(_ file: String) throws(SandboxError) {
+        guard !file.contains("/") else { return }
+        let url = layout.root.appendingPathComponent(file)
+        guard FileSystem.exists(url) else { return }
+        try FileSystem.remove(layout.root.appendingPathComponent(file + ".damaged"))
+        try FileSystem.move(url, to: layout.root.appendingPathComponent(file + ".damaged"))
+    }
+
     /// Deletes what `leftovers` listed as stale.
     package func discard(_ paths: [String]) throws(SandboxError) {
         for path in paths where !path.split(separator: "/").contains("..") {
@@ -96,6 +105,9 @@ package struct DataSwitch: Sendable {
         }
         if FileSystem.isEmptyDirectory(layout.root) { try FileSystem.remove(layout.root) }
         try FileSystem.remove(layout.deletionJournal)
+        // The lock file goes with the instance (the lock is held by this command; see `FileLock.attempt`), unless its
+        // snapshots keep the instance.
+        if !FileSystem.exists(layout.root) { try FileSystem.remove(layout.lockFile) }
     }
 
     /// Deletes the data the last switch replaced.

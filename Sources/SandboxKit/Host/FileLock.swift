@@ -24,11 +24,23 @@ package final class FileLock: @unchecked Sendable {
         }
     }
 
-    /// Tries once; nil when another process holds it.
+    /// Tries once; nil when another process holds it. A lock taken on a file that was deleted (or replaced) meanwhile
+    /// is no lock: the one that deleted it (a `destroy --delete-data` removes its instance's lock file) held it, and the
+    /// next command makes a new file. So the file is opened again until the lock is on the file the path names.
     package static func attempt(_ url: URL) throws(SandboxError) -> FileLock? {
-        var busy = false
-        let lock = try FileLock(url, nonBlocking: &busy)
-        return busy ? nil : lock
+        while true {
+            var busy = false
+            let lock = try FileLock(url, nonBlocking: &busy)
+            if busy { return nil }
+            if lock.isCurrent { return lock }
+        }
+    }
+
+    /// Whether the locked file is still the one at `path`.
+    private var isCurrent: Bool {
+        var held = stat(), named = stat()
+        guard fstat(fd, &held) == 0, stat(path, &named) == 0 else { return false }
+        return held.st_ino == named.st_ino && held.st_dev == named.st_dev
     }
 
     private init(_ url: URL, nonBlocking busy: inout Bool) throws(SandboxError) {

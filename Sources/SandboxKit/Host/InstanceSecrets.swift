@@ -15,6 +15,15 @@ package struct InstanceSecrets: Sendable, Equatable, Codable {
         return secrets
     }
 
+    /// Why the secrets file cannot be used, as an error that names it; nil when it is missing or fine.
+    package static func damage(_ layout: InstanceLayout) -> SandboxError? {
+        guard let reason = StateFile.problem(layout.secretsFile, as: InstanceSecrets.self) else { return nil }
+        return Messages.damagedState(layout.checkout.display(layout.secretsFile.path), reason: reason,
+                                     holds: "the instance's own passwords, so the URLs you saved",
+                                     repair: "give every service a new password (saved URLs with the old ones stop working)",
+                                     instance: layout.instance)
+    }
+
     package func write(_ layout: InstanceLayout) throws(SandboxError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -28,6 +37,8 @@ package struct InstanceSecrets: Sendable, Equatable, Codable {
     /// The service's password, made (and written, before it is used anywhere) if the instance has none yet.
     package static func password(for service: String, _ layout: InstanceLayout) throws(SandboxError) -> String {
         try writing.withLock { (_: inout ()) throws(SandboxError) -> String in
+            // A damaged file is never silently written over: the plan asks for `--repair` first, which deletes it.
+            if let damage = damage(layout) { throw damage }
             var secrets = read(layout)
             if let existing = secrets.passwords[service] { return existing }
             let made = generate()

@@ -21,9 +21,19 @@ package struct InstanceState: Sendable, Equatable, Codable {
         self.ports = ports
     }
 
-    package static func read(_ layout: InstanceLayout) -> InstanceState? {
-        guard let data = FileManager.default.contents(atPath: layout.stateFile.path) else { return nil }
-        return try? JSONDecoder().decode(InstanceState.self, from: data)
+    package static func read(_ layout: InstanceLayout) -> InstanceState? { try? load(layout) }
+
+    /// The instance's record; nil when there is none (a new instance). A file that is there but cannot be read is an
+    /// error that names it, never taken for a new instance (which would move every port).
+    package static func load(_ layout: InstanceLayout) throws(SandboxError) -> InstanceState? {
+        guard let reason = StateFile.problem(layout.stateFile, as: InstanceState.self) else {
+            guard let data = FileManager.default.contents(atPath: layout.stateFile.path) else { return nil }
+            return try? JSONDecoder().decode(InstanceState.self, from: data)
+        }
+        throw Messages.damagedState(layout.checkout.display(layout.stateFile.path), reason: reason,
+                                    holds: "the ports its services are published on, so the URLs you saved",
+                                    repair: "record it anew: running services keep their ports, others may get new ones",
+                                    instance: layout.instance)
     }
 
     package func write(_ layout: InstanceLayout) throws(SandboxError) {
@@ -31,5 +41,19 @@ package struct InstanceState: Sendable, Equatable, Codable {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data = (try? encoder.encode(self)) ?? Data()
         try FileSystem.writeAtomically(data, to: layout.stateFile, mode: 0o600)
+    }
+}
+
+/// What is wrong with a JSON state file that exists: nil when it is missing or reads as `T`.
+package enum StateFile {
+    package static func problem<T: Decodable>(_ url: URL, as: T.Type) -> String? {
+        guard FileSystem.exists(url) else { return nil }
+        guard let data = FileManager.default.contents(atPath: url.path) else { return "it is not readable by you" }
+        if data.isEmpty { return "it is empty" }
+        do { _ = try JSONDecoder().decode(T.self, from: data) } catch {
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.hasPrefix("{") && !text.hasSuffix("}") ? "it is cut short" : "it is not what sandbox wrote (not valid JSON for it)"
+        }
+        return nil
     }
 }

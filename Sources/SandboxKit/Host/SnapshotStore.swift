@@ -73,11 +73,21 @@ package struct SnapshotStore: Sendable {
         return names.filter { $0.hasPrefix(".") }.sorted().map { "\(layout.snapshots.lastPathComponent)/\($0)" }
     }
 
+    /// A new snapshot's name: lower-case letters, digits, '-', '_' and '.' (a name from before may hold upper case).
+    package static func validateNew(_ name: String) throws(SandboxError) {
+        try validate(name)
+        if name.contains(where: \.isUppercase) {
+            throw SandboxError(.invalidName, "'\(name)' is not a usable snapshot name: snapshot names are lower case",
+                               fix: "use lower-case letters, digits, '-', '_' and '.', like '\(name.lowercased())'")
+        }
+    }
+
     package static func validate(_ name: String) throws(SandboxError) {
         let ok = !name.isEmpty && name.count <= 60 && !name.hasPrefix(".") && !name.hasPrefix("-")
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
         if !ok {
-            throw SandboxError(.invalidName, "'\(name)' is not a usable snapshot name", fix: "use letters, digits, '-', '_' and '.', like 'before-migration'")
+            throw SandboxError(.invalidName, "'\(name)' is not a usable snapshot name",
+                               fix: "use lower-case letters, digits, '-', '_' and '.', like 'before-migration'")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 import SandboxEngine
 import SandboxHost
 
@@ -83,6 +84,11 @@ package struct ObservedState: Sendable, Equatable {
     package var engineID: String?
     /// The env file holds what the instance's data and ports give now.
     package var envCurrent = true
+    /// State files of the instance that cannot be read (its record, its secrets): the plan refuses, unless told to
+    /// repair them, naming each.
+    package var damaged: [Damage] = []
+    /// Variables the recipes name (`{env.X}`) whose value holds a NUL character, which no command can carry.
+    package var unusableVariables: [String] = []
     /// The live-hash labels of present images that have one (`ResolvedImage.liveHash`), by tag.
     package var imageLiveHashes: [String: String] = [:]
     /// Services whose data the plan replaces before their containers are made (an upgrade's switch): their old
@@ -102,6 +108,20 @@ package struct ObservedState: Sendable, Equatable {
         self.ports = ports
         self.golden = golden
         self.portConflicts = portConflicts
+    }
+}
+
+/// A state file that cannot be read, as the error that names it.
+package struct Damage: Sendable, Equatable {
+    /// Relative to the instance's folder: `instance.json`, `secrets.json`.
+    package var file: String
+    package var message: String
+    package var fix: String
+
+    package init(file: String, _ error: SandboxError) {
+        self.file = file
+        message = error.message
+        fix = error.fix ?? ""
     }
 }
 

@@ -115,7 +115,10 @@ package struct Observer: Sendable {
         state.leftovers = Leftovers(deletion: found.deletion, switched: found.switched,
                                     stale: found.stale + SnapshotStore(layout: layout).leftovers())
         state.snapshotNames = SnapshotStore(layout: layout).list().map(\.name)
-        if !found.deletion { state.saved = InstanceState.read(layout) }
+        if !found.deletion {
+            do { state.saved = try InstanceState.load(layout) } catch { state.damaged.append(Damage(file: layout.stateFile.lastPathComponent, error)) }
+            if let damage = InstanceSecrets.damage(layout) { state.damaged.append(Damage(file: layout.secretsFile.lastPathComponent, damage)) }
+        }
         if case .deleteSnapshot = operation { return state }
         guard let sandbox, operation.needsRecipes else {
             (state.containers, state.leftovers.upgradeServers) = try await containersAndUpgradeServers()
@@ -174,6 +177,7 @@ package struct Observer: Sendable {
             }
         }
         state.envCurrent = envCurrent(sandbox, ports: state.ports.mapValues(\.port), stamps: stamps)
+        state.unusableVariables = Self.unusableVariables(sandbox)
         let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: state.ports.mapValues(\.port), stamps: stamps)
         for service in sandbox.services {
             let file = layout.runDir(service.name).appendingPathComponent("env")
@@ -193,6 +197,18 @@ package struct Observer: Sendable {
         if case let .restore(name) = operation { observeSnapshot(name, secrets: secrets, into: &state) }
         if let registry, case .up = operation { state.registry = await Self.registryContents(registry, sandbox, state, layout: layout, docker: docker) }
         return state
+    }
+
+    /// The variables the recipes name whose value holds a NUL character: found before anything runs, not when a step
+    /// that names one fails half way through.
+    static func unusableVariables(_ sandbox: ResolvedSandbox, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        var templates = sandbox.env.map(\.value)
+        for service in sandbox.services {
+            templates += service.env.map(\.value)
+            for step in service.setup + service.update { templates += [step.command] + Array(step.params.values) }
+        }
+        let names = Set(templates.flatMap(\.references).filter { $0.hasPrefix("env.") }.map { String($0.dropFirst(4)) })
+        return names.filter { environment[$0]?.unicodeScalars.contains("\0") == true }.sorted()
     }
 
     /// A service's data dir as the plan's recovery leaves it: a committed switch puts the staged copy in place.

@@ -109,15 +109,17 @@ package struct Instance: Sendable {
     package func status(observed: [String: ObservedContainer]? = nil, secrets: Bool = false) async throws(SandboxError) -> [ServiceStatus] {
         let containers: [String: ObservedContainer]
         if let observed { containers = observed } else { containers = try await observer.containers() }
-        let state = InstanceState.read(layout)
+        let state = try InstanceState.load(layout)
         var stamps: [String: DataStamp] = [:]
         for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }
         let rendering = Rendering(sandbox: sandbox, instance: layout.instance, ports: state?.ports ?? [:], stamps: stamps)
         return sandbox.services.map { service in
             let c = containers[service.name]
             let made = service.hasData ? stamps[service.name] != nil : state != nil
-            let state = c.map { $0.running ? "running" : $0.state } ?? (made ? "stopped" : "absent")
-            let running = c?.running == true
+            // A container that runs on a data dir that is gone (or lost its stamp) is no working service.
+            let lost = service.hasData && stamps[service.name] == nil && c != nil
+            let state = lost ? "data-missing" : c.map { $0.running ? "running" : $0.state } ?? (made ? "stopped" : "absent")
+            let running = c?.running == true && !lost
             return ServiceStatus(service: service.name, state: state, port: rendering.ports[service.name],
                                  url: running ? rendering.url(service, masked: !secrets) : nil,
                                  connections: running ? rendering.connections(service, masked: !secrets) : nil,
@@ -130,7 +132,7 @@ package struct Instance: Sendable {
     package func environment() throws(SandboxError) -> [(String, String)] {
         var stamps: [String: DataStamp] = [:]
         for service in sandbox.services { stamps[service.name] = DataStamp.read(from: layout.dataDir(service.name)) }
-        guard let state = InstanceState.read(layout) else {
+        guard let state = try InstanceState.load(layout) else {
             throw SandboxError(.notRunning, "instance '\(layout.instance)' has not been brought up yet", fix: "run `\(Messages.up(layout.instance))`")
         }
         return try Rendering(sandbox: sandbox, instance: layout.instance, ports: state.ports, stamps: stamps).env()

@@ -34,7 +34,7 @@ extension Instance {
     /// Copies every data dir into a snapshot with the services stopped for a consistent copy, then starts them again
     /// (the plan: stop, save, start; and should the save fail, start them all the same). Holds the instance lock throughout.
     package func saveSnapshot(_ name: String, reporter: any ProgressReporter, wait: Bool = true) async throws(SandboxError) -> SnapshotInfo {
-        try SnapshotStore.validate(name)
+        try SnapshotStore.validateNew(name)
         try await perform(.saveSnapshot(name), reporter: reporter, wait: wait)
         guard let info = SnapshotStore(layout: layout).info(name) else {
             throw SandboxError(.io, "snapshot '\(name)' was saved but cannot be read back", fix: "run `sandbox snapshot ls` to see what is there")

@@ -84,13 +84,24 @@ package struct Workspace: Sendable {
         }
     }
 
-    /// Instance names found under `.sandbox/`.
+    /// Instance names found under `.sandbox/`: folders with an instance's record, or with snapshots of one.
     package var instanceNames: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: checkout.stateDirectory.path)) ?? []
         return names.filter { name in
-            name != "golden" && !name.hasPrefix(".")
-                && FileSystem.exists(checkout.stateDirectory.appendingPathComponent(name).appendingPathComponent("instance.json"))
+            let folder = checkout.stateDirectory.appendingPathComponent(name)
+            return name != "golden" && name != "images" && !name.hasPrefix(".") && (try? InstanceLayout.validate(instance: name)) != nil
+                && (FileSystem.exists(folder.appendingPathComponent("instance.json")) || FileSystem.exists(folder.appendingPathComponent("snapshots")))
         }.sorted()
+    }
+
+    /// Whether the instance has a data dir (a folder of its own that is not its logs, run files or snapshots).
+    package func hasData(_ layout: InstanceLayout) -> Bool {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.root.path)) ?? []
+        return names.contains { name in
+            var isDirectory: ObjCBool = false
+            return !name.hasPrefix(".") && !["logs", "run", "snapshots"].contains(name)
+                && FileManager.default.fileExists(atPath: layout.root.appendingPathComponent(name).path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
     }
 
     /// The images part of `up`: bases and recipe builds on the real engine.

@@ -14,6 +14,8 @@ extension Plan.Action {
         case finishSwitch(services: [String])
         /// Folders and files an interrupted command left (paths relative to the instance's folder) are deleted.
         case discard([String])
+        /// A state file that cannot be read is renamed aside (`NAME.damaged`), so `--repair` records it anew.
+        case setAside(String)
 
         // Images.
         /// Make an external base image present: local, pulled, or bootstrapped from `bootstrap`.
@@ -87,7 +89,7 @@ extension Plan.Action {
     /// The words actions are named by in plans, `--json` events and the page's step map (which, like docs/json.md,
     /// must word every one: ServeUnitTests).
     package enum Verb: String, CaseIterable, Sendable {
-        case FinishDeletion, FinishSwitch, Discard
+        case FinishDeletion, FinishSwitch, Discard, SetAside
         case EnsureBaseImage, Build, PullImage
         case PullGolden, InitGolden, CopyGoldenData, StageData, SwitchData, DiscardStaged, SaveSnapshot, DeleteSnapshot
         case UpgradeData, AbandonUpgrade, DeleteReplacedData, DeleteData
@@ -102,6 +104,7 @@ extension Plan.Action {
         case .finishDeletion: return .FinishDeletion
         case .finishSwitch: return .FinishSwitch
         case .discard: return .Discard
+        case .setAside: return .SetAside
         case .ensureBase: return .EnsureBaseImage
         case .build: return .Build
         case .pullImage: return .PullImage
@@ -150,6 +153,7 @@ extension Plan.Action {
         case let .upgradeData(upgrade), let .abandonUpgrade(upgrade):
             return verb + " \(upgrade.fromVersion)->\(upgrade.toVersion) \(upgrade.method.rawValue)"
         case let .createContainer(spec): return verb + " port=\(spec.port)"
+        case let .setAside(file): return verb + " \(file)"
         case let .runUpdate(step, _): return verb + " \(step.title)"
         default: return verb
         }
@@ -163,6 +167,7 @@ extension Plan.Action {
         case let .finishSwitch(services), let .switchData(services), let .discardStaged(services), let .deleteReplacedData(services):
             return services.joined(separator: ",")
         case let .discard(paths): return paths.joined(separator: " ")
+        case let .setAside(file): return file
         case let .ensureBase(tag, bootstrap): return tag + (bootstrap.map { " bootstrap=\($0.bootstrap?.suite ?? $0.name)" } ?? "")
         case let .build(image): return "\(image.tag) hash=\(image.hash.prefix(12))"
         case let .pullImage(image, reference): return "\(image.tag) from=\(reference)"

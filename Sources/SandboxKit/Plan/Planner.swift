@@ -13,6 +13,8 @@ package struct Planner: Sendable {
     package var gid: UInt32
     /// Set by `up --registry`: where pulled images come from.
     package var registry: Registry?
+    /// Set by `up --repair`: state files that cannot be read are set aside and recorded anew, instead of refusing.
+    package var repair = false
     /// Set by `up --live` (true) or `--no-live` (false): whether services with a `live` folder mount it. Nil keeps
     /// what the instance had.
     package var live: Bool?
@@ -46,6 +48,19 @@ package struct Planner: Sendable {
     }
 
     package func plan(_ operation: InstanceOperation, _ observed: ObservedState) -> Plan {
+        // A state file that cannot be read stops every change but a removal, naming it; `up --repair` records it anew.
+        if !observed.unusableVariables.isEmpty, operation.needsRecipes {
+            return Plan(actions: [], problems: observed.unusableVariables.map {
+                .init(.invalidRecipes, "the variable \($0) holds a NUL character, which no command can carry, and the recipes use it ({env.\($0)})",
+                      fix: "remove the NUL character from \($0) (or unset it to use the recipe's default), then run the command again")
+            })
+        }
+        switch operation {
+        case .down, .destroy, .deleteSnapshot: break
+        case .up where repair: break
+        default:
+            if !observed.damaged.isEmpty { return Plan(actions: [], problems: observed.damaged.map { .init(.stateDamaged, $0.message, fix: $0.fix) }) }
+        }
         switch operation {
         case .up: return up(observed)
         case .reset: return reset(observed)
@@ -89,6 +104,10 @@ package struct Planner: Sendable {
     /// record that it is this sandbox's (so a later command of another sandbox is refused). Returns what comes next waits for.
     func begin(_ observed: ObservedState, _ b: inout PlanBuilder) -> [Int] {
         var last = Self.recovery(observed, instance: layout.instance, &b)
+        for damage in observed.damaged {
+            last = [b.add(.init(target: .instance(layout.instance), kind: .setAside(damage.file),
+                                cause: "--repair: \(damage.file) cannot be read; set aside as \(damage.file).damaged and recorded anew"), after: last)]
+        }
         if observed.saved == nil {
             var state = InstanceState(sandbox: sandbox.name)
             state.engine = observed.engine

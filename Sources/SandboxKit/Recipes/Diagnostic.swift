@@ -37,9 +37,19 @@ package struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 
     /// The same, given the offending line.
-    func rendered(line: String?) -> String {
-        guard let line else { return description }
-        let prefix = line.unicodeScalars.prefix(max(0, location.column - 1))
+    func rendered(line full: String?) -> String {
+        guard let full else { return description }
+        // A long line (a recipe may hold one of thousands of characters) is shown around the caret only.
+        var line = full
+        var column = location.column
+        let scalars = Array(full.unicodeScalars)
+        if scalars.count > RecipeLimits.shownLine {
+            let start = max(0, min(column - 1 - RecipeLimits.shownLine / 2, scalars.count - RecipeLimits.shownLine))
+            let end = min(scalars.count, start + RecipeLimits.shownLine)
+            line = (start > 0 ? "…" : "") + String(String.UnicodeScalarView(scalars[start..<end])) + (end < scalars.count ? "…" : "")
+            column = column - start + (start > 0 ? 1 : 0)
+        }
+        let prefix = line.unicodeScalars.prefix(max(0, column - 1))
         // Keep tabs so the caret lines up under tab-indented text.
         let pad = String(String.UnicodeScalarView(prefix.map { $0 == "\t" ? "\t" : " " }))
         return "\(description)\n\(line)\n\(pad)^"

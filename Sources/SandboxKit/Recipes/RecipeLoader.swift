@@ -105,6 +105,14 @@ package struct RecipeSet: Sendable {
                                               "\(display) is a link to \(reached), outside the checkout; recipes are read only from inside it"))
             return nil
         }
+        // Refused before it is read: a file of megabytes is no recipe, and reading it would take the time and memory it asks.
+        let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        if size > RecipeLimits.fileBytes {
+            let mib = String(format: "%.1f", Double(size) / 1_048_576)
+            set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1),
+                                              "\(display) is \(mib) MiB; a recipe file is at most 2 MiB (put data in files under Recipes/ that steps read)"))
+            return nil
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1), "cannot read the file"))
             return nil

@@ -16,11 +16,15 @@ package final class YAMLReader {
         self.source = source
     }
 
-    /// The document's root, or nil with a diagnostic for broken YAML.
+    /// The document's root, or nil with a diagnostic for broken YAML, or for a document past the limits (`RecipeLimits`).
     package func root() -> Node? {
         do {
             guard let node = try Yams.compose(yaml: source) else {
                 error(at: nil, "the file is empty; expected a mapping of keys")
+                return nil
+            }
+            if let (deep, message) = RecipeLimits.problem(in: node) {
+                error(at: deep, message)
                 return nil
             }
             return node
@@ -28,12 +32,25 @@ package final class YAMLReader {
             switch yaml {
             case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
                  let .composer(context, problem, mark, _):
+                if problem.contains("yaml_set_max_nest_level") || problem.contains("nest") && problem.contains("level") {
+                    diagnostics.append(Diagnostic(location(mark), "the file nests mappings and lists too deep to read; "
+                                                      + "recipes are at most \(RecipeLimits.depth) levels deep"))
+                    return nil
+                }
                 let detail = context.map { "\(problem) (\($0.text))" } ?? problem
                 diagnostics.append(Diagnostic(location(mark), "invalid YAML: \(detail)"))
             case let .duplicatedKeysInMapping(duplicates, context):
-                let names = duplicates.sorted()
-                diagnostics.append(Diagnostic(secondOccurrence(of: names.first ?? "", after: context.mark) ?? location(context.mark),
-                                              "duplicate key \(names.map { "'\($0)'" }.joined(separator: ", ")); each key may appear once in a mapping"))
+                // YAML's parser stops at the first mapping with one; every duplicate of the file is reported, once.
+                let all = DuplicateKeys.scan(source)
+                for found in all {
+                    diagnostics.append(Diagnostic(SourceLocation(path: path, line: found.line, column: found.column),
+                                                  "duplicate key '\(found.key)'; each key may appear once in a mapping"))
+                }
+                if all.isEmpty {
+                    let names = duplicates.sorted()
+                    diagnostics.append(Diagnostic(secondOccurrence(of: names.first ?? "", after: context.mark) ?? location(context.mark),
+                                                  "duplicate key \(names.map { "'\($0)'" }.joined(separator: ", ")); each key may appear once in a mapping"))
+                }
             case let .reader(problem, _, _, _):
                 error(at: nil, "invalid YAML: \(problem)")
             default:
