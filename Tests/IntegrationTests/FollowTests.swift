@@ -59,7 +59,12 @@ import Testing
 
     /// A GitHub push event for `commit` on main, signed with `secret`.
     static func event(_ serve: ServeProcess, commit: String, secret: String = FollowTests.secret) throws -> ServeProcess.Reply {
-        let body = #"{"ref":"refs/heads/main","before":"0000000","after":"\#(commit)","repository":{"full_name":"acme/demo"}}"#
+        try signed(serve, body: #"{"ref":"refs/heads/main","before":"0000000","after":"\#(commit)","repository":{"full_name":"acme/demo"}}"#,
+                   secret: secret)
+    }
+
+    /// `body` as a GitHub push event, signed with `secret`.
+    static func signed(_ serve: ServeProcess, body: String, secret: String = FollowTests.secret) throws -> ServeProcess.Reply {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         let hex = mac.map { String(format: "%02x", $0) }.joined()
         return try serve.request("POST", "/hooks/git", auth: false,
@@ -99,6 +104,8 @@ import Testing
         #expect(bad.status == 401 && bad.json["code"] as? String == "unauthorized", "\(bad.status) \(bad.body)")
         let unsigned = try serve.request("POST", "/hooks/git", auth: false, body: #"{"ref":"refs/heads/main","after":"\#(commit)"}"#)
         #expect(unsigned.status == 401)
+        let notJSON = try Self.signed(serve, body: "ref=refs/heads/main&after=\(commit)")
+        #expect(notJSON.status == 400 && notJSON.json["code"] as? String == "bad-request", "\(notJSON.status) \(notJSON.body)")
         #expect(repos.head == before)
         #expect((try serve.request("GET", "/api/v1/operations").json["operations"] as? [Any])?.isEmpty == true)
         // Signed: fetch, fast-forward, up; the migration's column is there.
@@ -154,9 +161,14 @@ import Testing
         #expect(try repos.checkout.sandbox(["up"]).status == 0)
         let serve = try ServeProcess(repos.checkout, environment: ["SANDBOX_HOOK_SECRET": Self.secret])
         let first = try repos.push(["Recipes/demo/postgres/migrations/0002-a.sql": "ALTER TABLE bookmarks ADD COLUMN a int;\n"], message: "a")
-        for _ in 0..<5 { #expect(try Self.event(serve, commit: first).status == 202) }
+        // The same delivery again (a forge retrying, or a replay) is taken once: the rest answer 200, changing nothing.
+        for n in 0..<5 {
+            let reply = try Self.event(serve, commit: first)
+            #expect(reply.status == (n == 0 ? 202 : 200), "\(reply.body)")
+            if n > 0 { #expect((reply.json["result"] as? String)?.hasPrefix("already applied") == true, "\(reply.body)") }
+        }
         let newest = try repos.push(["Recipes/demo/postgres/migrations/0003-b.sql": "ALTER TABLE bookmarks ADD COLUMN b int;\n"], message: "b")
-        for _ in 0..<5 { #expect(try Self.event(serve, commit: newest).status == 202) }
+        for n in 0..<5 { #expect(try Self.event(serve, commit: newest).status == (n == 0 ? 202 : 200)) }
         let follow = try Self.settled(serve)
         #expect(follow["state"] as? String == "updated" || follow["state"] as? String == "up-to-date", "\(follow)")
         // Settled may be seen between the two runs: wait until nothing is running any more.

@@ -306,6 +306,8 @@ package struct Observer: Sendable {
             return .success(PortChoice(port: pinned, change: previous.flatMap { $0 != pinned ? "port pinned to \(pinned)" : nil }))
         }
         if let previous, held == previous || Ports.isFree(previous, address: service.publish) { return .success(PortChoice(port: previous)) }
+        // No record of the port (a record set aside by --repair): the one the running container holds stays.
+        if previous == nil, let held { return .success(PortChoice(port: held)) }
         guard let port = Ports.pick(seed: seed, address: service.publish, avoid: avoid) else { return nil }
         return .success(PortChoice(port: port, change: previous.map { "port \($0) is taken by another program; moving to \(port)" }))
     }
