@@ -22,12 +22,8 @@ extension Sandbox {
         @OptionGroup var lock: WaitOption
 
         func run() async throws {
-            try await reporting(json: output.json) {
-                let target = try options.target(sandbox.name)
-                let result = try await withProgress(json: output.json) {
-                    try await options.core.reset(target, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
-                }
-                Report.print(result, output: output, headline: "instance \(result.instance) is back to its fresh state")
+            try await Report.run(output, headline: { "instance \($0.instance) is back to its fresh state" }) {
+                try await options.core.reset(try options.target(sandbox.name), secrets: output.showSecrets, wait: lock.wait, reporter: $0)
             }
         }
     }

@@ -19,12 +19,8 @@ extension Sandbox {
         @OptionGroup var lock: WaitOption
 
         func run() async throws {
-            try await reporting(json: output.json) {
-                let target = try options.target()
-                let result = try await withProgress(json: output.json) {
-                    try await options.core.restart(target, services: services, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
-                }
-                Report.print(result, output: output, headline: "restarted \(services.isEmpty ? "every service" : services.joined(separator: ", "))")
+            try await Report.run(output, headline: { _ in "restarted \(services.isEmpty ? "every service" : services.joined(separator: ", "))" }) {
+                try await options.core.restart(try options.target(), services: services, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
             }
         }
     }

@@ -45,12 +45,8 @@ extension Sandbox {
             @OptionGroup var lock: WaitOption
 
             func run() async throws {
-                try await reporting(json: output.json) {
-                    let target = try options.target()
-                    let result = try await withProgress(json: output.json) {
-                        try await options.core.restore(target, snapshot: name, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
-                    }
-                    Report.print(result, output: output, headline: "restored snapshot \(name) into instance \(result.instance)")
+                try await Report.run(output, headline: { "restored snapshot \(name) into instance \($0.instance)" }) {
+                    try await options.core.restore(try options.target(), snapshot: name, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
                 }
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SandboxKit
+import SandboxOutput
 
 extension Sandbox {
     struct Up: AsyncParsableCommand {
@@ -29,21 +30,27 @@ extension Sandbox {
         var repair = false
 
         func run() async throws {
-            try await reporting(json: output.json) {
+            try await Report.run(output, headline: { $0.changed ? nil : "Everything up to date." }) { reporter in
                 var target = try options.target(sandbox.name, registry: try registry.resolved())
                 target.live = live
                 target.repair = repair
-                let result = try await withProgress(json: output.json) {
-                    try await options.core.up(target, secrets: output.showSecrets, wait: lock.wait, reporter: $0)
-                }
-                Report.print(result, output: output, headline: result.changed ? nil : "Everything up to date.")
+                return try await options.core.up(target, secrets: output.showSecrets, wait: lock.wait, reporter: reporter)
             }
         }
     }
 }
 
-/// How `up`, `reset` and `snapshot restore` print their result: each service's state and URL, and where the variables are.
+/// How `up`, `reset`, `restart` and `snapshot restore` print their result: each service's state and URL, and where the variables are.
 enum Report {
+    /// Runs an operation that ends with the services' states: progress while it works, then the result, or the error.
+    static func run(_ output: OutputOptions, headline: (UpResult) -> String?,
+                    _ operation: @escaping (any ProgressReporter) async throws -> UpResult) async throws {
+        try await reporting(json: output.json) {
+            let result = try await withProgress(json: output.json, operation)
+            print(result, output: output, headline: headline(result))
+        }
+    }
+
     static func print(_ result: UpResult, output: OutputOptions, headline: String?) {
         if output.json { return JSONOutput.emit(result) }
         if let headline { say(headline) }

@@ -153,7 +153,7 @@ import SandboxHost
         let reset = try sandbox(["reset", "--json"])
         #expect(reset.status == 1)
         #expect(reset.events.last?["code"] as? String == "disk-full", "\(reset.stdout) \(reset.stderr)")
-        #expect(reset.stderr.contains("the disk is full") && reset.stderr.contains("fix: free disk space"), "\(reset.stderr)")
+        #expect(reset.stderr.contains("the disk is full") && reset.stderr.contains("fix: free space on the disk that holds .sandbox/"), "\(reset.stderr)")
         let left = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".sandbox/dev").path)
         #expect(left.filter { $0.hasSuffix(".staging") || $0.hasSuffix(".replaced") }.isEmpty, "staged copies kept the disk full: \(left)")
         #expect(try Clients.psql(try #require(url), "select count(*) from bookmarks where url = 'kept'") == "1", "the instance lost its data")

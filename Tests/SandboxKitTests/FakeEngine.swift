@@ -147,7 +147,9 @@ final class FakeEngine: EngineTransport {
             }
             return Docker.Output(status: 0)
         case "stop":
-            for name in argv.dropFirst() where !name.hasPrefix("--") && Int(name) == nil {
+            // Every argument but the options and the number `--time` takes (a container id may be all digits).
+            let names = argv.dropFirst().enumerated().filter { i, a in !a.hasPrefix("-") && (i == 0 || !["--time", "-t"].contains(argv[i])) }
+            for (_, name) in names {
                 guard let c = find(name, w) else { return noSuch(name) }
                 w.containers[c.name]?.state = "exited"
             }
@@ -279,7 +281,7 @@ final class FakeEngine: EngineTransport {
             return Docker.Output(status: 125, stderr: #"docker: Error response from daemon: Conflict. "#
                                      + #"The container name "/\#(name)" is already in use by container "\#(other.id)"."#)
         }
-        if !ports.isEmpty, let taken = w.containers.values.first(where: { $0.ports.split(separator: "-").first == ports.split(separator: "-").first }) {
+        if !ports.isEmpty, let taken = w.containers.values.first(where: { $0.state == "running" && $0.ports.split(separator: "-").first == ports.split(separator: "-").first }) {
             return Docker.Output(status: 125, stderr: "docker: Error response from daemon: driver failed programming external connectivity "
                                      + "on endpoint \(taken.name): Bind for \(ports.split(separator: "-")[0]) failed: port is already allocated.")
         }

@@ -4,6 +4,7 @@ import Testing
 @testable import SandboxEngine
 @testable import SandboxHost
 @testable import SandboxOutput
+@testable import SandboxRecipes
 @testable import SandboxKit
 
 /// What a killed command leaves is finished or undone by the next command's plan, as its first actions, and `plan`
@@ -135,6 +136,34 @@ import Testing
         let listed = try await rig.core.list().instances
         #expect(listed.map(\.instance) == ["keep"] && listed.first?.snapshots == 1, "the instance kept for its snapshot is listed")
         #expect(!FileSystem.exists(rig.layout("gone").lockFile) && FileSystem.exists(rig.layout("keep").lockFile), "lock files go with their instance")
+    }
+
+    @Test func aReplacementThatFailsBringsTheRetiredContainerBackAndARestartRestarts() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        let before = try #require(rig.engine.containers.first)
+        // A changed image recipe: the container is set aside, its replacement fails, the old one runs again as it was.
+        try rig.fixture.write("Images/postgresql-15.yml", StockRecipes.files.first { $0.name == "postgresql-15.yml" }!.text
+            .replacingOccurrences(of: "  - apt: [postgresql-15, postgresql-client-15]", with: "  - apt: [postgresql-15, postgresql-client-15, less]"))
+        rig.engine.fail("run", status: 125, stderr: "docker: Error response from daemon: OCI runtime create failed: unable to start")
+        rig.clear()
+        let error = await rig.failure { _ = try await rig.up() }
+        #expect(error?.code == .dockerFailed, "\(String(describing: error))")
+        #expect(rig.started.contains("RetireContainer") && rig.started.contains("RestoreContainer"), "\(rig.started)")
+        let after = rig.engine.containers
+        #expect(after.map(\.id) == [before.id] && after.first?.name == before.name && after.first?.state == "running", "\(after)")
+        // Then it works: the new one is ready before the old one is removed.
+        rig.clear()
+        _ = try await rig.up()
+        let order = rig.started.filter { ["RetireContainer", "CreateContainer", "WaitReady", "RemoveContainer"].contains($0.split(separator: " ")[0]) }
+        #expect(order.map { $0.split(separator: " ")[0] } == ["RetireContainer", "CreateContainer", "WaitReady", "RemoveContainer"], "\(order)")
+        #expect(rig.engine.containers.count == 1 && rig.engine.containers.first?.id != before.id)
+        // restart: the environment file written anew, the container restarted and waited for.
+        rig.clear()
+        _ = try await rig.core.restart(target, services: ["pg"], reporter: rig.reporter)
+        #expect(rig.started == ["WriteServiceEnv", "RestartContainer", "WaitReady"], "\(rig.started)")
+        #expect(await rig.failure { _ = try await rig.core.restart(target, services: ["nope"], reporter: rig.reporter) }?.code == .unknownService)
     }
 
     /// Dot-files and folders in the instance's folder (journals, staging, replaced data, temporary files).

@@ -37,16 +37,7 @@ package struct DataStamp: Sendable, Equatable, Codable {
 
     /// Written to a temporary file and renamed, so a crash never leaves half a stamp.
     package func write(to dataDir: URL) throws(SandboxError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        do {
-            try FileSystem.writeAtomically(try encoder.encode(self), to: dataDir.appendingPathComponent(Self.fileName), mode: 0o600)
-        } catch let error as SandboxError {
-            throw error
-        } catch {
-            throw SandboxError(.io, "cannot write \(dataDir.path)/\(Self.fileName): \(error.localizedDescription)",
-                               fix: "check that the folder is writable")
-        }
+        try FileSystem.writeJSON(self, to: dataDir.appendingPathComponent(Self.fileName), mode: 0o600)
     }
 
     package init(engine: String, version: String, imageHash: String, freshHash: String, setupHash: String, user: String? = nil,

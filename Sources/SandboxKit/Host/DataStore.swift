@@ -206,11 +206,7 @@ extension DataStore {
                 try Self.check(await HostCommand.run("/bin/cp", ["-a", directory.appendingPathComponent(name).path, partialMount.path + "/"]),
                                "copy \(name) into the new data store")
             }
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try FileSystem.writeAtomically((try? encoder.encode(Record(created: Date(), sizeBytes: size))) ?? Data(),
-                                           to: partialMount.appendingPathComponent(record.lastPathComponent), mode: 0o644)
+            try FileSystem.writeJSON(Record(created: Date(), sizeBytes: size), to: partialMount.appendingPathComponent(record.lastPathComponent), mode: 0o644)
             _ = chown(partialMount.path, owner.uid, owner.gid)
             _ = chown(partialImage.path, owner.uid, owner.gid)
             FileSystem.syncFilesystem(partialMount)

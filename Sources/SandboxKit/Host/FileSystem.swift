@@ -29,6 +29,18 @@ package enum FileSystem {
         }
     }
 
+    /// `value` as JSON (sorted keys, ISO 8601 dates, readable), written atomically: every state file sandbox keeps.
+    package static func writeJSON<T: Encodable>(_ value: T, to url: URL, mode: Int, durable: Bool = true) throws(SandboxError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        let data: Data
+        do { data = try encoder.encode(value) } catch {
+            throw SandboxError(.io, "cannot encode \(url.lastPathComponent): \(error)", fix: "this is a bug in sandbox; report it")
+        }
+        try writeAtomically(data, to: url, mode: mode, durable: durable)
+    }
+
     /// Whether `name` is a temporary file `writeAtomically` leaves behind when killed.
     package static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.contains(".tmp-") }
 

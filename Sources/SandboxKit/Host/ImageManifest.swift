@@ -22,9 +22,5 @@ package enum ImageManifest {
     }
 
     /// Written once the image is built; not flushed (a cache).
-    package static func write(_ files: [String: String], hash: String) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try? FileSystem.writeAtomically((try? encoder.encode(files)) ?? Data(), to: file(hash), mode: 0o644, durable: false)
-    }
+    package static func write(_ files: [String: String], hash: String) { try? FileSystem.writeJSON(files, to: file(hash), mode: 0o644, durable: false) }
 }

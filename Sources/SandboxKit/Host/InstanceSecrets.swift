@@ -24,11 +24,7 @@ package struct InstanceSecrets: Sendable, Equatable, Codable {
                                      instance: layout.instance)
     }
 
-    package func write(_ layout: InstanceLayout) throws(SandboxError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try FileSystem.writeAtomically((try? encoder.encode(self)) ?? Data(), to: layout.secretsFile, mode: 0o600)
-    }
+    package func write(_ layout: InstanceLayout) throws(SandboxError) { try FileSystem.writeJSON(self, to: layout.secretsFile, mode: 0o600) }
 
     /// Services converge side by side in one process (other processes are kept out by the instance lock):
     /// their read-modify-write of the file must not interleave, or one service's new password would be lost.

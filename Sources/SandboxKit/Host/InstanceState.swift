@@ -36,12 +36,7 @@ package struct InstanceState: Sendable, Equatable, Codable {
                                     instance: layout.instance)
     }
 
-    package func write(_ layout: InstanceLayout) throws(SandboxError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        let data = (try? encoder.encode(self)) ?? Data()
-        try FileSystem.writeAtomically(data, to: layout.stateFile, mode: 0o600)
-    }
+    package func write(_ layout: InstanceLayout) throws(SandboxError) { try FileSystem.writeJSON(self, to: layout.stateFile, mode: 0o600) }
 }
 
 /// What is wrong with a JSON state file that exists: nil when it is missing or reads as `T`.

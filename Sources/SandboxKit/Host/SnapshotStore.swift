@@ -51,11 +51,8 @@ package struct SnapshotStore: Sendable {
 
     /// Records the snapshot in its staging folder, then renames the folder into place: a snapshot is complete or absent.
     package func commit(_ info: SnapshotInfo) throws(SandboxError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        encoder.dateEncodingStrategy = .iso8601
         FileSystem.syncFilesystem(layout.snapshots)
-        try FileSystem.writeAtomically((try? encoder.encode(info)) ?? Data(), to: staging(info.name).appendingPathComponent(SnapshotInfo.fileName), mode: 0o600)
+        try FileSystem.writeJSON(info, to: staging(info.name).appendingPathComponent(SnapshotInfo.fileName), mode: 0o600)
         try FileSystem.move(staging(info.name), to: folder(info.name))
     }
 

@@ -105,17 +105,7 @@ extension SandboxRecipe {
                 }
             }
         }
-        if let node = top["env"], let pairs = reader.stringMap(node, what: "'env'") {
-            for p in pairs {
-                guard isEnvName(p.key) else {
-                    reader.error(at: p.keyNode, "'\(p.key)' is not a valid environment variable name; use letters, digits and '_'")
-                    continue
-                }
-                if let t = checkedReference(reader, p.valueNode, raw: p.value, services: serviceNames) {
-                    recipe.env.append(EnvEntry(name: p.key, value: t, location: reader.location(p.keyNode.mark)))
-                }
-            }
-        }
+        if let node = top["env"] { recipe.env = parseEnv(reader, node, what: "'env'", services: serviceNames) }
         _ = before
         recipe.complete = reader.diagnostics.isEmpty
         return recipe
@@ -161,23 +151,28 @@ extension SandboxRecipe {
                 }
             }
         }
-        var env: [EnvEntry] = []
-        if let node = map["env"], let pairs = reader.stringMap(node, what: "'env' of service '\(name)'") {
-            for p in pairs {
-                guard isEnvName(p.key) else {
-                    reader.error(at: p.keyNode, "'\(p.key)' is not a valid environment variable name; use letters, digits and '_'")
-                    continue
-                }
-                if let t = checkedReference(reader, p.valueNode, raw: p.value, services: services) {
-                    env.append(EnvEntry(name: p.key, value: t, location: reader.location(p.keyNode.mark)))
-                }
-            }
-        }
+        let env = map["env"].map { parseEnv(reader, $0, what: "'env' of service '\(name)'", services: services) } ?? []
         let live = map["live"].flatMap { parseLive(reader, $0) }
         guard reader.diagnostics.count == before, let image, let imageNode = map["image"] else { return nil }
         return Service(name: name, image: image, imageLocation: reader.location(imageNode.mark), hostPort: hostPort,
                        publish: publish, setup: setup, update: update, location: reader.location(keyNode.mark),
                        dependsOn: dependsOn, env: env, live: live)
+    }
+
+    /// An `env` mapping: variable names and templates, each checked.
+    static func parseEnv(_ reader: YAMLReader, _ node: Node, what: String, services: [String]) -> [EnvEntry] {
+        guard let pairs = reader.stringMap(node, what: what) else { return [] }
+        var env: [EnvEntry] = []
+        for p in pairs {
+            guard isEnvName(p.key) else {
+                reader.error(at: p.keyNode, "'\(p.key)' is not a valid environment variable name; use letters, digits and '_'")
+                continue
+            }
+            if let t = checkedReference(reader, p.valueNode, raw: p.value, services: services) {
+                env.append(EnvEntry(name: p.key, value: t, location: reader.location(p.keyNode.mark)))
+            }
+        }
+        return env
     }
 
     static func parseLive(_ reader: YAMLReader, _ node: Node) -> Live? {
