@@ -8,14 +8,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def databases_only(text):
-    """The demo recipe without its services from `cache:` up to `env:`, and the variables that name them."""
+    """The demo recipe without its services from `cache:` up to `env:`, the variables that name them, and its lease
+    servers (`leases:`)."""
     out, skipping = [], False
     for line in text.split("\n"):
         if line == "  cache:":
             skipping = True
         if line == "env:":
             skipping = False
-        if skipping or line.startswith("  BOOKMARKER_URL:") or line.startswith("  CACHE_URL:"):
+        if skipping or line.startswith("  BOOKMARKER_URL:") or line.startswith("  CACHE_URL:") or line.startswith("    leases:"):
             continue
         out.append(line)
     return "\n".join(out)

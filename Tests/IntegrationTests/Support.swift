@@ -82,8 +82,9 @@ final class DemoCheckout: @unchecked Sendable {
     var instances: Set<String> { lock.withLock { used } }
 
     /// The demo; with `application` false (what most tests need) its databases only, without the cache and the web
-    /// application, which take seconds more to build and start and that the tests of the application cover.
-    init(application: Bool = false) throws {
+    /// application, which take seconds more to build and start and that the tests of the application cover; with
+    /// `leases` false, without the lease servers, which double the database servers and which LeaseTests cover.
+    init(application: Bool = false, leases: Bool = false) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-it-\(UUID().uuidString.prefix(8).lowercased())")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Binary.repoRoot.appendingPathComponent("Recipes"), to: root.appendingPathComponent("Recipes"))
@@ -93,6 +94,11 @@ final class DemoCheckout: @unchecked Sendable {
                                              to: root.appendingPathComponent("Images/bookmarker.yml"))
         } else {
             try write("Recipes/demo.yml", Self.databasesOnly(try String(contentsOf: root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)))
+        }
+        if !leases {
+            let demo = try String(contentsOf: root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
+            try write("Recipes/demo.yml", demo.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { !$0.hasPrefix("    leases:") }.joined(separator: "\n"))
         }
     }
 
@@ -104,7 +110,7 @@ final class DemoCheckout: @unchecked Sendable {
         for line in demo.split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "  cache:" { skipping = true }
             if line == "env:" { skipping = false }
-            if skipping || line.hasPrefix("  BOOKMARKER_URL:") || line.hasPrefix("  CACHE_URL:") { continue }
+            if skipping || line.hasPrefix("  BOOKMARKER_URL:") || line.hasPrefix("  CACHE_URL:") || line.hasPrefix("    leases:") { continue }
             out.append(line)
         }
         return out.joined(separator: "\n")

@@ -39,6 +39,8 @@ final class FakeEngine: EngineTransport {
         var failures: [Failure] = []
         var networks: Set<String> = []
         var nextID = 1
+        /// What sessions were sent (SQL, without the marker), in order.
+        var sent: [String] = []
     }
 
     private let world = Mutex(World())
@@ -82,6 +84,16 @@ final class FakeEngine: EngineTransport {
     }
 
     func attached(_ command: DockerCommand) async throws(SandboxError) -> Int32 { answer(command).status }
+
+    /// A session answers every request with no lines, as a server does that prints nothing; it records what it was sent.
+    func session(_ command: DockerCommand) -> any EngineSession {
+        _ = answer(command)
+        return FakeSession(engine: self)
+    }
+
+    /// The SQL sessions were sent, in order.
+    var sent: [String] { world.withLock { $0.sent } }
+    fileprivate func record(_ text: String) { world.withLock { $0.sent.append(text) } }
 
     private func answer(_ command: DockerCommand) -> Docker.Output {
         let argv = command.arguments
@@ -297,4 +309,15 @@ final class FakeEngine: EngineTransport {
         markReady(mounts)
         return Docker.Output(status: 0, stdout: id + "\n")
     }
+}
+
+final class FakeSession: EngineSession {
+    let engine: FakeEngine
+    init(engine: FakeEngine) { self.engine = engine }
+    var isOpen: Bool { true }
+    func send(_ text: String, markerText: String, marker: String, timeout: Duration) async throws(SandboxError) -> [String] {
+        engine.record(text)
+        return []
+    }
+    func close() async {}
 }

@@ -50,7 +50,7 @@ import SandboxPlan
     @Test(arguments: SandboxError.Code.allCases) func everyErrorCodeHasItsHTTPStatus(code: SandboxError.Code) {
         let expected: [SandboxError.Code: Int] = [
             .badRequest: 400, .invalidName: 400, .ambiguousSandbox: 400, .unauthorized: 401, .crossOrigin: 403,
-            .notFound: 404, .unknownSandbox: 404, .unknownService: 404, .noSuchSnapshot: 404, .noRecipes: 404,
+            .notFound: 404, .unknownSandbox: 404, .unknownService: 404, .noSuchSnapshot: 404, .noRecipes: 404, .noSuchLease: 404, .noLeases: 409, .leaseFailed: 502,
             .notRunning: 409, .instanceBusy: 409, .wrongSandbox: 409, .dataDirMismatch: 409, .dataDirDamaged: 409, .stateDamaged: 409, .portTaken: 409,
             .otherEngine: 409, .invalidRecipes: 422, .buildFailed: 422, .initFailed: 422, .stepFailed: 422, .notReady: 422,
             .upgradeFailed: 422, .io: 500, .dataDirNotWritable: 500, .storeFailed: 500, .dockerFailed: 502, .baseImageUnavailable: 502,

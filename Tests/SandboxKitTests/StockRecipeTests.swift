@@ -32,7 +32,8 @@ import Testing
         let demo = try fixture.resolve("demo")
         #expect(demo.images.map(\.tag) == ["debian:bookworm", "acme/postgresql-15:demo", "acme/mariadb-10.11:demo", "acme/redis-7:demo",
                                             "acme/bookmarker:demo"])
-        #expect(demo.services.map(\.name) == ["pg", "maria", "cache", "web"])
+        #expect(demo.services.map(\.name) == ["pg", "pg.leases", "maria", "maria.leases", "cache", "web"])
+        #expect(demo.service("pg.leases")?.lendsFor == "pg" && demo.service("pg")?.leases?.databases == ["bookmarker"])
         #expect(demo.service("web")?.dependsOn == ["pg", "maria", "cache"])
         #expect(demo.image("acme/bookmarker:demo")?.context?.files.keys.sorted() == [".dockerignore", "app.py"])
         for service in demo.services where service.spec.engine == "postgresql" || service.spec.engine == "mariadb" {

@@ -59,6 +59,11 @@ extension Executor {
                                                      address: Rendering.host(service.publish), port: plan.ports[service.name])
         case let .setCredentials(service): try await setCredentials(service, ports: plan.ports, line: line)
         case let .runUpdate(step, service): try await runUpdate(step, service: service, ports: plan.ports, line: line)
+        case let .fillLeases(service, server):
+            let pool = LeasePool(docker: docker, layout: layout, sandbox: try recipe().name, service: service, server: server)
+            let done = try await pool.refill(wait: true)
+            await pool.close()
+            line("\(done.made) cop\(done.made == 1 ? "y" : "ies") made, \(done.dropped) dropped")
         case let .writeState(state): try state.write(layout)
         case .writeEnv: try writeEnv(ports: plan.ports)
         case .notice, .nothing: return

@@ -33,6 +33,9 @@ package struct SandboxError: Error, Sendable, CustomStringConvertible {
         case storeFailed = "store-failed"
         case otherEngine = "other-engine"
         case upgradeFailed = "upgrade-failed"
+        case noLeases = "no-leases"
+        case noSuchLease = "no-such-lease"
+        case leaseFailed = "lease-failed"
         // Added by `sandbox serve`'s HTTP API.
         case badRequest = "bad-request"
         case unauthorized = "unauthorized"

@@ -23,6 +23,8 @@ package struct Core: Sendable {
     package var executable: String
     /// The engine each operation talks to: the docker CLI, or in unit tests a fake engine.
     package var engine: @Sendable () -> Docker
+    /// How a lease pool is refilled after a lease (`serve` sets `.task`).
+    package var leaseRefill: LeaseRefill = .process
 
     package init(checkout: String?, executable: String, engine: @escaping @Sendable () -> Docker = { Docker() }) {
         checkoutPath = checkout

@@ -10,16 +10,16 @@ extension SandboxError.Code {
         case .badRequest, .invalidName, .ambiguousSandbox: 400
         case .unauthorized: 401
         case .crossOrigin: 403
-        case .notFound, .unknownSandbox, .unknownService, .noSuchSnapshot, .noRecipes: 404
+        case .notFound, .unknownSandbox, .unknownService, .noSuchSnapshot, .noRecipes, .noSuchLease: 404
         // The request is fine, but the instance's state or another command stands in the way.
         case .notRunning, .instanceBusy, .wrongSandbox, .dataDirMismatch, .dataDirDamaged, .stateDamaged, .portTaken,
-             .otherEngine: 409
+             .otherEngine, .noLeases: 409
         // The recipes, or a step they name, cannot be carried out as written.
         case .invalidRecipes, .buildFailed, .initFailed, .stepFailed, .notReady, .upgradeFailed: 422
         // The host: disk, permissions, an unexpected I/O failure.
         case .io, .dataDirNotWritable, .storeFailed: 500
         // Something the server depends on failed: the engine, a base image's source.
-        case .dockerFailed, .baseImageUnavailable: 502
+        case .dockerFailed, .baseImageUnavailable, .leaseFailed: 502
         case .shuttingDown, .serverBusy, .engineUnreachable, .dockerMissing, .storeNotMounted: 503
         case .diskFull: 507
         }

@@ -35,6 +35,8 @@ package protocol EngineTransport: Sendable {
     func stream(_ command: DockerCommand, line: @escaping @Sendable (String) -> Void) async throws(SandboxError) -> Docker.Output
     /// Runs attached to this terminal (exec, shell, logs --follow) and returns the exit status.
     func attached(_ command: DockerCommand) async throws(SandboxError) -> Int32
+    /// Starts a program that stays running, fed and read by `EngineSession.send`.
+    func session(_ command: DockerCommand) -> any EngineSession
 }
 
 /// The one owner of the engine: runs commands through its transport, counts them, turns failures into
@@ -114,6 +116,12 @@ package final class Docker: Sendable {
     package func attached(_ command: DockerCommand) async throws(SandboxError) -> Int32 {
         count(command)
         return try await transport.attached(command)
+    }
+
+    /// Starts a program in a container that stays running (`docker exec --interactive`), for many requests.
+    package func session(_ command: DockerCommand) -> any EngineSession {
+        count(command)
+        return transport.session(command)
     }
 
     /// Removes containers by name or ID, killing them if they run. Gone already (removed by hand, by the engine, or
@@ -213,6 +221,10 @@ struct DockerCLI: EngineTransport {
         } catch {
             throw launchError(error, command)
         }
+    }
+
+    func session(_ command: DockerCommand) -> any EngineSession {
+        DockerSession(executable: executableName, command: command, environment: environment(command))
     }
 
     func launchError(_ error: any Error, _ command: DockerCommand) -> SandboxError {

@@ -168,6 +168,12 @@ extension DockerCommand {
                       stdinFile: stdinFile, script: script)
     }
 
+    /// A program that stays running in a container as `user`, reading its requests from standard input after the script
+    /// that starts it (an `EngineSession`).
+    package static func session(_ container: String, user: String, script: String) -> DockerCommand {
+        DockerCommand(["exec", "--interactive", "--user", user, container, "/bin/sh", "-c", scriptReader], script: script)
+    }
+
     /// A program in a running container as `user`, attached to this process's standard input (and terminal, with `tty`).
     package static func execAttached(_ container: String, user: String, argv: [String], tty: Bool) -> DockerCommand {
         DockerCommand(["exec", "--interactive"] + (tty ? ["--tty"] : []) + ["--user", user, container] + argv)

@@ -40,6 +40,8 @@ package struct InstanceLayout: Sendable, Equatable {
     /// An upgrade's working folder: the copy of the old data the old server dumps.
     package func upgradeWork(_ service: String) -> URL { root.appendingPathComponent(".\(service).upgrade") }
     package var snapshots: URL { root.appendingPathComponent("snapshots") }
+    /// The bookkeeping of a service's leases (which copies are being made, ready, lent, being dropped).
+    package func leases(_ service: String) -> URL { root.appendingPathComponent("leases").appendingPathComponent(service) }
     /// A service's run folder, mounted at /run/sandbox: its environment file (0600), and for a service without data
     /// its readiness marker. Made anew for every container, holding nothing that must be kept.
     package func runDir(_ service: String) -> URL { root.appendingPathComponent("run").appendingPathComponent(service) }
@@ -58,7 +60,8 @@ package struct InstanceLayout: Sendable, Equatable {
     /// The service's golden data dir. Setup steps that depend on the instance (`{instance}`, its ports,
     /// `{env.X}`) make the set-up data differ per instance, so then each instance has its own.
     package func golden(_ service: ResolvedService) -> URL {
-        let shared = golden(service: service.name, freshHash: service.freshHash)
+        // A lease server starts from the golden copy of the service it lends for.
+        let shared = golden(service: service.lendsFor ?? service.name, freshHash: service.freshHash)
         return service.setup.contains(where: \.perInstance) ? URL(fileURLWithPath: shared.path + "-" + instance) : shared
     }
 

@@ -251,7 +251,7 @@ package struct Observer: Sendable {
         for image in sandbox.images where image.recipe.bootstrap == nil && state.images[image.tag] != .some(.some(image.hash)) {
             wanted.append(Wanted(service: nil, key: image.tag, reference: registry.image(tag: image.tag, hash: image.hash), updates: []))
         }
-        for service in sandbox.services where !state.golden.contains(service.name) && !service.setup.contains(where: \.perInstance) {
+        for service in sandbox.services where service.lendsFor == nil && !state.golden.contains(service.name) && !service.setup.contains(where: \.perInstance) {
             let shared = service.update.filter { !$0.perInstance }.map(\.hash)
             for count in 0...shared.count {
                 let applied = Array(shared.prefix(count))

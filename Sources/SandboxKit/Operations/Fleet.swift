@@ -21,7 +21,7 @@ extension Instance {
             try await transfer.push(image.tag, as: references)
             pushed += references
         }
-        for service in sandbox.services {
+        for service in sandbox.services where service.lendsFor == nil {
             if service.setup.contains(where: \.perInstance) {
                 line("\(service.name): its set-up data depends on the instance, so each worker makes its own; not pushed")
                 continue

@@ -75,6 +75,9 @@ extension Plan.Action {
         /// The login user gets the instance's own password (the recipe's `set-password` action).
         case setCredentials(ResolvedService)
         case runUpdate(ResolvedStep, service: ResolvedService)
+        /// A lending service's pool made ready on its lease server (`server`): what a killed command left and stale copies
+        /// dropped, copies prepared from the seeded state as it is now, `pool` of each database made.
+        case fillLeases(ResolvedService, server: ResolvedService)
 
         // What the instance records.
         /// `.sandbox/<instance>/instance.json` written as planned: the sandbox, ports, commit and engine.
@@ -95,7 +98,7 @@ extension Plan.Action {
         case UpgradeData, AbandonUpgrade, DeleteReplacedData, DeleteData
         case EnsureNetwork, RemoveNetwork, WriteServiceEnv
         case RemoveContainer, RetireContainer, RestoreContainer, RemoveContainers, StopContainers, StartContainer, RestartContainer, CreateContainer
-        case WaitReady, SetCredentials, RunUpdate
+        case WaitReady, SetCredentials, RunUpdate, FillLeasePool
         case WriteState, WriteEnv, Notice, Nothing
     }
 
@@ -134,6 +137,7 @@ extension Plan.Action {
         case .waitReady: return .WaitReady
         case .setCredentials: return .SetCredentials
         case .runUpdate: return .RunUpdate
+        case .fillLeases: return .FillLeasePool
         case .writeState: return .WriteState
         case .writeEnv: return .WriteEnv
         case .notice: return .Notice
@@ -187,6 +191,8 @@ extension Plan.Action {
         case let .createContainer(spec): return "\(spec.run.name) image=\(spec.run.image) port=\(spec.port) config=\(spec.configHash.prefix(12))"
         case let .waitReady(service), let .setCredentials(service): return service.name
         case let .runUpdate(step, service): return "\(service.name) step=\(step.hash.prefix(12))"
+        case let .fillLeases(service, server):
+            return "\(server.name) databases=\(service.leases?.databases.joined(separator: ",") ?? "") pool=\(service.leases?.pool ?? 0)"
         case let .writeState(state):
             let ports = state.ports.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             return "sandbox=\(state.sandbox) ports=\(ports) commit=\(state.commit.map { String($0.prefix(12)) } ?? "none")"

@@ -14,7 +14,7 @@ extension Planner {
         let images = addImages(imageActions(currentImages(observed)), after: start, &b)
         var stamps: [String: DataStamp] = [:]
         var before: [String: [Int]] = [:]
-        for service in sandbox.services where service.hasData {
+        for service in sandbox.services where service.holdsInstanceData {
             let goldenSteps = Self.sharedUpdates(service)
             before[service.name] = start
             if !observed.golden.contains(service.name) {
@@ -30,8 +30,9 @@ extension Planner {
                                              updates: Dictionary(uniqueKeysWithValues: service.update.filter { updates.contains($0.hash) }
                                                  .map { ($0.hash, $0.title) }))
         }
-        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.hasData).map { ($0.name, layout.golden($0)) })
-        return replace(observed, sources: sources, stamps: stamps, shared: Set(sandbox.services.filter(\.hasData).map(\.name)), builder: b, before: before,
+        let owned = sandbox.services.filter(\.holdsInstanceData)
+        let sources = Dictionary(uniqueKeysWithValues: owned.map { ($0.name, layout.golden($0)) })
+        return replace(observed, sources: sources, stamps: stamps, shared: Set(owned.map(\.name)), builder: b, before: before,
                        images: images, why: "reset", what: "a fresh copy of the set-up data")
     }
 
@@ -44,7 +45,7 @@ extension Planner {
                                                                          : "use one of: \(names.joined(separator: ", "))")])
         }
         var problems: [Plan.Problem] = []
-        for service in sandbox.services where service.hasData {
+        for service in sandbox.services where service.holdsInstanceData {
             guard let saved = snapshot.stamps[service.name] else {
                 problems.append(.init(.dataDirMismatch, "snapshot '\(name)' has no data for service \(service.name)",
                                       fix: "restore it into an instance of the sandbox it was saved from (\(snapshot.sandbox))"))
@@ -60,10 +61,10 @@ extension Planner {
         var b = PlanBuilder()
         let start = begin(observed, &b)
         let images = addImages(imageActions(currentImages(observed)), after: start, &b)
-        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.hasData).map {
+        let sources = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.holdsInstanceData).map {
             ($0.name, layout.snapshots.appendingPathComponent(name).appendingPathComponent($0.name))
         })
-        let before = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.hasData).map { ($0.name, start) })
+        let before = Dictionary(uniqueKeysWithValues: sandbox.services.filter(\.holdsInstanceData).map { ($0.name, start) })
         return replace(observed, sources: sources, stamps: snapshot.stamps, shared: snapshot.sharedCredentials, builder: b, before: before,
                        images: images, why: "restore", what: "a copy of snapshot '\(name)'")
     }
@@ -74,7 +75,7 @@ extension Planner {
     func replace(_ observed: ObservedState, sources: [String: URL], stamps: [String: DataStamp], shared: Set<String>, builder: PlanBuilder,
                  before: [String: [Int]], images: [String: Int], why: String, what: String) -> Plan {
         var b = builder
-        let names = sandbox.services.filter(\.hasData).map(\.name)
+        let names = sandbox.services.filter(\.holdsInstanceData).map(\.name)
         var staged: [Int] = []
         for service in sandbox.services {
             guard let source = sources[service.name] else { continue }
@@ -108,7 +109,7 @@ extension Planner {
     /// again; if the copy fails, they are started again all the same.
     func saveSnapshot(_ name: String, _ observed: ObservedState) -> Plan {
         var problems: [Plan.Problem] = []
-        for service in sandbox.services where service.hasData {
+        for service in sandbox.services where service.holdsInstanceData {
             guard case .ready = observed.dataDirs[service.name] ?? .missing else {
                 problems.append(.init(.notRunning, "instance '\(layout.instance)' has no data for \(service.name) yet",
                                       fix: "run `\(Messages.up(layout.instance))` first"))
@@ -136,7 +137,8 @@ extension Planner {
             waits = [b.add(.init(target: .instance(layout.instance), kind: .stopContainers(running),
                                  cause: "stopped for a consistent copy of their data"), after: after)]
         }
-        let save = b.add(.init(target: .instance(layout.instance), kind: .saveSnapshot(name: name, services: sandbox.services.filter(\.hasData).map(\.name)),
+        let owned = sandbox.services.filter(\.holdsInstanceData).map(\.name)
+        let save = b.add(.init(target: .instance(layout.instance), kind: .saveSnapshot(name: name, services: owned),
                                cause: "every service's data copied, then renamed into place as snapshot '\(name)' once complete"),
                          after: waits)
         for container in restart {
@@ -150,7 +152,7 @@ extension Planner {
 
     /// The containers of the services that keep data, by service name.
     func dataContainers(_ observed: ObservedState) -> [ObservedContainer] {
-        observed.containers.values.filter { sandbox.service($0.service)?.hasData == true }.sorted { $0.service < $1.service }
+        observed.containers.values.filter { sandbox.service($0.service)?.holdsInstanceData == true }.sorted { $0.service < $1.service }
     }
 
     /// A stopped container started again, then waited for.

@@ -92,6 +92,11 @@ extension Planner {
             }
         }
         if service.hasData { steps += credentialsAndUpdates(service, observed, freshData: freshData) }
+        // A lease server that started, or whose seeded state changed, has its pool made (anew) before `up` finishes.
+        if let lender = service.lendsFor.flatMap(sandbox.service), steps.contains(where: { $0.changes }) {
+            steps.append(.init(target: target, kind: .fillLeases(lender, server: service),
+                               cause: "copies of the seeded state ready to lend (\(lender.leases?.pool ?? 0) of each database)"))
+        }
         if !steps.contains(where: { $0.changes }) {
             steps.append(.init(target: target, kind: .nothing, cause: "up to date"))
         }
@@ -149,6 +154,10 @@ extension Planner {
         let target = Plan.Action.Target.service(service.name)
         let goldenSteps = Self.sharedUpdates(service)
         var steps: [Plan.Action] = []
+        // A lease server whose service gets fresh data in the same plan copies the golden copy that service's chain makes.
+        if let lender = service.lendsFor, case .missing = observed.dataDirs[lender] ?? .missing, !observed.golden.contains(service.name) {
+            return [.init(target: target, kind: .copyGolden(service), cause: "data dir missing; a copy of the set-up data \(lender) starts from")]
+        }
         if !observed.golden.contains(service.name), let found = observed.registry?.golden[service.name] {
             steps.append(.init(target: target, kind: .pullGolden(service, reference: found.reference, updates: found.updates),
                                cause: "no set-up data here for this recipe; the registry has it (checked against its hashes before use)"))

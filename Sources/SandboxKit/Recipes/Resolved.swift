@@ -71,8 +71,21 @@ package struct ResolvedService: Sendable, Equatable {
     /// The checkout folder mounted for instances brought up with `--live`.
     package var live: SandboxRecipe.Live?
 
+    /// Set on a service whose recipe says `leases:`: the databases tests may borrow copies of, and how.
+    package var leases: LeaseSettings?
+    /// Set on a lease server (`db.leases`): the service whose seeded databases it holds. It starts from the same golden
+    /// copy and takes the same update steps, so its databases stay in the seeded state; copies are made there, never in
+    /// the service's own server.
+    package var lendsFor: String?
+
     /// Whether it keeps data (a data dir, golden copies, snapshots, resets); a cache or an application does not.
     package var hasData: Bool { spec.data != nil }
+    /// Whether its data is the instance's own: what reset, restore and snapshots replace. A lease server's is not (its
+    /// copies belong to the tests that borrowed them).
+    package var holdsInstanceData: Bool { hasData && lendsFor == nil }
+
+    /// The lease server of service `name`: a name no recipe can give a service.
+    package static func leaseServer(of name: String) -> String { name + ".leases" }
 
     /// The same service run by another version's image: what an upgrade starts on the old data.
     package func running(_ version: EngineVersion) -> ResolvedService {

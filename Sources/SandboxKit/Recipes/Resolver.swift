@@ -57,7 +57,14 @@ package struct Resolver {
             resolved.live = service.live
             resolved.dependsOn = Self.dependencies(of: service)
             if let live = service.live { checkLive(live, service: service, &diagnostics) }
-            services.append(resolved)
+            if let leases = service.leases {
+                guard let settings = Self.leaseSettings(leases, service: service, image: top.name, spec: spec, setup: setup, &diagnostics) else { continue }
+                resolved.leases = settings
+                services.append(resolved)
+                services.append(Self.leaseServer(for: resolved))
+            } else {
+                services.append(resolved)
+            }
         }
         diagnostics += Self.cycles(recipe.services)
         if !diagnostics.isEmpty { throw RecipeErrors(diagnostics, sources: set.sources) }
@@ -84,6 +91,42 @@ package struct Resolver {
             found.append(EngineVersion(imageTag: top.tag, imageHash: top.hash, spec: other, actions: actions, images: images))
         }
         return found
+    }
+
+    /// What a service's `leases:` comes to: the databases named (or those its setup creates), the pool size (the image
+    /// recipe's unless given) and the time to live. Nil, with a diagnostic, when its engine lends nothing or nothing is named.
+    static func leaseSettings(_ leases: SandboxRecipe.Leases, service: SandboxRecipe.Service, image: String, spec: ServiceSpec,
+                              setup: [ResolvedStep], _ diagnostics: inout [Diagnostic]) -> LeaseSettings? {
+        guard let lending = spec.leases else {
+            diagnostics.append(Diagnostic(leases.location, "image recipe '\(image)' does not say how its engine lends databases "
+                                              + "(it has no 'service.leases'); the stock postgresql and mariadb recipes do"))
+            return nil
+        }
+        let created = setup.filter { $0.action == "create-database" }.compactMap { step -> String? in
+            guard let name = step.params["name"], name.references.isEmpty else { return nil }
+            return try? name.render { _ in nil }
+        }
+        let databases = leases.databases ?? created
+        guard !databases.isEmpty else {
+            diagnostics.append(Diagnostic(leases.location, "service '\(service.name)' lends no database: its setup creates none by a plain name, "
+                                              + "so name them, like 'leases: {databases: [app]}'"))
+            return nil
+        }
+        return LeaseSettings(databases: databases, pool: leases.pool ?? lending.pool, ttl: leases.ttl ?? LeaseSettings.defaultTTL)
+    }
+
+    /// The server a service's copies are made on: the same image, golden copy and update steps, its own container,
+    /// data dir and port, and nothing else (no environment, no live folder), started after the service.
+    static func leaseServer(for service: ResolvedService) -> ResolvedService {
+        var server = service
+        server.name = ResolvedService.leaseServer(of: service.name)
+        server.hostPort = nil
+        server.env = []
+        server.live = nil
+        server.dependsOn = [service.name]
+        server.leases = nil
+        server.lendsFor = service.name
+        return server
     }
 
     /// The services a service waits for: its `depends-on`, then every service its `env` names, each once.

@@ -31,6 +31,16 @@ package struct SandboxRecipe: Sendable, Equatable {
         package var env: [EnvEntry] = []
         /// A folder of the checkout mounted into the container for an instance brought up with `--live`.
         package var live: Live?
+        /// `leases:`: tests may borrow copies of its seeded databases (docs/testing.md).
+        package var leases: Leases?
+    }
+
+    /// `leases: {databases: [app], pool: 4, ttl: 10m}` as written; what is left out comes from the image recipe and defaults.
+    package struct Leases: Sendable, Equatable {
+        package var databases: [String]?
+        package var pool: Int?
+        package var ttl: Int?
+        package var location: SourceLocation
     }
 
     package struct Dependency: Sendable, Equatable {
@@ -72,7 +82,7 @@ package struct SandboxRecipe: Sendable, Equatable {
 
 extension SandboxRecipe {
     static let topKeys = ["sandbox", "owner", "services", "env"]
-    static let serviceKeys = ["image", "port", "publish", "setup", "update", "depends-on", "env", "live"]
+    static let serviceKeys = ["image", "port", "publish", "setup", "update", "depends-on", "env", "live", "leases"]
     /// What `{service.X}` may name.
     static let serviceFields = ["host", "port", "user", "password", "url"]
 
@@ -153,10 +163,14 @@ extension SandboxRecipe {
         }
         let env = map["env"].map { parseEnv(reader, $0, what: "'env' of service '\(name)'", services: services) } ?? []
         let live = map["live"].flatMap { parseLive(reader, $0) }
+        var leases: Leases?
+        if let node = map["leases"], let keyNode = map.keyNode("leases"), let parsed = LeaseSettings.parse(reader, node) {
+            leases = Leases(databases: parsed.databases, pool: parsed.pool, ttl: parsed.ttl, location: reader.location(keyNode.mark))
+        }
         guard reader.diagnostics.count == before, let image, let imageNode = map["image"] else { return nil }
         return Service(name: name, image: image, imageLocation: reader.location(imageNode.mark), hostPort: hostPort,
                        publish: publish, setup: setup, update: update, location: reader.location(keyNode.mark),
-                       dependsOn: dependsOn, env: env, live: live)
+                       dependsOn: dependsOn, env: env, live: live, leases: leases)
     }
 
     /// An `env` mapping: variable names and templates, each checked.

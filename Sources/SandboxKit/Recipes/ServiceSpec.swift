@@ -33,6 +33,8 @@ package struct ServiceSpec: Sendable, Equatable, Codable {
 
     /// How SQL filters quote in this service's commands (`service.sql`); nil for a service that speaks no SQL.
     package var sql: SQLQuoting?
+    /// How the engine lends copies of a seeded database (`service.leases`); nil: it lends none.
+    package var leases: LeaseSpec?
 
     /// How readiness is checked: a command inside the container (the entry script runs it in a loop and marks the
     /// service ready), or an HTTP path on the service's port that must answer 2xx (asked from the host).
@@ -87,7 +89,7 @@ package struct ServiceSpec: Sendable, Equatable, Codable {
 
 extension ImageRecipe {
     static let serviceKeys = ["run-as", "data", "port", "engine", "version", "user", "env", "init", "start", "ready",
-                              "stop-signal", "stop-timeout", "ready-timeout", "url", "connect", "client", "upgrade", "sql"]
+                              "stop-signal", "stop-timeout", "ready-timeout", "url", "connect", "client", "upgrade", "sql", "leases"]
 
     static func parseService(_ reader: YAMLReader, _ node: Node) -> ServiceSpec? {
         guard let map = reader.mapping(node, what: "'service'", allowed: serviceKeys,
@@ -171,6 +173,11 @@ extension ImageRecipe {
             }
         }
         let sql = map["sql"].flatMap { parseSQL(reader, $0) }
+        let leases = map["leases"].flatMap { LeaseSpec.parse(reader, $0) }
+        if let node = map.keyNode("leases") {
+            if data == nil { reader.error(at: node, "'leases' lends copies of databases; a service with 'data: none' has none") }
+            if map["sql"] == nil { reader.error(at: node, "'leases' sends SQL with quoted names and passwords: declare how under 'service.sql'") }
+        }
         if let engine, map["sql"] == nil {
             for (_, node, t) in commands {
                 if let (reference, location) = firstFilter(reader, node, t) { reader.error(at: location, RecipeMessages.noQuoting(reference, engine: engine)) }
@@ -185,7 +192,7 @@ extension ImageRecipe {
         }
         return ServiceSpec(runAs: runAs, data: data, port: port, engine: engine, version: version, user: user, env: env,
                            initSteps: initSteps, start: start, ready: ready, stopSignal: stopSignal, stopTimeout: stopTimeout, readyTimeout: readyTimeout,
-                           url: url, connect: connect, client: client, upgrade: upgrade, sql: sql)
+                           url: url, connect: connect, client: client, upgrade: upgrade, sql: sql, leases: leases)
     }
 
     static let runFolderPrefix = ServiceSpec.runFolder

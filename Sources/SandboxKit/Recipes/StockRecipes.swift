@@ -68,6 +68,58 @@ package enum StockRecipes {
           client:
             name: mysql
             run: mariadb --socket=/tmp/mysqld.sock -u root
+          # How tests borrow a copy of a seeded database (docs/testing.md). MariaDB has no template databases: `prepare` writes,
+          # once per seeded state, the script a copy is made by (the tables and views as mariadb-dump writes them, each table's
+          # rows copied by INSERT … SELECT inside the server, then triggers and routines), and a copy runs it in a database of
+          # its own, for a login granted that database alone. A copy given back ends its login's sessions first.
+          leases:
+            session: mariadb --socket=/tmp/mysqld.sock -u root --batch --skip-column-names --raw --unbuffered
+            marker: SELECT '{marker}';
+            prepare:
+              run: |
+                set -e
+                S="--socket=/tmp/mysqld.sock -u root"
+                f=$(mktemp)
+                mariadb-dump $S --no-data --skip-triggers --skip-comments --compact -- {database} > "$f"
+                printf 'SET FOREIGN_KEY_CHECKS=0;\n'
+                grep -v '^/\*M!999999' "$f" || true
+                mariadb $S --batch --skip-column-names --raw --database={database} <<'SQL'
+                SELECT CONCAT('INSERT INTO `', REPLACE(t.table_name, '`', '``'), '` (', c.cols, ') SELECT ', c.cols,
+                              ' FROM `', REPLACE(t.table_schema, '`', '``'), '`.`', REPLACE(t.table_name, '`', '``'), '`;')
+                FROM information_schema.tables t
+                JOIN (SELECT table_name, GROUP_CONCAT(CONCAT('`', REPLACE(column_name, '`', '``'), '`') ORDER BY ordinal_position) AS cols
+                      FROM information_schema.columns WHERE table_schema = DATABASE() AND extra NOT LIKE '%GENERATED%' GROUP BY table_name) c
+                  ON c.table_name = t.table_name
+                WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' ORDER BY t.table_name;
+                SQL
+                mariadb-dump $S --no-create-info --no-data --triggers --routines --skip-comments --compact -- {database} > "$f"
+                grep -v '^/\*M!999999' "$f" || true
+                printf 'SET FOREIGN_KEY_CHECKS=1;\n'
+                rm -f "$f"
+            copy: |
+              CREATE DATABASE {copy|ident};
+              USE {copy|ident};
+              {prepared}
+              CREATE USER {login|literal}@'%' IDENTIFIED BY {secret|literal};
+              GRANT ALL ON {copy|ident}.* TO {login|literal}@'%';
+              USE mysql;
+            drop: |
+              SET SESSION lock_wait_timeout = 10;
+              DELIMITER ;;
+              BEGIN NOT ATOMIC
+                DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;
+                FOR r IN (SELECT id FROM information_schema.processlist WHERE user = {login|literal}) DO
+                  EXECUTE IMMEDIATE CONCAT('KILL CONNECTION ', r.id);
+                END FOR;
+              END;;
+              DELIMITER ;
+              DROP DATABASE IF EXISTS {copy|ident};
+              DROP USER IF EXISTS {login|literal}@'%';
+            list: >-
+              SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'lease\_%'
+              UNION SELECT user FROM mysql.user WHERE user LIKE 'lease\_%';
+            url: mysql://{user}:{password}@{host}:{port}/{database}
+            pool: 4
           # Data an older MariaDB made (10.11, say) is upgraded where it is, the route MariaDB supports: this server
           # starts on a copy of it, and mariadb-upgrade brings the system tables up to date.
           upgrade:
@@ -167,6 +219,59 @@ package enum StockRecipes {
           client:
             name: psql
             run: psql -h /tmp -p {port} -U {user}
+          # How tests borrow a copy of a seeded database (docs/testing.md). The lease server (a second server on the same golden
+          # data and update steps) keeps a template per seeded state whose objects belong to the role sandbox_lease_owner; a copy
+          # is CREATE DATABASE … TEMPLATE, owned by a login of its own that is a member of that role (so it may alter and drop
+          # what it holds) and that no other copy admits (CONNECT is revoked from PUBLIC).
+          leases:
+            session: psql -X -q -A -t -v ON_ERROR_STOP=1 -h /tmp -p {port} -U {user} -d postgres
+            marker: SELECT '{marker}';
+            prepare:
+              sql: |
+                DO $$BEGIN
+                  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sandbox_lease_owner') THEN CREATE ROLE sandbox_lease_owner NOLOGIN; END IF;
+                END$$;
+                DROP DATABASE IF EXISTS {template|ident};
+                CREATE DATABASE {template|ident} TEMPLATE {database|ident} STRATEGY FILE_COPY;
+                \connect {template|ident}
+                DO $$
+                DECLARE r record;
+                BEGIN
+                  FOR r IN SELECT n.nspname FROM pg_namespace n
+                           WHERE n.nspowner = current_user::regrole AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' LOOP
+                    EXECUTE format('ALTER SCHEMA %I OWNER TO sandbox_lease_owner', r.nspname);
+                  END LOOP;
+                  FOR r IN SELECT c.oid::regclass AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                           WHERE c.relowner = current_user::regrole AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+                             AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                             AND NOT (c.relkind = 'S' AND EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                                                   AND d.objid = c.oid AND d.deptype IN ('a', 'i'))) LOOP
+                    EXECUTE format('ALTER TABLE %s OWNER TO sandbox_lease_owner', r.name);
+                  END LOOP;
+                  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                           WHERE p.proowner = current_user::regrole AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' LOOP
+                    EXECUTE format('ALTER ROUTINE %s OWNER TO sandbox_lease_owner', r.name);
+                  END LOOP;
+                  FOR r IN SELECT t.oid::regtype AS name, t.typtype FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                           WHERE t.typowner = current_user::regrole AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+                             AND t.typtype IN ('e', 'd', 'r', 'm') LOOP
+                    EXECUTE format('ALTER %s %s OWNER TO sandbox_lease_owner', CASE r.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, r.name);
+                  END LOOP;
+                END$$;
+                \connect postgres
+                ALTER DATABASE {template|ident} ALLOW_CONNECTIONS false;
+            copy: |
+              CREATE ROLE {login|ident} LOGIN PASSWORD {secret|literal} IN ROLE sandbox_lease_owner;
+              CREATE DATABASE {copy|ident} TEMPLATE {template|ident} OWNER {login|ident} STRATEGY FILE_COPY;
+              REVOKE ALL ON DATABASE {copy|ident} FROM PUBLIC;
+            drop: |
+              DROP DATABASE IF EXISTS {copy|ident} WITH (FORCE);
+              DROP ROLE IF EXISTS {login|ident};
+            list: >-
+              SELECT datname FROM pg_database WHERE datname LIKE 'lease\_%'
+              UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'lease\_%';
+            url: postgresql://{user}:{password}@{host}:{port}/{database}
+            pool: 4
           # Data an older PostgreSQL made (15, say) is moved here by `sandbox up` when the recipe changes to this image:
           # that version's server dumps a copy of it, and this one restores the dump into a fresh data dir. The role
           # `init` already made is left out of the dump; the dump's ALTER ROLE gives it its old password back.
