@@ -7,22 +7,22 @@ import shutil
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def databases_only(text):
-    """The demo recipe without its services from `cache:` up to `env:`, the variables that name them, and its lease
-    servers (`leases:`)."""
+def databases_only(text, leases=False):
+    """The demo recipe without its services from `cache:` up to `env:`, the variables that name them, and (unless
+    `leases`) its lease servers (`leases:`)."""
     out, skipping = [], False
     for line in text.split("\n"):
         if line == "  cache:":
             skipping = True
         if line == "env:":
             skipping = False
-        if skipping or line.startswith("  BOOKMARKER_URL:") or line.startswith("  CACHE_URL:") or line.startswith("    leases:"):
+        if skipping or line.startswith("  BOOKMARKER_URL:") or line.startswith("  CACHE_URL:") or (line.startswith("    leases:") and not leases):
             continue
         out.append(line)
     return "\n".join(out)
 
 
-def copy(dest, application=False):
+def copy(dest, application=False, leases=False):
     """Copies Recipes/ (and, with the application, its image recipe) into the checkout `dest`."""
     shutil.copytree(os.path.join(ROOT, "Recipes"), os.path.join(dest, "Recipes"))
     if application:
@@ -33,4 +33,4 @@ def copy(dest, application=False):
     with open(demo) as f:
         text = f.read()
     with open(demo, "w") as f:
-        f.write(databases_only(text))
+        f.write(databases_only(text, leases=leases))

@@ -107,6 +107,40 @@ struct API: Sendable {
                 }
             },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/logs/{service}") { r, c in try await logs(r, c) },
+            Endpoint(method: .get, path: "/api/v1/instances/{instance}/databases") { r, c in
+                let t = try target(r, c)
+                return APIResponse.json(try await t.core.leases(t.instance))
+            },
+            Endpoint(method: .get, path: "/api/v1/instances/{instance}/services/{service}/databases") { r, c in
+                let t = try target(r, c)
+                let service = c.parameters.get("service") ?? ""
+                var list = try await t.core.leases(t.instance)
+                guard list.pools.contains(where: { $0.service == service }) else {
+                    throw SandboxError(.noLeases, "service \(service) lends no databases",
+                                       fix: "GET /api/v1/instances/\(t.instance.instance)/databases lists those that do")
+                }
+                list.pools = list.pools.filter { $0.service == service }
+                list.leases = list.leases.filter { $0.service == service }
+                return APIResponse.json(list)
+            },
+            Endpoint(method: .post, path: "/api/v1/instances/{instance}/services/{service}/databases") { r, c in
+                let t = try target(r, c)
+                let body = try await leaseBody(r)
+                let lease = try await t.core.lease(t.instance, service: c.parameters.get("service") ?? "", database: body.database, ttl: try body.seconds())
+                var response = APIResponse.json(lease, status: .created)
+                response.headers[.location] = "/api/v1/instances/\(lease.instance)/services/\(lease.service)/databases/\(lease.id)"
+                return response
+            },
+            Endpoint(method: .delete, path: "/api/v1/instances/{instance}/services/{service}/databases/{id}") { r, c in
+                let t = try target(r, c)
+                return APIResponse.json(try await t.core.release(t.instance, service: c.parameters.get("service") ?? "", id: c.parameters.get("id") ?? ""))
+            },
+            Endpoint(method: .post, path: "/api/v1/instances/{instance}/services/{service}/databases/{id}/renew") { r, c in
+                let t = try target(r, c)
+                let body = try await leaseBody(r)
+                return APIResponse.json(try await t.core.renew(t.instance, service: c.parameters.get("service") ?? "", id: c.parameters.get("id") ?? "",
+                                                               ttl: try body.seconds()))
+            },
             Endpoint(method: .get, path: "/api/v1/operations") { _, _ in
                 APIResponse.json(OperationList(operations: await center.all().reversed()))
             },
@@ -246,8 +280,19 @@ struct API: Sendable {
         try InstanceLayout.validate(instance: instance)
         // The sandbox's name is the core's to check, with the rules and the did-you-mean the CLI gives.
         let sandbox = request.uri.queryParameters.get("sandbox").map { String($0) }
-        return Target(checkout: checkout, instance: Core.Target(sandbox: sandbox, instance: instance),
-                      core: Core(checkout: checkout.root.path, executable: executable))
+        var core = Core(checkout: checkout.root.path, executable: executable)
+        // A lease's pool is refilled by this process, which also keeps it full and reclaims what runs out.
+        core.leaseRefill = .task
+        return Target(checkout: checkout, instance: Core.Target(sandbox: sandbox, instance: instance), core: core)
+    }
+
+    /// A lease request's body: none, `{}`, or `{"database": "app", "ttl": "10m"}` (a number is seconds).
+    func leaseBody(_ request: Request) async throws -> LeaseRequest {
+        let data = Data(buffer: try await request.body.collect(upTo: 64 << 10))
+        guard !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return LeaseRequest() }
+        do { return try JSONDecoder().decode(LeaseRequest.self, from: data) } catch {
+            throw SandboxError(.badRequest, "the body is not a lease request", fix: #"send nothing, or {"database": "NAME", "ttl": "10m"}"#)
+        }
     }
 
     func flag(_ request: Request, _ name: String) -> Bool {
@@ -274,6 +319,35 @@ struct API: Sendable {
 }
 
 struct SnapshotRequest: Decodable { var name: String }
+
+/// `POST …/databases` and `…/renew`: which database, and for how long (`"10m"`, or seconds as a number).
+struct LeaseRequest: Decodable {
+    var database: String?
+    var ttl: TTL?
+
+    enum TTL: Decodable {
+        case seconds(Int), text(String)
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let n = try? c.decode(Int.self) { self = .seconds(n) } else { self = .text(try c.decode(String.self)) }
+        }
+    }
+
+    init() {}
+
+    func seconds() throws(SandboxError) -> Int? {
+        switch ttl {
+        case nil: return nil
+        case let .seconds(n)?: return n
+        case let .text(text)?:
+            guard let n = Durations.seconds(text) else {
+                throw SandboxError(.badRequest, "'\(text.prefix(40))' is not a time to live",
+                                   fix: "write it like \"90s\", \"10m\" or \"1h\", or a number of seconds")
+            }
+            return n
+        }
+    }
+}
 
 struct OperationList: Encodable { var operations: [OperationCenter.Operation] }
 

@@ -49,3 +49,16 @@ final class Gate: Sendable {
 
     func leave() { count.withLock { $0 -= 1 } }
 }
+
+/// A request that asks to switch protocols (`Connection: Upgrade`, as Java's HttpClient sends by default to try HTTP/2) is
+/// answered over HTTP/1.1 as any other, but NIO reads nothing more on that connection: the answer says `Connection: close`,
+/// so the client opens a new one for its next request instead of sending it into a connection that is gone.
+struct NoUpgrade<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.headers[.upgrade] != nil else { return try await next(request, context) }
+        var response: Response
+        do { response = try await next(request, context) } catch let error as SandboxError { response = APIResponse.error(error) }
+        response.headers[.connection] = "close"
+        return response
+    }
+}

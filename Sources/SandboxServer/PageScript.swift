@@ -113,7 +113,16 @@ enum PageScript {
           web && s.state === "running" ? el("button", { class: "small", "data-action": "restart", disabled: !!running(i),
                                                         onclick: () => restart(i, s) }, "Restart") : null),
         forms.length && s.state === "running" ? el("dl", { class: "forms" }, forms.map(([name, value]) =>
-          [el("dt", {}, name), el("dd", {}, el("code", {}, value), copyButton(value))])) : null);
+          [el("dt", {}, name), el("dd", {}, el("code", {}, value), copyButton(value))])) : null,
+        s.leases ? el("p", { class: "muted", "data-leases": s.service }, leaseLine(s.leases)) : null);
+    }
+
+    // What a lending service has lent to tests (docs/testing.md): how many copies, and how long the oldest has been out.
+    function leaseLine(l) {
+      const age = l.oldest ? Math.max(0, Math.round((Date.now() - Date.parse(l.oldest)) / 60000)) : null;
+      const lent = l.lent ? `${l.lent} cop${l.lent === 1 ? "y" : "ies"} lent to tests, the oldest for ${age < 1 ? "under a minute" : age + " min"}`
+        : "no copies lent to tests";
+      return `${lent}; ${l.ready} ready`;
     }
 
     // A web service: its address is a page to open, not a connection string.
@@ -166,7 +175,8 @@ enum PageScript {
                 ? " (older than the checkout: Update brings it up to date)" : "") : null),
           el("span", { class: `badge ${tone}`, "data-state": tone }, label)),
         openLinks(i),
-        i.services.map((s) => serviceRow(i, s)),
+        // A lease server (SERVICE.leases) is shown by what its service has lent, not as a row of its own.
+        i.services.filter((s) => !s.service.endsWith(".leases")).map((s) => serviceRow(i, s)),
         el("div", { class: "actions" },
           act("up", allRunning ? "Update" : "Start", "primary"),
           allRunning ? act("down", "Stop") : null,

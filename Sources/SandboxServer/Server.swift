@@ -52,6 +52,7 @@ package enum SandboxHTTPServer {
     static func makeRouter(_ configuration: ServeConfiguration, address: ServerAddress,
                            center: OperationCenter, follower: BranchFollower) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: NoUpgrade())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: Admission())
         router.add(middleware: AccessGuard(token: configuration.token, address: address))

@@ -92,28 +92,29 @@ final class DemoCheckout: @unchecked Sendable {
             try FileManager.default.createDirectory(at: root.appendingPathComponent("Images"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: Binary.repoRoot.appendingPathComponent("Images/bookmarker.yml"),
                                              to: root.appendingPathComponent("Images/bookmarker.yml"))
-        } else {
-            try write("Recipes/demo.yml", Self.databasesOnly(try String(contentsOf: root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)))
         }
-        if !leases {
-            let demo = try String(contentsOf: root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
-            try write("Recipes/demo.yml", demo.split(separator: "\n", omittingEmptySubsequences: false)
-                .filter { !$0.hasPrefix("    leases:") }.joined(separator: "\n"))
-        }
+        let demo = try String(contentsOf: root.appendingPathComponent("Recipes/demo.yml"), encoding: .utf8)
+        try write("Recipes/demo.yml", application ? (leases ? demo : Self.withoutLeases(demo)) : Self.databasesOnly(demo, leases: leases))
     }
 
     /// The demo recipe without its cache and application: the services from `cache:` up to `env:`, and the variables
-    /// that name them.
-    static func databasesOnly(_ demo: String) -> String {
+    /// that name them; without its lease servers unless `leases`.
+    static func databasesOnly(_ demo: String, leases: Bool = false) -> String {
         var out: [Substring] = []
         var skipping = false
         for line in demo.split(separator: "\n", omittingEmptySubsequences: false) {
             if line == "  cache:" { skipping = true }
             if line == "env:" { skipping = false }
-            if skipping || line.hasPrefix("  BOOKMARKER_URL:") || line.hasPrefix("  CACHE_URL:") || line.hasPrefix("    leases:") { continue }
+            if skipping || line.hasPrefix("  BOOKMARKER_URL:") || line.hasPrefix("  CACHE_URL:") { continue }
             out.append(line)
         }
-        return out.joined(separator: "\n")
+        let databases = out.joined(separator: "\n")
+        return leases ? databases : withoutLeases(databases)
+    }
+
+    /// The demo recipe without its services' `leases:` (and so without their lease servers).
+    static func withoutLeases(_ demo: String) -> String {
+        demo.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("    leases:") }.joined(separator: "\n")
     }
 
     /// A scratch checkout holding only `files` (paths relative to the checkout).

@@ -25,7 +25,9 @@ package actor LeasePool {
     let now: @Sendable () -> Date
     let newID: @Sendable () -> String
     let newPassword: @Sendable () -> String
-    private var session: (any EngineSession)?
+    /// Copies are made through one session and dropped through another, so a drop never waits for a copy being made.
+    private var sessions: [Lane: any EngineSession] = [:]
+    enum Lane: Hashable { case make, drop }
     private var prepared: [String: Prepared] = [:]
     private var requests = 0
     private var swept = false
@@ -81,12 +83,21 @@ package actor LeasePool {
     /// The oldest ready copy of `database`, lent for `ttl` seconds; when none is ready, one made now (`made` is then true).
     package func lease(database: String, ttl: Int) async throws(SandboxError) -> (entry: LeaseStore.Entry, made: Bool) {
         let seed = try seed()
-        if let entry = try await take(database, seed: seed, ttl: ttl) { return (entry, false) }
-        guard let maker = try await store.makerLock(wait: true) else { throw SandboxError(.io, "the maker lock was not taken") }
-        defer { withExtendedLifetime(maker) {} }
-        // A refill may have made some while this waited.
-        if let entry = try await take(database, seed: seed, ttl: ttl) { return (entry, false) }
-        return (try await make(database, seed: seed, lentFor: ttl), true)
+        // While another holds the maker lock (a refill making copies), each copy it finishes is taken as it becomes
+        // ready: a lease never waits for a whole refill.
+        var pause = 2
+        for _ in 0..<6000 {
+            if let entry = try await take(database, seed: seed, ttl: ttl) { return (entry, false) }
+            if let maker = try await store.makerLock(wait: false) {
+                defer { withExtendedLifetime(maker) {} }
+                if let entry = try await take(database, seed: seed, ttl: ttl) { return (entry, false) }
+                return (try await make(database, seed: seed, lentFor: ttl), true)
+            }
+            try? await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 20)
+        }
+        throw SandboxError(.leaseFailed, "no copy of \(database) became ready on \(server.name) within two minutes",
+                           fix: "see `sandbox logs \(server.name)`; `sandbox db ls` shows the pool")
     }
 
     private func take(_ database: String, seed: String, ttl: Int) async throws(SandboxError) -> LeaseStore.Entry? {
@@ -217,13 +228,13 @@ package actor LeasePool {
     private func drop(_ entries: [LeaseStore.Entry]) async -> Int {
         guard !entries.isEmpty else { return 0 }
         func sql(_ e: LeaseStore.Entry) -> String? { try? render(spec.drop, ["copy": e.copy, "login": e.copy]) }
-        if let batch = Optional(entries.compactMap(sql).joined(separator: "\n")), (try? await send(batch)) != nil {
+        if let batch = Optional(entries.compactMap(sql).joined(separator: "\n")), (try? await send(batch, lane: .drop)) != nil {
             for e in entries { store.remove(e.id, from: .dropping) }
             return entries.count
         }
         var dropped = 0
         for e in entries {
-            guard let text = sql(e), (try? await send(text)) != nil else { continue }
+            guard let text = sql(e), (try? await send(text, lane: .drop)) != nil else { continue }
             store.remove(e.id, from: .dropping)
             dropped += 1
         }
@@ -241,33 +252,37 @@ package actor LeasePool {
         let orphans = Set(names.filter { $0.hasPrefix(LeaseStore.prefix) && !keep.contains($0) })
         for name in orphans.sorted() {
             guard let text = try? render(spec.drop, ["copy": name, "login": name]) else { continue }
-            _ = try? await send(text)
+            _ = try? await send(text, lane: .drop)
         }
     }
 
     // MARK: - The session
 
-    /// Sends SQL through the pool's session, started when there is none (or the last one ended at an error).
-    private func send(_ sql: String) async throws(SandboxError) -> [String] {
-        if session?.isOpen != true {
+    /// Sends SQL through one of the pool's sessions, started when there is none (or the last one ended at an error).
+    private func send(_ sql: String, lane: Lane = .make) async throws(SandboxError) -> [String] {
+        let session: any EngineSession
+        if let open = sessions[lane], open.isOpen { session = open } else {
             let stamp = DataStamp.read(from: layout.dataDir(server.name))
             let command = try Rendering.command(spec.session, spec: server.spec, stamp: stamp)
             session = docker.session(.session(container, user: server.spec.runAs, script: "exec " + command))
+            sessions[lane] = session
         }
         requests += 1
         let marker = "sandbox-lease-\(requests)-done"
         let markerText = try render(spec.marker, ["marker": marker])
         do {
-            return try await session!.send(sql, markerText: markerText, marker: marker, timeout: .seconds(60))
+            return try await session.send(sql, markerText: markerText, marker: marker, timeout: .seconds(60))
         } catch {
-            throw SandboxError(.leaseFailed, error.message, fix: "see `sandbox logs \(server.name)`", detail: error.detail)
+            let stopped = (error.detail ?? "").contains("is not running") || (error.detail ?? "").contains("No such container")
+            throw SandboxError(stopped ? .notRunning : .leaseFailed, stopped ? "the lease server \(server.name) is not running" : error.message,
+                               fix: stopped ? "start it: `\(Messages.up(layout.instance))`" : "see `sandbox logs \(server.name)`", detail: error.detail)
         }
     }
 
-    /// Ends the session (a pool that is no longer used).
+    /// Ends the sessions (a pool that is no longer used).
     package func close() async {
-        await session?.close()
-        session = nil
+        for session in sessions.values { await session.close() }
+        sessions = [:]
     }
 
     private func render(_ template: Template, _ values: [String: String]) throws(SandboxError) -> String {

@@ -125,6 +125,7 @@ extension Core {
 
 /// `sandbox db release --json`, and the answer to `DELETE …/databases/{id}`.
 package struct LeaseReleased: Codable, Sendable, Equatable {
+    package var event = "result"
     package var id: String
     package var instance: String
     package var service: String

@@ -1,6 +1,14 @@
 import Foundation
 import SandboxBase
 
+/// A lending service's copies at a glance.
+package struct LeaseCounts: Codable, Sendable, Equatable {
+    package var ready: Int
+    package var lent: Int
+    /// When the longest-held lease began; nil with none lent.
+    package var oldest: Date?
+}
+
 /// The bookkeeping of one service's lent databases, `.sandbox/<instance>/leases/<service>/`: a small JSON file per copy
 /// in the folder of its state. A copy moves between the folders by rename(2), which is atomic, under the store's lock,
 /// so it is always in exactly one state and two processes never take the same ready copy; what a killed command left
@@ -79,6 +87,12 @@ package struct LeaseStore: Sendable {
     /// Every copy the store knows, in any state: what a sweep of the server keeps.
     package func known() -> Set<String> {
         Set(State.allCases.flatMap { entries($0).map(\.copy) })
+    }
+
+    /// How many copies are ready and lent, and when the oldest lease began: what status and the page show.
+    package func counts() -> LeaseCounts {
+        let lent = entries(.leased)
+        return LeaseCounts(ready: count(.ready), lent: lent.count, oldest: lent.compactMap(\.leased).min())
     }
 
     package func count(_ state: State, database: String? = nil, seed: String? = nil) -> Int {

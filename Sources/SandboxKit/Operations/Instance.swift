@@ -124,7 +124,8 @@ package struct Instance: Sendable {
                                  url: running ? rendering.url(service, masked: !secrets) : nil,
                                  connections: running ? rendering.connections(service, masked: !secrets) : nil,
                                  container: c?.name,
-                                 image: service.imageTag, dataDir: layout.checkout.display(layout.dataDir(service.name).path))
+                                 image: service.imageTag, dataDir: layout.checkout.display(layout.dataDir(service.name).path),
+                                 leases: service.leases == nil ? nil : LeaseStore(folder: layout.leases(service.name)).counts())
         }
     }
 
@@ -172,4 +173,6 @@ package struct ServiceStatus: Sendable, Equatable, Codable {
     package var container: String?
     package var image: String
     package var dataDir: String
+    /// For a service that lends databases: its copies ready and lent.
+    package var leases: LeaseCounts? = nil
 }

@@ -181,6 +181,7 @@ struct LeaseForms: Sendable {
 
 /// A lent copy, as `sandbox db lease --json` prints it and `POST …/databases` answers (201).
 package struct LeaseResult: Codable, Sendable, Equatable {
+    package var event = "lease"
     package var id: String
     package var instance: String
     package var service: String
@@ -201,6 +202,7 @@ package struct LeaseResult: Codable, Sendable, Equatable {
 
 /// `sandbox db ls`: what each lending service holds ready and has lent.
 package struct LeaseList: Codable, Sendable, Equatable {
+    package var event = "leases"
     package var instance: String
     package var pools: [Pool]
     package var leases: [Lease]
