@@ -43,7 +43,7 @@ package enum AccessToken {
     /// 32 random bytes as hex.
     package static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return Formatting.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     /// Compares in time that does not depend on where the strings differ.

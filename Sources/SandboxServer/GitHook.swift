@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SandboxBase
 
 /// `POST /hooks/git`: push events from GitHub, Gitea/Forgejo and GitLab, checked against `SANDBOX_HOOK_SECRET`.
 enum GitHook {
@@ -37,7 +38,7 @@ enum GitHook {
     }
 
     /// A delivery's identity when the forge sends none: its body's SHA-256.
-    static func digest(_ body: Data) -> String { "sha256:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined() }
+    static func digest(_ body: Data) -> String { "sha256:" + Formatting.hex(SHA256.hash(data: body)) }
 
     /// Compares in time that does not depend on where the bytes differ.
     static func equal(_ a: Data, _ b: Data) -> Bool {

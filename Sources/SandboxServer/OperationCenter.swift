@@ -100,7 +100,7 @@ package actor OperationCenter {
                                fix: "retry once some have finished (GET /api/v1/operations shows them)")
         }
         counter += 1
-        let id = String(format: "op-%04d-%@", counter, String(UUID().uuidString.prefix(8)).lowercased())
+        let id = "op-" + Formatting.decimal(UInt64(counter), width: 4) + "-" + String(UUID().uuidString.prefix(8)).lowercased()
         let operation = Operation(id: id, kind: kind, checkout: checkout, instance: instance, created: Date())
         operations[id] = operation
         jobs[id] = job

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SandboxBase
 import Testing
 
 /// A fleet (docs/fleet.md): one checkout pushes images and golden data to a registry on this machine; a fresh
@@ -18,7 +19,7 @@ import Testing
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue,
                   !relative.hasSuffix(".sandbox-ready") else { continue }
             let data = try Data(contentsOf: url)
-            result[relative] = "\(data.count) " + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            result[relative] = "\(data.count) " + Formatting.hex(SHA256.hash(data: data))
         }
         return result
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SandboxBase
 import Testing
 
 /// `sandbox serve` following a branch: a bare repository as origin, a second clone that pushes, signed push
@@ -66,7 +67,7 @@ import Testing
     /// `body` as a GitHub push event, signed with `secret`.
     static func signed(_ serve: ServeProcess, body: String, secret: String = FollowTests.secret) throws -> ServeProcess.Reply {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        let hex = mac.map { String(format: "%02x", $0) }.joined()
+        let hex = Formatting.hex(mac)
         return try serve.request("POST", "/hooks/git", auth: false,
                                  headers: ["X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=\(hex)"], body: body)
     }

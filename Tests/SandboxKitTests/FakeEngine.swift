@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 import Synchronization
 @testable import SandboxBase
 @testable import SandboxEngine
@@ -297,7 +298,7 @@ final class FakeEngine: EngineTransport {
             return Docker.Output(status: 125, stderr: "docker: Error response from daemon: driver failed programming external connectivity "
                                      + "on endpoint \(taken.name): Bind for \(ports.split(separator: "-")[0]) failed: port is already allocated.")
         }
-        let id = String(format: "%012x", w.nextID)
+        let id = Formatting.hex(UInt64(w.nextID), width: 12)
         w.nextID += 1
         if !detached {
             for folder in mounts { FileManager.default.createFile(atPath: folder + "/initialised", contents: Data("by the fake engine\n".utf8)) }

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 import Testing
 @testable import SandboxBase
 @testable import SandboxRecipes
@@ -13,7 +14,7 @@ import Testing
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     static func entry(_ n: Int, database: String = "app", seed: String = "s1", at offset: TimeInterval = 0) -> LeaseStore.Entry {
-        LeaseStore.Entry(id: String(format: "%016x", n), database: database, password: "pw\(n)", seed: seed, made: t0.addingTimeInterval(offset))
+        LeaseStore.Entry(id: Formatting.hex(UInt64(n), width: 16), database: database, password: "pw\(n)", seed: seed, made: t0.addingTimeInterval(offset))
     }
 
     @Test func theStoreLendsTheOldestCopyOfTheCurrentStateOnceAndReclaimsOnlyWhatRanOut() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 
 /// How much disk a folder tree really takes, and how much of that it alone holds.
 ///
@@ -74,6 +75,6 @@ package struct DiskUsage: Sendable, Equatable, Codable {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes), unit = 0
         while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(bytes) B" : String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
+        return unit == 0 ? "\(bytes) B" : Formatting.fixed(value, places: value < 10 ? 1 : 0) + " " + units[unit]
     }
 }

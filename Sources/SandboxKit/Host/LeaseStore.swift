@@ -200,6 +200,6 @@ package struct LeaseStore: Sendable {
 
     private static func hex(_ bytes: Int) -> String {
         var g = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
+        return Formatting.hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &g) })
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SandboxBase
 
 /// One event about an instance, as it is posted: the command's `--json` result (or error) object with `event`,
 /// `checkout`, `commit` and `at` set, its bytes signed once, when the command made it.
@@ -64,7 +65,7 @@ package struct NotifyEvent: Sendable, Equatable, Codable {
     /// `sha256=` and the lower-case hex HMAC-SHA256 of `body` keyed with `secret`, as GitHub signs its webhooks.
     package static func signature(of body: Data, secret: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + Formatting.hex(mac)
     }
 
     /// The request's headers, in the order sent.

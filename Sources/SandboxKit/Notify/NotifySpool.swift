@@ -15,7 +15,7 @@ package struct NotifySpool: Sendable {
     /// Adds `event`; the name starts with the time, so events are taken in the order they were made.
     @discardableResult
     package func add(_ event: NotifyEvent, at date: Date) throws(SandboxError) -> URL {
-        let millis = String(format: "%015llu", UInt64(max(0, date.timeIntervalSince1970 * 1000)))
+        let millis = Formatting.decimal(UInt64(max(0, date.timeIntervalSince1970 * 1000)), width: 15)
         let file = directory.appendingPathComponent("\(millis)-\(event.id.prefix(8))\(Self.suffix)")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 import SandboxHost
 import SandboxNotify
 import SandboxEngine
@@ -66,9 +67,9 @@ package struct Doctor: Sendable {
         if statvfs(workspace.checkout.root.path, &fs) == 0 {
             let free = Double(fs.f_bavail) * Double(fs.f_frsize) / 1_073_741_824
             findings.append(free < 2
-                ? .init(level: .warning, check: "disk", message: String(format: "%.1f GiB free on the checkout's filesystem", free),
+                ? .init(level: .warning, check: "disk", message: "\(Formatting.fixed(free, places: 1)) GiB free on the checkout's filesystem",
                         fix: "free some space: images and data dirs need a few GiB")
-                : .init(level: .ok, check: "disk", message: String(format: "%.1f GiB free on the checkout's filesystem", free), fix: nil))
+                : .init(level: .ok, check: "disk", message: "\(Formatting.fixed(free, places: 1)) GiB free on the checkout's filesystem", fix: nil))
         }
         // Base images: present, pullable, or bootstrappable.
         for recipe in workspace.recipes.images.values.sorted(by: { $0.name < $1.name }) {

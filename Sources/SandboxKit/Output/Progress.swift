@@ -38,7 +38,7 @@ package struct PlainReporter: ProgressReporter {
         case let .started(action) where action.changes:
             write("\(action.targetText): \(action.name) (\(action.cause))")
         case let .finished(action, seconds) where action.changes:
-            write("\(action.targetText): \(action.name) done in \(String(format: "%.1f", seconds))s")
+            write("\(action.targetText): \(action.name) done in \(Formatting.fixed(seconds, places: 1))s")
         case let .failed(action, _):
             write("\(action.targetText): \(action.name) failed")
         case let .message(text):

@@ -1,4 +1,5 @@
 import Foundation
+import SandboxBase
 import Synchronization
 
 /// Live progress for a terminal, in the manner of docker compose v2: one line per image and
@@ -128,7 +129,7 @@ package final class TerminalReporter: ProgressReporter, Sendable {
             let status = line.failed ? "Failed: \(line.step)" : finished ? Self.result(line.step) : line.step
             var text = " \(mark) \(line.target.padding(toLength: nameWidth, withPad: " ", startingAt: 0)) \(status)"
             if !line.detail.isEmpty && !finished { text += "  \(line.detail)" }
-            let time = line.started == nil ? "" : String(format: "%.1fs", seconds)
+            let time = line.started == nil ? "" : Formatting.fixed(seconds, places: 1) + "s"
             let room = width - time.count - 2
             if text.count > room { text = String(text.prefix(max(10, room - 1))) + "…" }
             text = text.padding(toLength: room, withPad: " ", startingAt: 0) + " " + time

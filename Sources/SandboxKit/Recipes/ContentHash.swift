@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SandboxBase
 
 /// SHA-256 over canonical data: JSON with sorted keys, so key order,
 /// whitespace and comments in recipes never change a hash.
@@ -20,6 +21,6 @@ package enum ContentHash {
     }
 
     static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        Formatting.hex(digest)
     }
 }

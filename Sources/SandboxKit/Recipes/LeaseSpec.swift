@@ -28,6 +28,9 @@ package struct LeaseSpec: Sendable, Equatable, Codable {
     package var url: Template
     /// How many ready copies of each lent database the pool keeps, unless the sandbox recipe says otherwise.
     package var pool: Int
+    /// The lease server's start command, when it differs from the service's: its data is made again from the golden copy
+    /// and the update steps whenever it is lost, so it may trade durability for speed (PostgreSQL's `fsync=off`).
+    package var start: Template? = nil
 
     package enum Prepare: Sendable, Equatable, Codable {
         case sql(Template)
@@ -55,7 +58,7 @@ package struct LeaseSettings: Sendable, Equatable, Codable {
 }
 
 extension LeaseSpec {
-    static let keys = ["session", "marker", "prepare", "copy", "drop", "list", "url", "pool"]
+    static let keys = ["session", "marker", "prepare", "copy", "drop", "list", "url", "pool", "start"]
 
     static func parse(_ reader: YAMLReader, _ node: Node) -> LeaseSpec? {
         guard let map = reader.mapping(node, what: "'leases'", allowed: keys, required: ["session", "marker", "prepare", "copy", "drop", "list", "url"])
@@ -81,10 +84,14 @@ extension LeaseSpec {
                 prepare = nil
             }
         }
+        let start = map["start"].flatMap { ImageRecipe.template(reader, $0, what: "'start'", allowed: ImageReferences.command) }
+        if let start, let node = map["start"], start.references.contains("password") {
+            reader.error(at: node, RecipeMessages.passwordInContainerConfig("start"))
+        }
         var pool = 4
         if let node = map["pool"], let n = reader.int(node, what: "'pool'", range: 1...LeaseSettings.maxPool) { pool = n }
         guard reader.diagnostics.count == before, let session, let marker, let prepare, let copy, let drop, let list, let url else { return nil }
-        return LeaseSpec(session: session, marker: marker, prepare: prepare, copy: copy, drop: drop, list: list, url: url, pool: pool)
+        return LeaseSpec(session: session, marker: marker, prepare: prepare, copy: copy, drop: drop, list: list, url: url, pool: pool, start: start)
     }
 }
 

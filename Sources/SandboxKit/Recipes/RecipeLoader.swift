@@ -108,7 +108,7 @@ package struct RecipeSet: Sendable {
         // Refused before it is read: a file of megabytes is no recipe, and reading it would take the time and memory it asks.
         let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
         if size > RecipeLimits.fileBytes {
-            let mib = String(format: "%.1f", Double(size) / 1_048_576)
+            let mib = Formatting.fixed(Double(size) / 1_048_576, places: 1)
             set.diagnostics.append(Diagnostic(SourceLocation(path: display, line: 1, column: 1),
                                               "\(display) is \(mib) MiB; a recipe file is at most 2 MiB (put data in files under Recipes/ that steps read)"))
             return nil

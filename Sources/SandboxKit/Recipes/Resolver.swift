@@ -126,6 +126,7 @@ package struct Resolver {
         server.dependsOn = [service.name]
         server.leases = nil
         server.lendsFor = service.name
+        if let start = service.spec.leases?.start { server.spec.start = start }
         return server
     }
 
