@@ -35,11 +35,10 @@ extension Sandbox {
             @OptionGroup var format: JSONOption
 
             func run() async throws {
-                try await reporting(json: format.json) {
-                    let lease = try await options.core.lease(try options.target(), service: service, database: database, ttl: try Db.seconds(ttl))
-                    if format.json { return JSONOutput.emit(lease) }
+                let ttl = try Db.seconds(ttl)
+                try await Report.value(format, { try await options.core.lease(try options.target(), service: service, database: database, ttl: ttl) }) {
                     // Shell-quoted lines, so `eval "$(sandbox db lease pg)"` sets them.
-                    print(Db.shellLines(["SANDBOX_LEASE_ID": lease.id, "SANDBOX_LEASE_URL": lease.url].merging(lease.env) { a, _ in a }))
+                    print(Db.shellLines(["SANDBOX_LEASE_ID": $0.id, "SANDBOX_LEASE_URL": $0.url].merging($0.env) { a, _ in a }))
                 }
             }
         }
@@ -53,10 +52,8 @@ extension Sandbox {
             @OptionGroup var format: JSONOption
 
             func run() async throws {
-                try await reporting(json: format.json) {
-                    let released = try await options.core.release(try options.target(), service: service, id: id)
-                    if format.json { return JSONOutput.emit(released) }
-                    say("released \(released.id): \(released.name) on \(released.service) dropped")
+                try await Report.value(format, { try await options.core.release(try options.target(), service: service, id: id) }) {
+                    say("released \($0.id): \($0.name) on \($0.service) dropped")
                 }
             }
         }
@@ -71,10 +68,8 @@ extension Sandbox {
             @OptionGroup var format: JSONOption
 
             func run() async throws {
-                try await reporting(json: format.json) {
-                    let lease = try await options.core.renew(try options.target(), service: service, id: id, ttl: try Db.seconds(ttl))
-                    if format.json { return JSONOutput.emit(lease) }
-                    say("renewed \(lease.id) until \(ISO8601DateFormatter().string(from: lease.expires))")
+                try await Report.value(format, { try await options.core.renew(try options.target(), service: service, id: id, ttl: try Db.seconds(ttl)) }) {
+                    say("renewed \($0.id) until \(ISO8601DateFormatter().string(from: $0.expires))")
                 }
             }
         }
@@ -86,9 +81,7 @@ extension Sandbox {
             @OptionGroup var format: JSONOption
 
             func run() async throws {
-                try await reporting(json: format.json) {
-                    let list = try await options.core.leases(try options.target())
-                    if format.json { return JSONOutput.emit(list) }
+                try await Report.value(format, { try await options.core.leases(try options.target()) }) { list in
                     if list.pools.isEmpty { return say("instance \(list.instance) lends no databases (no service's recipe says `leases:`)") }
                     for pool in list.pools {
                         say("\(pool.service) (\(pool.server)): \(pool.databases.joined(separator: ", ")): \(pool.ready) ready of \(pool.size), "

@@ -23,10 +23,10 @@ extension Sandbox {
         var deleteData = false
 
         func run() async throws {
-            try await reporting(json: format.json) {
-                let result = try await options.core.destroy(try options.target(sandbox.name), deleteData: deleteData, wait: lock.wait,
-                                                            reporter: format.json ? JSONReporter() : SilentReporter())
-                if format.json { return JSONOutput.emit(result) }
+            try await Report.value(format, {
+                try await options.core.destroy(try options.target(sandbox.name), deleteData: deleteData, wait: lock.wait,
+                                               reporter: format.json ? JSONReporter() : SilentReporter())
+            }) { result in
                 say(deleteData ? "destroyed instance \(result.instance) and deleted its data (snapshots kept)"
                     : "removed the containers of instance \(result.instance); data kept (add --delete-data to delete it)")
             }

@@ -20,10 +20,9 @@ extension Sandbox {
         @OptionGroup var lock: WaitOption
 
         func run() async throws {
-            try await reporting(json: format.json) {
-                let result = try await options.core.down(try options.target(sandbox.name), wait: lock.wait,
-                                                         reporter: format.json ? JSONReporter() : SilentReporter())
-                if format.json { return JSONOutput.emit(result) }
+            try await Report.value(format, {
+                try await options.core.down(try options.target(sandbox.name), wait: lock.wait, reporter: format.json ? JSONReporter() : SilentReporter())
+            }) { result in
                 let workspace = try options.workspace()
                 let folder = workspace.checkout.display(try workspace.layout(result.instance).root.path)
                 say(result.removed.isEmpty ? "nothing running in instance \(result.instance)"

@@ -13,9 +13,7 @@ extension Sandbox {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting(json: output.json) {
-                let list = try await location.core.list(secrets: output.showSecrets)
-                if output.json { return JSONOutput.emit(list) }
+            try await Report.value(output.format, { try await location.core.list(secrets: output.showSecrets) }) { list in
                 if list.instances.isEmpty { return say("no instances yet; `sandbox up` makes one") }
                 for i in list.instances {
                     say("\(i.instance) (\(i.sandbox))")

@@ -46,10 +46,8 @@ extension Sandbox {
         }
 
         func run() async throws {
-            try await reporting(json: format.json) {
-                let plan = try await options.core.plan(try options.target(sandbox.name, registry: try registry.resolved()), operation)
-                if format.json { return JSONOutput.emit(plan) }
-                say(plan.text)
+            try await Report.value(format, { try await options.core.plan(try options.target(sandbox.name, registry: try registry.resolved()), operation) }) {
+                say($0.text)
             }
         }
     }

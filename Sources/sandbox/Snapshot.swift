@@ -25,13 +25,10 @@ extension Sandbox {
             @OptionGroup var lock: WaitOption
 
             func run() async throws {
-                try await reporting(json: format.json) {
-                    let target = try options.target()
-                    let saved = try await withProgress(json: format.json) {
-                        try await options.core.saveSnapshot(target, name: name, wait: lock.wait, reporter: $0)
-                    }
-                    if format.json { return JSONOutput.emit(saved) }
-                    say("saved snapshot \(saved.snapshot) of instance \(saved.instance) (\(saved.services.joined(separator: ", ")))")
+                try await Report.value(format, progress: {
+                    try await options.core.saveSnapshot(try options.target(), name: name, wait: lock.wait, reporter: $0)
+                }) {
+                    say("saved snapshot \($0.snapshot) of instance \($0.instance) (\($0.services.joined(separator: ", ")))")
                 }
             }
         }
@@ -61,13 +58,10 @@ extension Sandbox {
             @OptionGroup var lock: WaitOption
 
             func run() async throws {
-                try await reporting(json: format.json) {
-                    let target = try options.target()
-                    let deleted = try await withProgress(json: format.json) {
-                        try await options.core.deleteSnapshot(target, name: name, wait: lock.wait, reporter: $0)
-                    }
-                    if format.json { return JSONOutput.emit(deleted) }
-                    say("deleted snapshot \(name) of instance \(deleted.instance), freeing \(DiskUsage.format(deleted.freedBytes))")
+                try await Report.value(format, progress: {
+                    try await options.core.deleteSnapshot(try options.target(), name: name, wait: lock.wait, reporter: $0)
+                }) {
+                    say("deleted snapshot \(name) of instance \($0.instance), freeing \(DiskUsage.format($0.freedBytes))")
                 }
             }
         }
@@ -79,12 +73,9 @@ extension Sandbox {
             @OptionGroup var format: JSONOption
 
             func run() async throws {
-                try await reporting(json: format.json) {
-                    let list = try options.core.snapshots(try options.target())
+                try await Report.value(format, { try options.core.snapshots(try options.target()) }) { list in
                     let snapshots = list.snapshots
-                    if format.json {
-                        JSONOutput.emit(list)
-                    } else if snapshots.isEmpty {
+                    if snapshots.isEmpty {
                         say("no snapshots; save one with: sandbox snapshot save NAME")
                     } else {
                         let format = ISO8601DateFormatter()

@@ -14,9 +14,7 @@ extension Sandbox {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            try await reporting(json: output.json) {
-                let status = try await options.core.status(try options.target(sandbox.name), secrets: output.showSecrets)
-                if output.json { return JSONOutput.emit(status) }
+            try await Report.value(output.format, { try await options.core.status(try options.target(sandbox.name), secrets: output.showSecrets) }) { status in
                 say("instance \(status.instance) of sandbox \(status.sandbox)")
                 for s in status.services { say(StatusTable.line(s)) }
             }

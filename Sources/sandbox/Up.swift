@@ -51,6 +51,20 @@ enum Report {
         }
     }
 
+    /// Runs an operation with one result: the result as a JSON line (`--json`), or as `text` prints it; or the error.
+    static func value<T: Encodable>(_ format: JSONOption, _ operation: () async throws -> T, text: (T) throws -> Void) async throws {
+        try await reporting(json: format.json) {
+            let result = try await operation()
+            if format.json { JSONOutput.emit(result) } else { try text(result) }
+        }
+    }
+
+    /// The same, with progress while the operation works.
+    static func value<T: Encodable>(_ format: JSONOption, progress operation: (any ProgressReporter) async throws -> T,
+                                    text: (T) throws -> Void) async throws {
+        try await value(format, { try await withProgress(json: format.json, operation) }, text: text)
+    }
+
     static func print(_ result: UpResult, output: OutputOptions, headline: String?) {
         if output.json { return JSONOutput.emit(result) }
         if let headline { say(headline) }

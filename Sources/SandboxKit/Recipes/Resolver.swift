@@ -69,7 +69,12 @@ package struct Resolver {
         diagnostics += Self.cycles(recipe.services)
         if !diagnostics.isEmpty { throw RecipeErrors(diagnostics, sources: set.sources) }
         services = Self.ordered(services)
-        for index in services.indices { services[index].otherVersions = otherVersions(of: services[index].spec, sandbox: recipe) }
+        var others: [String: [EngineVersion]] = [:]  // the same engine and version in two services: looked up once
+        for index in services.indices {
+            let spec = services[index].spec, key = spec.engine + " " + spec.version
+            if others[key] == nil { others[key] = otherVersions(of: spec, sandbox: recipe) }
+            services[index].otherVersions = others[key] ?? []
+        }
         return ResolvedSandbox(name: recipe.name, owner: recipe.owner, recipePath: recipe.path, images: images,
                                services: services, env: recipe.env)
     }
