@@ -133,6 +133,11 @@ final class DemoCheckout: @unchecked Sendable {
            !ids.isEmpty {
             _ = try? runProgram("docker", ["rm", "-f"] + ids.split(separator: "\n").map(String.init))
         }
+        // And its networks (an engine has about 30 addresses for them by default): each test's checkout leaves none.
+        if let names = try? runProgram("docker", ["network", "ls", "-q", "--filter", "label=dev.sandbox.checkout-path=\(root.path)"]).stdout,
+           !names.isEmpty {
+            _ = try? runProgram("docker", ["network", "rm"] + names.split(separator: "\n").map(String.init))
+        }
         // A data store (StoreTests) is mounted on .sandbox/: unmounted, so the folder and its image can go.
         var here = stat(), parent = stat()
         let state = root.appendingPathComponent(".sandbox")

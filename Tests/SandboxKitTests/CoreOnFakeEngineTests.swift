@@ -203,6 +203,29 @@ import Testing
         let result = try await rig.core.destroy(Core.Target(instance: "dev"), deleteData: true, reporter: rig.reporter)
         #expect(result.removed == ["pg"] && result.deletedData == true)
         #expect(rig.engine.containers.isEmpty && !FileManager.default.fileExists(atPath: rig.dataDir().path))
+        #expect(rig.engine.networks.isEmpty, "the instance's network goes with it")
+    }
+
+    @Test func aFirstUpThatFailedAfterMakingTheNetworkLeavesItToDestroyWhichRemovesIt() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        rig.engine.fail("run", times: 10, stderr: "docker: Error response from daemon: OCI runtime create failed: exec format error")
+        _ = await rig.failure { _ = try await rig.up() }
+        #expect(rig.engine.containers.isEmpty && rig.engine.networks.count == 1, "\(rig.engine.networks)")
+        let plan = try await rig.core.plan(Core.Target(instance: "dev"), .destroy(deleteData: true))
+        #expect(plan.text.contains("RemoveNetwork") || plan.text.contains("network"), "\(plan.text)")
+        _ = try await rig.core.destroy(Core.Target(instance: "dev"), deleteData: true, reporter: rig.reporter)
+        #expect(rig.engine.networks.isEmpty, "no record and no container named it, and it went all the same")
+    }
+
+    @Test func anEngineWithNoAddressesLeftForANetworkSaysSoAndHowToFreeSome() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        rig.engine.fail("network create", stderr: "Error response from daemon: could not find an available, non-overlapping IPv4 address pool "
+                        + "among the defaults to assign to the network")
+        let error = await rig.failure { _ = try await rig.up() }
+        #expect(error?.message.contains("no addresses left") == true, "\(String(describing: error))")
+        #expect(error?.fix?.contains("default-address-pools") == true && error?.fix?.contains("sandbox destroy") == true)
     }
 
     @Test func theListAsksTheEngineOnceForEveryInstance() async throws {

@@ -39,6 +39,7 @@ final class FakeEngine: EngineTransport {
         var scripts: [String] = []
         var failures: [Failure] = []
         var networks: Set<String> = []
+        var networkLabels: [String: [String: String]] = [:]
         var nextID = 1
         /// What sessions were sent (SQL, without the marker), in order.
         var sent: [String] = []
@@ -142,7 +143,22 @@ final class FakeEngine: EngineTransport {
                 return Docker.Output(status: 1, stderr: "Error response from daemon: network with name \(argv.last ?? "") already exists")
             }
             w.networks.insert(name)
+            var labels: [String: String] = [:]
+            for (flag, value) in zip(argv, argv.dropFirst()) where flag == "--label" {
+                let pair = value.split(separator: "=", maxSplits: 1).map(String.init)
+                if pair.count == 2 { labels[pair[0]] = pair[1] }
+            }
+            w.networkLabels[name] = labels
             return Docker.Output(status: 0, stdout: "f00d\n")
+        case "network ls":
+            let wanted = zip(argv, argv.dropFirst()).filter { $0.0 == "--filter" && $0.1.hasPrefix("label=") }.map { String($0.1.dropFirst(6)) }
+            let names = w.networks.sorted().filter { name in
+                wanted.allSatisfy { filter in
+                    let pair = filter.split(separator: "=", maxSplits: 1).map(String.init)
+                    return pair.count == 2 && w.networkLabels[name]?[pair[0]] == pair[1]
+                }
+            }
+            return Docker.Output(status: 0, stdout: names.map { $0 + "\n" }.joined())
         case "network rm":
             let name = argv.last ?? ""
             guard w.networks.contains(name) else { return Docker.Output(status: 1, stderr: "Error: No such network: \(name)") }
@@ -151,6 +167,7 @@ final class FakeEngine: EngineTransport {
                                          + "has active endpoints (\(user.name))")
             }
             w.networks.remove(name)
+            w.networkLabels[name] = nil
             return Docker.Output(status: 0)
         case "start", "restart":
             for name in argv.dropFirst() {

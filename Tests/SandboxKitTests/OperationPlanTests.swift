@@ -125,6 +125,21 @@ import Testing
         #expect(Planner.removal(.destroy(deleteData: false), layout: fixture.layout("ci-3"), ObservedState()).isNoOp)
     }
 
+    @Test func theInstancesNetworksGoAfterItsContainersAndAloneWhenNoContainerIsLeft() {
+        var observed = ObservedState(containers: fixture.converged().containers)
+        observed.networks = ["sbx-shop-1234abcd-ci-3"]
+        #expect(Planner.removal(.down, layout: fixture.layout("ci-3"), observed).description == """
+        #1 service:analytics, RemoveContainer, stop and remove; its data stays
+        #2 service:db, RemoveContainer, stop and remove; its data stays
+        #3 instance:ci-3, RemoveNetwork, the instance's network, once its containers are gone [after #1 #2, best effort]
+        """)
+        var bare = ObservedState()
+        bare.networks = ["sbx-shop-1234abcd-ci-3"]
+        #expect(Planner.removal(.destroy(deleteData: false), layout: fixture.layout("ci-3"), bare).description == """
+        #1 instance:ci-3, RemoveNetwork, the instance's network: no container uses it [best effort]
+        """)
+    }
+
     @Test func aDamagedStampIsRefusedWithResetAsTheFix() {
         var observed = fixture.converged()
         observed.dataDirs["db"] = .damaged("its stamp .sandbox-data.json cannot be read")

@@ -7,7 +7,7 @@ import SandboxBase
 /// error; they are read here, once, and everything else asks `Docker.Output.failure`.
 package enum EngineFailure: Sendable, Equatable {
     case noSuchContainer, noSuchImage, noSuchManifest, noSuchNetwork, nameInUse, alreadyExists, removalInProgress, portTaken, engineDown
-    case outOfSpace, other
+    case outOfSpace, noAddressPool, other
 
     package init(_ text: String) {
         func any(_ words: String...) -> Bool { words.contains { text.contains($0) } }
@@ -15,6 +15,7 @@ package enum EngineFailure: Sendable, Equatable {
                "connect: no such file or directory", "connection refused") { self = .engineDown }
         else if any("No space left on device", "no space left on device", "Disk quota exceeded") { self = .outOfSpace }
         else if any("port is already allocated", "address already in use") { self = .portTaken }
+        else if any("could not find an available, non-overlapping IPv4 address pool") { self = .noAddressPool }
         else if any("is already in progress") { self = .removalInProgress }
         else if any("No such container") { self = .noSuchContainer }
         else if any("No such image", "No such object") { self = .noSuchImage }
@@ -146,6 +147,12 @@ package final class Docker: Sendable {
         case .outOfSpace?:
             return SandboxError(.diskFull, "`\(command.display)` failed: the engine's disk is full",
                                 fix: "free space where Docker keeps its data (`docker system df`, `docker image prune`), then run the command again",
+                                detail: tail)
+        case .noAddressPool?:
+            return SandboxError(.dockerFailed, "the Docker engine has no addresses left for another network (each instance has one; "
+                                + "an engine gives about 30 by default)",
+                                fix: "destroy instances no one uses (`sandbox ls`, `sandbox destroy --instance NAME`), or give the engine more: "
+                                + "`default-address-pools` in /etc/docker/daemon.json (Scripts/engine-up starts its engine with 256)",
                                 detail: tail)
         default:
             return SandboxError(.dockerFailed, "`\(command.display)` failed with exit status \(output.status)",

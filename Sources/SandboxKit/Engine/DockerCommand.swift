@@ -232,6 +232,13 @@ extension DockerCommand {
 
     package static func removeNetwork(_ name: String) -> DockerCommand { DockerCommand(["network", "rm", name]) }
 
+    /// The names of the networks carrying every one of `labels`, a line each.
+    package static func listNetworks(labels: [String: String]) -> DockerCommand {
+        var args = ["network", "ls"]
+        for (key, value) in labels.sorted(by: { $0.key < $1.key }) { args += ["--filter", "label=\(key)=\(value)"] }
+        return DockerCommand(args + ["--format", "{{.Name}}"])
+    }
+
     package static func rename(_ container: String, to name: String) -> DockerCommand { DockerCommand(["rename", container, name]) }
 
     /// Restarts containers with their stop signal and timeout.

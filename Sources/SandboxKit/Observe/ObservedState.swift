@@ -53,6 +53,8 @@ package struct ObservedState: Sendable, Equatable {
     package var images: [String: String?]
     /// This instance's containers by service name, including ones whose service left the recipe.
     package var containers: [String: ObservedContainer]
+    /// The instance's networks, by their labels: asked for `down` and `destroy` only, which remove them.
+    package var networks: [String] = []
     package var dataDirs: [String: DataDirState]
     package var ports: [String: PortChoice]
     /// Services whose golden data dir (for the current fresh hash) is ready to copy.

@@ -122,6 +122,8 @@ package struct Observer: Sendable {
         if case .deleteSnapshot = operation { return state }
         guard let sandbox, operation.needsRecipes else {
             (state.containers, state.leftovers.upgradeServers) = try await containersAndUpgradeServers()
+            if case .down = operation { state.networks = try await networks() }
+            if case .destroy = operation { state.networks = try await networks() }
             return state
         }
         // Data an older version made needs that version's image for its upgrade: its tags are asked with the others.
@@ -224,6 +226,13 @@ package struct Observer: Sendable {
     }
 
     /// The instance's service containers by service, and the private servers an upgrade runs, from one `docker ps`.
+    /// The instance's networks, found by its labels (whatever made them: an `up` that failed before any container ran
+    /// leaves one, which no record names).
+    func networks() async throws(SandboxError) -> [String] {
+        let out = try await docker.run(.listNetworks(labels: [Label.checkout: layout.checkout.id, Label.instance: layout.instance]))
+        return out.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.sorted()
+    }
+
     func containersAndUpgradeServers() async throws(SandboxError) -> ([String: ObservedContainer], [ObservedContainer]) {
         let out = try await docker.run(.listContainers(labels: [Label.checkout: layout.checkout.id, Label.instance: layout.instance]))
         var services: [String: ObservedContainer] = [:]

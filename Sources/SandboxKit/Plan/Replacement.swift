@@ -216,10 +216,12 @@ extension Planner {
                                        cause: deleteData ? "destroy: its data is deleted next, so it is killed" : "stop and remove; its data stays"),
                                  after: start))
         }
-        // The network goes with the last container (the instance's record names it; it makes a new one when it runs again).
-        if !removed.isEmpty, let sandbox = observed.saved?.sandbox {
-            b.add(.init(target: .instance(instance), kind: .removeNetwork(name: layout.network(sandbox: sandbox)),
-                        cause: "the instance's network, once its containers are gone"), after: removed, bestEffort: true)
+        // The networks go with the last container (the next `up` makes one again), whatever made them: one an `up` made
+        // before it failed, with no container and no record, goes too.
+        for network in observed.networks {
+            b.add(.init(target: .instance(instance), kind: .removeNetwork(name: network),
+                        cause: removed.isEmpty ? "the instance's network: no container uses it" : "the instance's network, once its containers are gone"),
+                  after: start + removed, bestEffort: true)
         }
         if deleteData && !observed.leftovers.deletion {
             b.add(.init(target: .instance(instance), kind: .deleteData,
