@@ -43,6 +43,7 @@ final class FakeEngine: EngineTransport {
         var nextID = 1
         /// What sessions were sent (SQL, without the marker), in order.
         var sent: [String] = []
+        var leaseNames: Set<String> = []
     }
 
     private let world = Mutex(World())
@@ -96,6 +97,25 @@ final class FakeEngine: EngineTransport {
     /// The SQL sessions were sent, in order.
     var sent: [String] { world.withLock { $0.sent } }
     fileprivate func record(_ text: String) { world.withLock { $0.sent.append(text) } }
+
+    /// A lease server whose data was made anew: it holds no `lease_…` database any more.
+    func forgetLeaseNames() { world.withLock { $0.leaseNames = [] } }
+
+    /// The `lease_…` databases a lease server holds, as the SQL sent to it made and dropped them: what a list
+    /// query (one that names `lease\_%`) answers; every other request answers no lines.
+    fileprivate func serverNames(after text: String) -> [String] {
+        func names(_ pattern: String) -> [String] {
+            guard let regex = try? NSRegularExpression(pattern: pattern) else { return [] }
+            return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap {
+                Range($0.range(at: 1), in: text).map { String(text[$0]) }
+            }
+        }
+        return world.withLock { w in
+            w.leaseNames.formUnion(names(#"CREATE DATABASE [`"]?(lease_[0-9a-z_]+)"#))
+            w.leaseNames.subtract(names(#"DROP DATABASE (?:IF EXISTS )?[`"]?(lease_[0-9a-z_]+)"#))
+            return text.contains("lease\\_%") ? w.leaseNames.sorted() : []
+        }
+    }
 
     private func answer(_ command: DockerCommand) -> Docker.Output {
         let argv = command.arguments
@@ -335,7 +355,7 @@ final class FakeSession: EngineSession {
     var isOpen: Bool { true }
     func send(_ text: String, markerText: String, marker: String, timeout: Duration) async throws(SandboxError) -> [String] {
         engine.record(text)
-        return []
+        return engine.serverNames(after: text)
     }
     func close() async {}
 }

@@ -5,6 +5,7 @@ import Testing
 @testable import SandboxRecipes
 @testable import SandboxEngine
 @testable import SandboxHost
+@testable import SandboxApply
 @testable import SandboxOperations
 @testable import SandboxKit
 
@@ -25,11 +26,12 @@ import Testing
         try store.add(Self.entry(4, seed: "old", at: 0), to: .ready)
         try store.add(Self.entry(5, database: "other", at: 5), to: .ready)
 
-        // The oldest of the current state; the stale one on the way is set to be dropped, never lent.
+        // The oldest of the current state; the stale one is passed over (never lent), left for the refill to retire.
         let first = try #require(try store.take(database: "app", seed: "s1", now: Self.t0, ttl: 60))
         #expect(first.id == Self.entry(2).id && first.expires == Self.t0.addingTimeInterval(60))
-        #expect(store.entries(.dropping).map(\.id) == [Self.entry(4).id])
-        #expect(store.count(.ready, database: "app") == 2 && store.count(.ready, database: "other") == 1)
+        #expect(store.entries(.dropping).isEmpty && store.entries(.ready).contains { $0.id == Self.entry(4).id })
+        #expect(store.count(.ready, database: "app", seed: "s1") == 2 && store.count(.ready, database: "other") == 1)
+        #expect(try store.retire(staleFor: ["app": "s1", "other": "s1"]).map(\.id) == [Self.entry(4).id])
         let second = try #require(try store.take(database: "app", seed: "s1", now: Self.t0.addingTimeInterval(1), ttl: 600))
         #expect(second.id == Self.entry(1).id)
 
@@ -173,7 +175,7 @@ import Testing
         let layout = rig.layout()
         let store = LeaseStore(folder: layout.leases("pg"))
         #expect(store.count(.ready) == 2 && rig.engine.sent.filter { $0.contains("CREATE DATABASE \"lease_") }.count >= 2)
-        #expect(rig.engine.sent.first?.contains("sandbox_lease_owner") == true, "the template is prepared first")
+        #expect(rig.engine.sent.first { $0.contains("CREATE DATABASE") }?.contains("sandbox_lease_owner") == true, "the template is prepared first")
 
         // A lease is a hand-over: no statement is sent for it while a copy is ready.
         let sentBefore = rig.engine.sent.count
@@ -205,5 +207,38 @@ import Testing
         #expect(rig.started.filter { $0.hasPrefix("RunUpdate") }.count == 2 && rig.started.last { $0.hasPrefix("FillLeasePool") } != nil)
         #expect(store.count(.ready) == 2 && oldReady.isDisjoint(with: store.entries(.ready).map(\.id)))
         #expect(store.entries(.dropping).isEmpty)
+    }
+
+    @Test func aSweepDropsOnlyWhatTheStoreMakesAndNeverLendsACopyTheServerLost() async throws {
+        let recipe = CoreOnFakeEngineTests.recipe.replacingOccurrences(of: "      - sql: {database: shop, file: shop/migrations/}\n",
+                                                                         with: "      - sql: {database: shop, file: shop/migrations/}\n    leases: {pool: 2}\n")
+        let rig = try CoreOnFakeEngineTests.Rig()
+        defer { rig.fixture.remove() }
+        try rig.fixture.write("Recipes/shop.yml", recipe)
+        _ = try await rig.up()
+        let store = LeaseStore(folder: rig.layout().leases("pg"))
+        #expect(store.count(.ready) == 2)
+        #expect(LeaseStore.isMade("lease_0123456789abcdef") && LeaseStore.isMade("lease_tpl_0123456789abcdef"))
+        #expect(!LeaseStore.isMade("lease_app") && !LeaseStore.isMade("lease_tpl_app") && !LeaseStore.isMade("lease_0123456789ABCDEF"))
+
+        // The lease server's data made anew (after damage): its copies are gone, their files are not. A refill's sweep
+        // finds them missing and drops them; the next lease gets a copy that exists.
+        let lost = Set(store.entries(.ready).map(\.id))
+        let lender = try #require(try rig.core.workspace().resolve(nil).services.first { $0.name == "pg" })
+        let server = try #require(try rig.core.workspace().resolve(nil).services.first { $0.name == "pg.leases" })
+        rig.engine.forgetLeaseNames()
+        let pool = LeasePool(docker: Docker(transport: rig.engine), layout: rig.layout(), sandbox: "shop", service: lender, server: server)
+        let refill = try await pool.refill(wait: true)
+        #expect(refill.made == 2, "\(refill)")
+        #expect(lost.isDisjoint(with: store.entries(.ready).map(\.id)) && store.count(.ready) == 2)
+        let lease = try await rig.core.lease(Core.Target(instance: "dev"), service: "pg", database: nil, ttl: 60)
+        #expect(!lost.contains(lease.id))
+        // The template went with the data: it was prepared again before the first new copy.
+        let prepares = rig.engine.sent.filter { $0.contains("CREATE DATABASE \"lease_tpl_") }
+        #expect(prepares.count == 2, "\(prepares.count) prepares")
+        // A seeded database named like the store's names is not the store's: a sweep leaves it.
+        _ = try await pool.refill(wait: true)
+        #expect(!rig.engine.sent.contains { $0.contains("DROP DATABASE IF EXISTS \"lease_app\"") })
+        await pool.close()
     }
 }

@@ -105,6 +105,12 @@ package struct Core: Sendable {
         return InstanceList(instances: instances)
     }
 
+    /// `gc`: golden copies and images of recipe versions the checkout no longer uses (`GarbageCollector` says which).
+    package func gc(dryRun: Bool) async throws -> GCResult {
+        let items = try await GarbageCollector(workspace: try workspace()).collect(dryRun: dryRun)
+        return GCResult(dryRun: dryRun, items: items, freedBytes: items.filter(\.removed).reduce(0) { $0 + $1.bytes })
+    }
+
     /// `env`: the exported variables, as written to `.sandbox/<instance>/env`.
     package func environment(_ target: Target) throws -> [(String, String)] {
         try instance(target, in: try workspace()).environment()

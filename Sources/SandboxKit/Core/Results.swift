@@ -47,6 +47,15 @@ package struct RemovalResult: Codable, Sendable, Equatable {
     package var deletedData: Bool?
 }
 
+/// `gc`: each golden copy and image of a recipe version no longer used, with its size; `removed` once it is gone.
+package struct GCResult: Codable, Sendable, Equatable {
+    package var event = "result"
+    package var dryRun: Bool
+    package var items: [GarbageCollector.Item]
+    /// What the removed items took (an image's size counts layers it may share with others).
+    package var freedBytes: Int64
+}
+
 /// `snapshot ls`.
 package struct SnapshotList: Codable, Sendable, Equatable {
     package var event = "snapshots"

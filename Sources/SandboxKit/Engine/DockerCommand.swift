@@ -215,6 +215,14 @@ extension DockerCommand {
     /// Removes a tag (the image itself stays while another tag names it).
     package static func removeImage(_ reference: String) -> DockerCommand { DockerCommand(["image", "rm", reference]) }
 
+    /// Images sandbox built (they carry its label) that no tag names any more, a JSON object a line.
+    package static let danglingImages = DockerCommand(["images", "--filter", "dangling=true", "--filter", "label=\(Label.imageHash)",
+                                                       "--no-trunc", "--format", jsonFormat])
+
+    /// Every image with the disk only it takes and how many containers (of any checkout, running or not) were made
+    /// from it: one JSON array.
+    package static let imagesDiskUsage = DockerCommand(["system", "df", "--verbose", "--format", "{{json .Images}}"])
+
     /// Whether a registry holds a manifest (the local registry of a fleet speaks plain HTTP).
     package static func inspectManifest(_ reference: String) -> DockerCommand {
         DockerCommand(["manifest", "inspect", "--insecure", reference])

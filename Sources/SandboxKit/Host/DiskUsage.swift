@@ -70,6 +70,17 @@ package struct DiskUsage: Sendable, Equatable, Codable {
     static let extentLast: UInt32 = 0x1
     static let extentShared: UInt32 = 0x2000
 
+    /// A size as the docker CLI prints it ("357MB", "1.2GB", "512kB": decimal units); nil when it is not one.
+    package static func parse(_ text: String) -> Int64? {
+        let units: [(String, Double)] = [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3), ("KB", 1e3), ("B", 1)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Double(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), value >= 0, value < 1e6 else { return nil }
+            return Int64((value * scale).rounded())
+        }
+        return nil
+    }
+
     /// "1.2 GiB", "35 MiB", "512 KiB": binary units, as `--size 64G` means them.
     package static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]

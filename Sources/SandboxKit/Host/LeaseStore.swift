@@ -118,14 +118,12 @@ package struct LeaseStore: Sendable {
         unlink(file(id, state).path)
     }
 
-    /// The oldest ready copy of `database` in the seeded state `seed`, moved to `leased/` until `now + ttl`; ready
-    /// copies of another state are moved to `dropping/` on the way (an update step changed the seeded data).
+    /// The oldest ready copy of `database` in the seeded state `seed`, moved to `leased/` until `now + ttl`. Copies of
+    /// another state are passed over, never dropped here: the seed a waiting lease read may already be the older one,
+    /// and retiring is the refill's (under the maker lock, with the seed read then).
     package func take(database: String, seed: String, now: Date, ttl: Int) throws(SandboxError) -> Entry? {
         for var entry in entries(.ready) where entry.database == database {
-            guard entry.seed == seed else {
-                try move(entry.id, from: .ready, to: .dropping)
-                continue
-            }
+            guard entry.seed == seed else { continue }
             guard try move(entry.id, from: .ready, to: .leased) else { continue }
             // Killed between the move and this write, the copy is leased with no time and reclaimed by the next refill:
             // nobody was told of it.
@@ -139,7 +137,8 @@ package struct LeaseStore: Sendable {
 
     /// A lent copy's time, from `now`; nil when it is not lent (given back, reclaimed, or never).
     package func renew(_ id: String, now: Date, ttl: Int) throws(SandboxError) -> Entry? {
-        guard var entry = entry(id, in: .leased) else { return nil }
+        // An unreadable file names a copy to drop, not a lease to hand back (with no database and no password).
+        guard var entry = entry(id, in: .leased), !entry.database.isEmpty else { return nil }
         entry.expires = now.addingTimeInterval(TimeInterval(ttl))
         try add(entry, to: .leased)
         return entry
@@ -187,6 +186,14 @@ package struct LeaseStore: Sendable {
     /// A file that cannot be read still names its copy: enough to drop it, never to lend it (its seed matches nothing).
     private static func unreadable(_ id: String) -> Entry {
         Entry(id: id, database: "", password: "", seed: "", made: .distantPast)
+    }
+
+    /// Whether a name on a lease server is one this store makes: a copy (`lease_` and an id) or a template
+    /// (`lease_tpl_` and 16 hex digits). A sweep drops nothing else, so a seeded database or role named `lease_app` stays.
+    package static func isMade(_ name: String) -> Bool {
+        guard name.hasPrefix(prefix) else { return false }
+        let rest = String(name.dropFirst(prefix.count))
+        return isID(rest) || (rest.hasPrefix("tpl_") && isID(String(rest.dropFirst(4))))
     }
 
     /// Ids are 16 lower-case hex digits: the only names this store makes or accepts (a request's id is checked here).

@@ -264,6 +264,7 @@ package enum StockRecipes {
                 END$$;
                 \connect postgres
                 ALTER DATABASE {template|ident} ALLOW_CONNECTIONS false;
+                REVOKE CONNECT ON DATABASE {database|ident} FROM PUBLIC;
             copy: |
               CREATE ROLE {login|ident} LOGIN PASSWORD {secret|literal} IN ROLE sandbox_lease_owner;
               CREATE DATABASE {copy|ident} TEMPLATE {template|ident} OWNER {login|ident} STRATEGY FILE_COPY;
