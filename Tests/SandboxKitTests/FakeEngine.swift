@@ -98,9 +98,6 @@ final class FakeEngine: EngineTransport {
     var sent: [String] { world.withLock { $0.sent } }
     fileprivate func record(_ text: String) { world.withLock { $0.sent.append(text) } }
 
-    /// A lease server whose data was made anew: it holds no `lease_…` database any more.
-    func forgetLeaseNames() { world.withLock { $0.leaseNames = [] } }
-
     /// The `lease_…` databases a lease server holds, as the SQL sent to it made and dropped them: what a list
     /// query (one that names `lease\_%`) answers; every other request answers no lines.
     fileprivate func serverNames(after text: String) -> [String] {

@@ -148,19 +148,16 @@ package actor LeasePool {
         }
         let queued = store.entries(.dropping).filter { e in !gone.contains { $0.id == e.id } }
         report.dropped = await drop(gone + queued)
-        // The first refill of a pool checks the server first: a copy (or template) it lost is neither counted nor used.
-        if !swept {
-            try await sweep()
-            swept = true
-        }
-        let beforeMaking = report.dropped
         for database in settings.databases {
             while store.count(.ready, database: database, seed: seed) < settings.pool {
                 _ = try await make(database, seed: seed, lentFor: nil)
                 report.made += 1
             }
         }
-        if report.made > 0 || beforeMaking > 0 { try await sweep() }
+        if !swept || report.made > 0 || report.dropped > 0 {
+            try await sweep()
+            swept = true
+        }
         return report
     }
 
@@ -201,7 +198,7 @@ package actor LeasePool {
             prepared[database] = p
             return p
         }
-        let template = Self.templateName(database, seed: seed)
+        let template = LeaseStore.prefix + "tpl_" + ContentHash.of([database, seed]).prefix(16)
         let values = ["database": database, "template": template]
         let text: String
         switch spec.prepare {
@@ -221,17 +218,6 @@ package actor LeasePool {
         try FileSystem.writeJSON(p, to: file, mode: 0o600, durable: false)
         prepared[database] = p
         return p
-    }
-
-    /// Whether the template the file of `database` names (if any) is among the server's names.
-    private func fileTemplatePresent(_ database: String, _ present: Set<String>) -> Bool {
-        guard let data = try? Data(contentsOf: templateFile(database)), let p = try? JSONDecoder().decode(Prepared.self, from: data) else { return true }
-        return present.contains(p.template)
-    }
-
-    /// The template copies of `database` in the seeded state `seed` are made from, on the lease server.
-    static func templateName(_ database: String, seed: String) -> String {
-        LeaseStore.prefix + "tpl_" + ContentHash.of([database, seed]).prefix(16)
     }
 
     private func templateFile(_ database: String) -> URL {
@@ -260,29 +246,8 @@ package actor LeasePool {
     /// is: what a statement still running when its process was killed made after the next one cleaned up.
     private func sweep() async throws(SandboxError) {
         let names = try await send(try render(spec.list, [:])).map { $0.trimmingCharacters(in: .whitespaces) }
-        // Every template that may be current is kept: the one of the seed on disk now (another process may have just
-        // made it), the one its file names, and the one this pool prepared.
-        let seed = try? seed()
-        var templates = Set(seed.map { s in settings.databases.map { Self.templateName($0, seed: s) } } ?? [])
-        for db in settings.databases {
-            if let p = prepared[db] { templates.insert(p.template) }
-            if let p = (try? Data(contentsOf: templateFile(db))).flatMap({ try? JSONDecoder().decode(Prepared.self, from: $0) }) {
-                templates.insert(p.template)
-            }
-        }
-        // A ready copy the server does not have (its data was made anew after damage) is never lent: it is dropped.
-        // A template prepared by SQL is a database of the server: one it lost is prepared again before the next copy.
-        let present = Set(names)
-        if case .sql = spec.prepare {
-            for db in settings.databases where !(prepared[db].map { present.contains($0.template) } ?? true) || !fileTemplatePresent(db, present) {
-                prepared[db] = nil
-                try? FileManager.default.removeItem(at: templateFile(db))
-            }
-        }
-        do {
-            let lock = try await store.lock()
-            defer { withExtendedLifetime(lock) {} }
-            for entry in store.entries(.ready) where !present.contains(entry.copy) { try store.move(entry.id, from: .ready, to: .dropping) }
+        let templates = settings.databases.compactMap { db -> String? in
+            prepared[db]?.template ?? (try? Data(contentsOf: templateFile(db))).flatMap { try? JSONDecoder().decode(Prepared.self, from: $0) }?.template
         }
         let keep = store.known().union(templates)
         let orphans = Set(names.filter { LeaseStore.isMade($0) && !keep.contains($0) })
