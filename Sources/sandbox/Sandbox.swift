@@ -24,7 +24,7 @@ struct Sandbox: AsyncParsableCommand {
         version: BuildInfo.text,
         subcommands: [Up.self, Plan.self, Check.self, Build.self, Status.self, List.self, Env.self, Restart.self, Down.self, Destroy.self,
                       Logs.self, Exec.self, Shell.self, Client.self, Reset.self, Snapshot.self, Db.self, Store.self, Push.self, GC.self, Doctor.self,
-                      Serve.self, NotifyDeliver.self]
+                      Serve.self, NotifyDeliver.self, Layout.self]
     )
 }
 

@@ -39,6 +39,23 @@ import Testing
         try data.discard(found.stale + SnapshotStore(layout: layout).leftovers())
     }
 
+    /// What `sandbox layout` tells a harness is what the tool itself treats as a leftover: each kind named there, and
+    /// made where the description says, is found by the next command.
+    @Test func theLayoutAHarnessReadsNamesEveryLeftoverTheToolFinds() throws {
+        let folder = try Folder()
+        let d = LayoutDescription(folder.layout, sandbox: "shop", services: ["pg"], snapshotRecord: SnapshotInfo.fileName,
+                                  dataStamp: DataStamp.fileName, labels: [:])
+        let pg = try #require(d.services["pg"])
+        #expect(pg.dataDir == folder.layout.dataDir("pg").path && d.root == folder.layout.root.path && pg.container == "sbx-shop-\(folder.layout.checkout.id)-dev-pg")
+        #expect(Set(d.leftoverSuffixes) == [".staging", ".replaced", ".upgrade"])
+        for path in [pg.staging, pg.replaced, pg.upgradeWork] {
+            #expect(d.leftoverSuffixes.contains { path.hasSuffix($0) }, "\(path)")
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        try Data().write(to: folder.layout.root.appendingPathComponent(".x\(d.temporaryMarker)1"))
+        #expect(Set(DataSwitch(layout: folder.layout).leftovers().stale) == [".pg.staging", ".pg.replaced", ".pg.upgrade", ".x.tmp-1"])
+    }
+
     @Test func aDeletedSnapshotLeavesTheListAtOnceAndAKilledDeletionIsFinished() throws {
         let f = try Folder()
         let store = SnapshotStore(layout: f.layout)

@@ -105,6 +105,16 @@ package struct Core: Sendable {
         return InstanceList(instances: instances)
     }
 
+    /// `layout` (hidden): where the instance keeps what, and the labels of its containers, for harnesses.
+    package func layout(_ target: Target) throws -> LayoutDescription {
+        let workspace = try workspace()
+        let instance = try instance(target, in: workspace)
+        let labels = ["checkout": Label.checkout, "checkoutPath": Label.checkoutPath, "instance": Label.instance, "service": Label.service,
+                      "role": Label.role, "sandbox": Label.sandbox, "checkoutID": workspace.checkout.id]
+        return LayoutDescription(instance.layout, sandbox: instance.sandbox.name, services: instance.sandbox.services.filter(\.hasData).map(\.name),
+                                 snapshotRecord: SnapshotInfo.fileName, dataStamp: DataStamp.fileName, labels: labels)
+    }
+
     /// `gc`: golden copies and images of recipe versions the checkout no longer uses (`GarbageCollector` says which).
     package func gc(dryRun: Bool) async throws -> GCResult {
         let items = try await GarbageCollector(workspace: try workspace()).collect(dryRun: dryRun)

@@ -50,7 +50,7 @@ package struct DataSwitch: Sendable {
         for name in names.sorted() {
             // The staging of a committed switch is the data it puts in place.
             if let switched, switched.contains(where: { layout.staging($0).lastPathComponent == name }) { continue }
-            if name.hasSuffix(".staging") || name.hasSuffix(".replaced") || name.hasSuffix(".upgrade") || FileSystem.isTemporary(name) {
+            if InstanceLayout.leftoverSuffixes.contains(where: { name.hasSuffix($0) }) || FileSystem.isTemporary(name) {
                 stale.append(name)
                 continue
             }

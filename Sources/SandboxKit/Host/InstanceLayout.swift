@@ -39,6 +39,8 @@ package struct InstanceLayout: Sendable, Equatable {
     package func replaced(_ service: String) -> URL { root.appendingPathComponent(".\(service).replaced") }
     /// An upgrade's working folder: the copy of the old data the old server dumps.
     package func upgradeWork(_ service: String) -> URL { root.appendingPathComponent(".\(service).upgrade") }
+    /// What a command that was killed leaves beside a data dir: `.<service>` and one of these (and temporary files).
+    package static let leftoverSuffixes = [".staging", ".replaced", ".upgrade"]
     package var snapshots: URL { root.appendingPathComponent("snapshots") }
     /// The bookkeeping of a service's leases (which copies are being made, ready, lent, being dropped).
     package func leases(_ service: String) -> URL { root.appendingPathComponent("leases").appendingPathComponent(service) }
@@ -77,5 +79,57 @@ package struct InstanceLayout: Sendable, Equatable {
     /// The labels every container of this instance carries.
     package func labels(sandbox: String) -> [String: String] {
         [Label.sandbox: sandbox, Label.instance: instance, Label.checkout: checkout.id, Label.checkoutPath: checkout.root.path]
+    }
+}
+
+/// The on-disk layout and labels of one instance, as `sandbox layout --json` prints them: what a harness (Scripts/soak)
+/// inspects and damages, learned from the tool instead of written into the harness twice.
+package struct LayoutDescription: Codable, Sendable, Equatable {
+    package var event = "layout"
+    package var instance: String
+    package var stateDirectory: String
+    package var golden: String
+    package var root: String
+    package var stateFile: String
+    package var secretsFile: String
+    package var envFile: String
+    package var lockFile: String
+    package var switchJournal: String
+    package var snapshots: String
+    package var snapshotRecord: String
+    package var dataStamp: String
+    package var leftoverSuffixes: [String]
+    package var temporaryMarker: String
+    package var services: [String: Service]
+    package var labels: [String: String]
+
+    package struct Service: Codable, Sendable, Equatable {
+        package var dataDir: String
+        package var staging: String
+        package var replaced: String
+        package var upgradeWork: String
+        package var container: String
+    }
+
+    package init(_ layout: InstanceLayout, sandbox: String, services: [String], snapshotRecord: String, dataStamp: String, labels: [String: String]) {
+        instance = layout.instance
+        stateDirectory = layout.checkout.stateDirectory.path
+        golden = layout.goldenRoot.path
+        root = layout.root.path
+        stateFile = layout.stateFile.path
+        secretsFile = layout.secretsFile.path
+        envFile = layout.envFile.path
+        lockFile = layout.lockFile.path
+        switchJournal = layout.switchJournal.path
+        snapshots = layout.snapshots.path
+        self.snapshotRecord = snapshotRecord
+        self.dataStamp = dataStamp
+        leftoverSuffixes = InstanceLayout.leftoverSuffixes
+        temporaryMarker = ".tmp-"
+        self.services = Dictionary(uniqueKeysWithValues: services.map { name in
+            (name, Service(dataDir: layout.dataDir(name).path, staging: layout.staging(name).path, replaced: layout.replaced(name).path,
+                           upgradeWork: layout.upgradeWork(name).path, container: layout.containerName(sandbox: sandbox, service: name)))
+        })
+        self.labels = labels
     }
 }

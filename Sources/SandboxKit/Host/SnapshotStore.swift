@@ -18,7 +18,7 @@ package struct SnapshotInfo: Sendable, Equatable, Codable {
     package var services: [String: Service]
     package var created: Date
 
-    static let fileName = "snapshot.json"
+    package static let fileName = "snapshot.json"
 
     package init(name: String, sandbox: String, services: [String: Service], created: Date) {
         self.name = name
