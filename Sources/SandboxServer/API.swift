@@ -31,6 +31,7 @@ struct API: Sendable {
     let checkouts: [ServedCheckout]
     let center: OperationCenter
     let follower: BranchFollower
+    let previews: PreviewKeeper
     /// `SANDBOX_HOOK_SECRET`: without it, `/hooks/git` takes nothing.
     let hookSecret: String?
     /// This binary, which delivers notifications in the background.
@@ -51,17 +52,34 @@ struct API: Sendable {
                 return APIResponse.json(["checkout": id, "follow": await follower.status(id).json], status: .accepted)
             },
             Endpoint(method: .post, path: "/hooks/git") { r, _ in try await hook(r) },
+            Endpoint(method: .get, path: "/api/v1/previews") { _, _ in
+                var list: [[String: Any]] = []
+                for (checkout, preview) in await previews.all() { list.append(await previews.json(checkout, preview)) }
+                return APIResponse.json(["previews": list])
+            },
+            Endpoint(method: .post, path: "/api/v1/previews/{preview}/keep") { _, c in
+                let id = c.parameters.get("preview") ?? ""
+                let kept = try await previews.keep(id)
+                guard let (checkout, _) = await previews.all().first(where: { PreviewNames.id(checkout: $0.checkout.id, instance: $0.preview.instance) == id })
+                else { throw PreviewKeeper.unknown(id) }
+                return APIResponse.json(await previews.json(checkout, kept))
+            },
+            Endpoint(method: .delete, path: "/api/v1/previews/{preview}") { _, c in
+                let id = c.parameters.get("preview") ?? ""
+                try await previews.remove(id)
+                return APIResponse.json(["preview": id, "result": "removed"])
+            },
             Endpoint(method: .get, path: "/api/v1/instances") { _, _ in try await instanceList() },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 return APIResponse.json(try await t.core.status(t.instance, secrets: flag(r, "secrets")))
             },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/env") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 return APIResponse.json(Dictionary(try t.core.environment(t.instance), uniquingKeysWith: { $1 }))
             },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/plan") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 return APIResponse.json(try await t.core.plan(t.instance, try planOperation(r)))
             },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/up") { r, c in
@@ -84,7 +102,7 @@ struct API: Sendable {
                 }
             },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/snapshots") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 return APIResponse.json(try t.core.snapshots(t.instance))
             },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/snapshots") { r, c in
@@ -108,11 +126,11 @@ struct API: Sendable {
             },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/logs/{service}") { r, c in try await logs(r, c) },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/databases") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 return APIResponse.json(try await t.core.leases(t.instance))
             },
             Endpoint(method: .get, path: "/api/v1/instances/{instance}/services/{service}/databases") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 let service = c.parameters.get("service") ?? ""
                 var list = try await t.core.leases(t.instance)
                 guard list.pools.contains(where: { $0.service == service }) else {
@@ -124,7 +142,7 @@ struct API: Sendable {
                 return APIResponse.json(list)
             },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/services/{service}/databases") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 let body = try await leaseBody(r)
                 let lease = try await t.core.lease(t.instance, service: c.parameters.get("service") ?? "", database: body.database, ttl: try body.seconds())
                 var response = APIResponse.json(lease, status: .created)
@@ -132,11 +150,11 @@ struct API: Sendable {
                 return response
             },
             Endpoint(method: .delete, path: "/api/v1/instances/{instance}/services/{service}/databases/{id}") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 return APIResponse.json(try await t.core.release(t.instance, service: c.parameters.get("service") ?? "", id: c.parameters.get("id") ?? ""))
             },
             Endpoint(method: .post, path: "/api/v1/instances/{instance}/services/{service}/databases/{id}/renew") { r, c in
-                let t = try target(r, c)
+                let t = try await target(r, c)
                 let body = try await leaseBody(r)
                 return APIResponse.json(try await t.core.renew(t.instance, service: c.parameters.get("service") ?? "", id: c.parameters.get("id") ?? "",
                                                                ttl: try body.seconds()))
@@ -196,11 +214,19 @@ struct API: Sendable {
         guard let push = GitHook.push(from: body) else {
             return APIResponse.json(["event": "hook", "result": "ignored: not a push to a branch"])
         }
-        let matching = await follower.following(push.branch)
+        // A branch with previews (serve --previews): made, updated, or (deleted) removed, whatever the checkouts are on.
+        var previewing: [String] = []
+        for checkout in checkouts where await previews.wants(push.branch, checkout: checkout) {
+            await previews.request(checkout.id, branches: [push.branch])
+            previewing.append(checkout.id)
+        }
+        let matching = push.deleted ? [] : await follower.following(push.branch)
         for checkout in matching { await follower.request(checkout.id) }
-        return APIResponse.json(["event": "hook", "result": matching.isEmpty ? "no served checkout is on \(push.branch)" : "updating",
-                                 "branch": push.branch, "commit": push.commit, "checkouts": matching.map(\.id)],
-                                status: matching.isEmpty ? .ok : .accepted)
+        let quiet = matching.isEmpty && previewing.isEmpty
+        let result = !quiet ? "updating" : push.deleted ? "ignored: a deleted branch without a preview" : "no served checkout is on \(push.branch)"
+        return APIResponse.json(["event": "hook", "result": result, "branch": push.branch, "commit": push.deleted ? NSNull() : push.commit,
+                                 "checkouts": matching.map(\.id), "previews": previewing],
+                                status: quiet ? .ok : .accepted)
     }
 
     /// `ls` of every served checkout, each instance marked with its checkout; one `docker ps` per checkout.
@@ -225,7 +251,7 @@ struct API: Sendable {
     /// Queues an operation and answers 202 with it; progress is at `/api/v1/operations/{id}/events`.
     func submit(_ kind: String, _ request: Request, _ context: BasicRequestContext,
                 _ work: @escaping @Sendable (Target, any ProgressReporter) async throws -> OperationResult) async throws -> Response {
-        let t = try target(request, context)
+        let t = try await target(request, context)
         let op = try await center.submit(kind: kind, checkout: t.checkout.id, instance: t.instance.instance) { reporter in
             try await work(t, reporter)
         }
@@ -243,7 +269,7 @@ struct API: Sendable {
     }
 
     func logs(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let t = try target(request, context)
+        let t = try await target(request, context)
         let service = context.parameters.get("service") ?? ""
         let tailText = request.uri.queryParameters.get("tail") ?? "100"
         guard let tail = Int(tailText), (0...100_000).contains(tail) else {
@@ -265,11 +291,14 @@ struct API: Sendable {
         var core: Core
     }
 
-    /// The checkout (`?checkout=ID`, else the first), the instance (the path), the sandbox (`?sandbox=`, optional).
-    func target(_ request: Request, _ context: BasicRequestContext) throws -> Target {
+    /// The checkout (`?checkout=ID`, a preview's `ID~INSTANCE`, else the first), the instance (the path), the sandbox
+    /// (`?sandbox=`, optional).
+    func target(_ request: Request, _ context: BasicRequestContext) async throws -> Target {
         let checkout: ServedCheckout
         if let id = request.uri.queryParameters.get("checkout") {
-            guard let found = checkouts.first(where: { $0.id == id }) else {
+            var found = checkouts.first(where: { $0.id == id })
+            if found == nil { found = await previews.checkout(String(id)) }
+            guard let found else {
                 throw SandboxError(.notFound, "this server serves no checkout '\(id)'", fix: "use one of: \(checkouts.map(\.id).joined(separator: ", "))")
             }
             checkout = found

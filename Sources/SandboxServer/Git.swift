@@ -60,4 +60,19 @@ struct Git: Sendable {
     func count(_ a: String, notIn b: String) async -> Int? {
         Int(await run(["rev-list", "--count", "\(b)..\(a)"]).text)
     }
+
+    /// The branches `remote` has, as the last fetch saw them: name → commit (`origin/HEAD` left out).
+    func remoteBranches(_ remote: String) async -> [String: String]? {
+        let prefix = "refs/remotes/\(remote)/"
+        let r = await run(["for-each-ref", "--format=%(refname) %(objectname)", prefix])
+        guard r.ok else { return nil }
+        var found: [String: String] = [:]
+        for line in r.out.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].hasPrefix(prefix) else { continue }
+            let name = String(parts[0].dropFirst(prefix.count))
+            if name != "HEAD" { found[name] = String(parts[1]) }
+        }
+        return found
+    }
 }

@@ -7,7 +7,9 @@ enum GitHook {
     /// A push: the branch and the commit it now points at.
     struct Push: Equatable {
         var branch: String
+        /// Empty when the branch was deleted.
         var commit: String
+        var deleted: Bool { commit.isEmpty }
     }
 
     /// True when the request proves it knows the secret: an HMAC-SHA256 of the body (`X-Hub-Signature-256:
@@ -45,13 +47,16 @@ enum GitHook {
         a.count == b.count && zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// The push in a GitHub, Gitea or GitLab payload; nil for anything else (a tag, a deleted branch, a ping).
+    /// The push in a GitHub, Gitea or GitLab payload (a deleted branch: `after` all zeros, or `deleted`), nil for
+    /// anything else (a tag, a ping).
     static func push(from body: Data) -> Push? {
         guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let ref = object["ref"] as? String, ref.hasPrefix("refs/heads/") else { return nil }
+              let ref = object["ref"] as? String, ref.hasPrefix("refs/heads/"), ref.count > "refs/heads/".count else { return nil }
+        let branch = String(ref.dropFirst("refs/heads/".count))
         let commit = (object["after"] as? String) ?? (object["checkout_sha"] as? String) ?? ""
-        guard commit.count >= 7, commit.allSatisfy(\.isHexDigit), commit.contains(where: { $0 != "0" }) else { return nil }
-        return Push(branch: String(ref.dropFirst("refs/heads/".count)), commit: commit)
+        guard commit.count >= 7, commit.count <= 64, commit.allSatisfy(\.isHexDigit) else { return nil }
+        if object["deleted"] as? Bool == true || !commit.contains(where: { $0 != "0" }) { return Push(branch: branch, commit: "") }
+        return Push(branch: branch, commit: commit)
     }
 }
 

@@ -72,6 +72,11 @@ enum PageHTML {
       </div>
       <div id="offline" class="notice bad" hidden>The sandbox server does not answer. It may have been stopped.</div>
       <div id="checkouts"></div>
+      <section id="previews" hidden>
+        <h2>Previews of branches</h2>
+        <p class="muted">Each is made by a push to its branch, updated by the next, and removed with the branch or when nobody keeps it.</p>
+        <div id="preview-list"></div>
+      </section>
       <section id="create" class="card" hidden>
         <h2>Make a new copy</h2>
         <form id="create-form">

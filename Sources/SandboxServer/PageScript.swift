@@ -4,7 +4,7 @@ enum PageScript {
     static let text = #"""
     "use strict";
     const $ = (s, el = document) => el.querySelector(s);
-    const state = { instances: [], checkouts: [], ops: {}, revealed: {}, snapshots: {}, errors: {} };
+    const state = { instances: [], checkouts: [], previews: [], ops: {}, revealed: {}, snapshots: {}, errors: {} };
 
     const STEP = {
       EnsureBaseImage: "Preparing the base system", Build: "Preparing the software",
@@ -44,14 +44,14 @@ enum PageScript {
     }
 
     const key = (i) => `${i.checkout}/${i.instance}`;
-    const query = (i, extra = "") => `?checkout=${encodeURIComponent(i.checkout)}&sandbox=${encodeURIComponent(i.sandbox)}${extra}`;
+    const query = (i, extra = "") => `?checkout=${encodeURIComponent(i.checkout)}${i.sandbox ? "&sandbox=" + encodeURIComponent(i.sandbox) : ""}${extra}`;
     const base = (i) => `/api/v1/instances/${encodeURIComponent(i.instance)}`;
 
     async function refresh() {
       try {
-        const [{ checkouts }, { instances }, { operations }] = await Promise.all([
-          api("/api/v1/checkouts"), api("/api/v1/instances"), api("/api/v1/operations")]);
-        state.checkouts = checkouts; state.instances = instances;
+        const [{ checkouts }, { instances }, { operations }, { previews }] = await Promise.all([
+          api("/api/v1/checkouts"), api("/api/v1/instances"), api("/api/v1/operations"), api("/api/v1/previews")]);
+        state.checkouts = checkouts; state.instances = instances; state.previews = previews;
         for (const op of operations) state.ops[op.id] = op;
         $("#signin").hidden = true; $("#create").hidden = false;
         render();
@@ -223,6 +223,50 @@ enum PageScript {
           checkoutHead(c),
           mine.length ? mine.map(card) : el("p", { class: "muted" }, "No copies yet. Make one below."));
       }));
+      renderPreviews();
+    }
+
+    // Previews of branches (serve --previews): one line each, newest push first, with their links and buttons.
+    const PREVIEW = { creating: ["Being made", "busy"], updating: ["Updating", "busy"], ready: ["Ready", "ok"], failed: ["Failed", "bad"],
+                      removing: ["Being removed", "busy"] };
+    const ago = (iso) => span((Date.now() - Date.parse(iso)) / 1000), within = (iso) => span((Date.parse(iso) - Date.now()) / 1000);
+    function span(seconds) {
+      const s = Math.round(seconds);
+      if (s < 90) return `${Math.max(s, 0)} s`;
+      if (s < 5400) return `${Math.round(s / 60)} min`;
+      return s < 129600 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`;
+    }
+    function renderPreviews() {
+      const section = $("#previews");
+      section.hidden = state.previews.length === 0;
+      $("#preview-list").replaceChildren(...state.previews.map((p) => {
+        const [label, tone] = PREVIEW[p.state] || [p.state, "idle"];
+        const busy = p.state !== "ready" && p.state !== "failed";
+        const links = Object.entries(p.urls || {}).map(([name, url]) => el("a", { class: "button primary", href: url, target: "_blank", rel: "noopener" },
+          `Open ${name}`));
+        return el("div", { class: "card preview", id: `preview=${p.id}`, "data-preview": p.id, "data-state": p.state, "data-branch": p.branch },
+          el("div", { class: "checkout-line" }, el("strong", {}, p.branch), " at ", el("code", {}, short(p.commit || p.wanted)),
+            el("span", { class: `pill ${tone}` }, label)),
+          el("p", { class: "muted" }, `Made ${ago(p.created)} ago · removed in ${within(p.expires)}`,
+            ` (${new Date(p.expires).toLocaleString()}) unless someone pushes to it or keeps it`),
+          p.state === "failed" && p.reason ? el("div", { class: "failure" }, el("p", {}, p.reason)) : null,
+          el("div", {}, ...links,
+            el("button", { "data-action": "keep", disabled: busy, onclick: () => previewAction(p, "keep") }, "Keep"),
+            el("button", { "data-action": "reset", disabled: busy || !p.commit,
+                           onclick: () => action({ instance: p.instance, checkout: p.id, sandbox: "" }, "reset") }, "Reset its data"),
+            el("button", { class: "danger", "data-action": "remove-preview", disabled: busy, onclick: () => previewAction(p, "remove") }, "Remove")));
+      }));
+      // An event's link (`/#preview=ID`) shows that preview, once.
+      const linked = location.hash.startsWith("#preview=") && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+      if (linked) { linked.classList.add("focus"); if (!state.scrolled) { state.scrolled = true; linked.scrollIntoView({ block: "center" }); } }
+    }
+    async function previewAction(p, kind) {
+      if (kind === "remove" && !(await ask(`Remove the preview of ${p.branch}?`,
+        "Its copy and data are deleted. The branch stays; a push to it makes a new preview.", { danger: true, ok: "Remove" }))) return;
+      try {
+        await api(`/api/v1/previews/${encodeURIComponent(p.id)}${kind === "keep" ? "/keep" : ""}`, { method: kind === "keep" ? "POST" : "DELETE" });
+        refresh();
+      } catch (e) { alert(e.message); }
     }
 
     async function reveal(i) {

@@ -20,6 +20,8 @@ enum PageStyle {
     .busy { background: #ddf4ff; color: var(--busy); }
     .idle { background: #eaeef2; color: var(--idle); }
     .checkout-head { margin: 12px 0 0; }
+    .preview.focus { outline: 3px solid var(--ok); }
+    .preview button { margin: .2rem .4rem .4rem 0; }
     .checkout-line { display: flex; flex-wrap: wrap; align-items: center; gap: 10px; }
     .service { border-top: 1px solid var(--line); padding: 10px 0; }
     .service-head { display: flex; align-items: center; gap: 4px; }

@@ -17,6 +17,10 @@ package struct ServeConfiguration: Sendable {
     package var hookSecret: String?
     /// `--poll`: how often to check each checkout's upstream branch.
     package var poll: Duration?
+    /// `--previews` and its limits: a sandbox per matching branch.
+    package var previews = PreviewSettings()
+    /// `--gc-every`: how often `gc` runs on each served checkout; nil: never.
+    package var gcEvery: Duration? = nil
 
     package struct TLSFiles: Sendable {
         package var certificate: String

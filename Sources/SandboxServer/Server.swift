@@ -7,6 +7,7 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 import SandboxBase
+import SandboxKit
 
 /// `sandbox serve`: the API, the page, and the operations they start, in one process.
 ///
@@ -18,7 +19,9 @@ package enum SandboxHTTPServer {
         let center = OperationCenter()
         let follower = BranchFollower(checkouts: configuration.checkouts, executable: configuration.executable, center: center)
         let address = ServerAddress(configuration.origin)
-        let router = makeRouter(configuration, address: address, center: center, follower: follower)
+        let previews = PreviewKeeper(checkouts: configuration.checkouts, settings: configuration.previews,
+                                     executable: configuration.executable, center: center, address: address)
+        let router = makeRouter(configuration, address: address, center: center, follower: follower, previews: previews)
         let server: HTTPServerBuilder
         // A connection that sends nothing for 10 s (half a header, then silence) is closed: it holds no slot for long.
         let http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(10))
@@ -41,7 +44,18 @@ package enum SandboxHTTPServer {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: app), .init(service: OperationDrain(center: center, timeout: configuration.stopTimeout))]
         if let interval = configuration.poll {
-            services.append(.init(service: Poller(follower: follower, checkouts: configuration.checkouts, interval: interval)))
+            services.append(.init(service: Poller(follower: follower, previews: configuration.previews.isEnabled ? previews : nil,
+                                                  checkouts: configuration.checkouts, interval: interval)))
+        }
+        // Previews a previous serve made: their branches are checked once (a branch deleted meanwhile takes its preview).
+        let known = Set(await previews.all().map(\.checkout.id))
+        for checkout in configuration.checkouts where known.contains(checkout.id) { await previews.request(checkout.id, branches: []) }
+        services.append(.init(service: Every(interval: await previews.tick, immediately: false) { await previews.expire() }))
+        if let interval = configuration.gcEvery {
+            let checkouts = configuration.checkouts, executable = configuration.executable
+            services.append(.init(service: Every(interval: interval, immediately: false) {
+                for checkout in checkouts { _ = try? await Core(checkout: checkout.root.path, executable: executable).gc(dryRun: false) }
+            }))
         }
         let group = ServiceGroup(configuration: .init(
             services: services,
@@ -50,13 +64,13 @@ package enum SandboxHTTPServer {
     }
 
     static func makeRouter(_ configuration: ServeConfiguration, address: ServerAddress,
-                           center: OperationCenter, follower: BranchFollower) -> Router<BasicRequestContext> {
+                           center: OperationCenter, follower: BranchFollower, previews: PreviewKeeper) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: NoUpgrade())
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: Admission())
         router.add(middleware: AccessGuard(token: configuration.token, address: address))
-        let api = API(checkouts: configuration.checkouts, center: center, follower: follower,
+        let api = API(checkouts: configuration.checkouts, center: center, follower: follower, previews: previews,
                       hookSecret: configuration.hookSecret, executable: configuration.executable)
         for endpoint in api.endpoints {
             router.on(RouterPath(endpoint.routerPath), method: endpoint.method, use: endpoint.handler)
@@ -88,9 +102,11 @@ struct OperationDrain: Service {
     }
 }
 
-/// `--poll`: asks the follower to check every checkout's upstream on an interval (for hosts webhooks cannot reach).
+/// `--poll`: asks the follower to check every checkout's upstream on an interval (for hosts webhooks cannot reach), and
+/// the previews to follow every matching branch.
 struct Poller: Service {
     let follower: BranchFollower
+    let previews: PreviewKeeper?
     let checkouts: [ServedCheckout]
     let interval: Duration
 
@@ -98,6 +114,24 @@ struct Poller: Service {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 for checkout in checkouts where await !follower.isBusy(checkout.id) { await follower.request(checkout.id) }
+                for checkout in checkouts { await previews?.request(checkout.id, branches: nil) }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
+/// Work on an interval for the life of the server: the previews' clock, the scheduled `gc`.
+struct Every: Service {
+    let interval: Duration
+    let immediately: Bool
+    let work: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            if !immediately { try await Task.sleep(for: interval) }
+            while !Task.isCancelled {
+                await work()
                 try await Task.sleep(for: interval)
             }
         }

@@ -18,6 +18,7 @@ extension Sandbox {
               sandbox serve --listen 127.0.0.1:8080 --checkout ~/src/app --checkout ~/src/shop
               sandbox serve --listen 0.0.0.0:7420 --tls-cert cert.pem --tls-key key.pem
               SANDBOX_HOOK_SECRET=… sandbox serve --poll 5m   # follow the branch: push events at /hooks/git, and a poll
+              SANDBOX_HOOK_SECRET=… sandbox serve --previews 'feature/*' --preview-ttl 2d   # a sandbox per feature branch
             """
         )
 
@@ -40,9 +41,27 @@ extension Sandbox {
         @Option(help: ArgumentHelp("Seconds a stop waits for running operations before cancelling them.", valueName: "seconds"))
         var stopTimeout = 300
 
+        @Option(name: .customLong("previews"), help: ArgumentHelp(
+            "Keep a preview sandbox per branch matching this pattern (repeat for several; CHECKOUT:PATTERN for one served checkout).",
+            valueName: "pattern"))
+        var previewPatterns: [String] = []
+
+        @Option(help: ArgumentHelp("How long a preview lives after its last push or Keep (like 3d, 12h).", valueName: "time"))
+        var previewTtl = "3d"
+
+        @Option(help: ArgumentHelp("Previews per checkout at most; a push past it is refused.", valueName: "count"))
+        var previewLimit = 8
+
+        @Option(help: ArgumentHelp("Free disk space below which a push makes no new preview (like 2G).", valueName: "size"))
+        var previewDiskFloor = "2G"
+
+        @Option(help: ArgumentHelp("Run gc on every served checkout this often (like 6h), or 'off'.", valueName: "interval"))
+        var gcEvery = "6h"
+
         func validate() throws {
             if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together; pass both") }
             if stopTimeout < 0 { throw ValidationError("--stop-timeout must be 0 or more seconds") }
+            if !(1...100).contains(previewLimit) { throw ValidationError("--preview-limit must be from 1 to 100") }
         }
 
         func run() async throws {
@@ -56,12 +75,19 @@ extension Sandbox {
                 let served = ServedCheckout.identify(workspaces.map(\.checkout.root))
                 let (token, source) = try AccessToken.load(environment: ProcessInfo.processInfo.environment,
                                                            stateFolder: workspaces[0].checkout.stateDirectory)
-                let configuration = ServeConfiguration(
+                var configuration = ServeConfiguration(
                     host: host, port: port, checkouts: served, token: token,
                     tls: tlsCert.map { ServeConfiguration.TLSFiles(certificate: $0, key: tlsKey ?? "") },
                     executable: Self.executablePath(), stopTimeout: .seconds(stopTimeout),
                     hookSecret: ProcessInfo.processInfo.environment["SANDBOX_HOOK_SECRET"].flatMap { $0.isEmpty ? nil : $0 },
                     poll: try poll.map { try ServeConfiguration.parseInterval($0) })
+                try PreviewSettings.validate(patterns: previewPatterns)
+                guard let ttl = Durations.seconds(previewTtl), ttl >= 5, ttl <= 90 * 86_400 else {
+                    throw SandboxError(.badRequest, "'\(previewTtl.prefix(40))' is not a preview time to live", fix: "use 5s to 90d, like 3d or 12h")
+                }
+                configuration.previews = PreviewSettings(patterns: previewPatterns, ttl: ttl, limit: previewLimit,
+                                                         diskFloor: try PreviewSettings.parseSize(previewDiskFloor))
+                configuration.gcEvery = gcEvery == "off" ? nil : try ServeConfiguration.parseInterval(gcEvery)
                 if !ServeConfiguration.isLoopback(host) && tlsCert == nil {
                     FileHandle.standardError.write(Data(("warning: serving on \(host) without TLS (--insecure): "
                         + "anyone on the network can read the token\n").utf8))

@@ -41,6 +41,31 @@ import Testing
 
     /// What `sandbox layout` tells a harness is what the tool itself treats as a leftover: each kind named there, and
     /// made where the description says, is found by the next command.
+    /// A linked git worktree (as `git worktree add` leaves it: `.git` a file, the admin folder naming it back) shares the
+    /// main worktree's golden folder; a main worktree and a folder outside git keep their own.
+    @Test func worktreesOfOneRepositoryShareTheMainWorktreesGoldenData() throws {
+        let folder = try Folder(), base = folder.layout.checkout.root
+        let main = base.appendingPathComponent("app"), linked = base.appendingPathComponent("app.previews/feature-x")
+        let admin = main.appendingPathComponent(".git/worktrees/feature-x")
+        for dir in [admin, linked, main.appendingPathComponent("Recipes")] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        try "gitdir: \(admin.path)\n".write(to: linked.appendingPathComponent(".git"), atomically: true, encoding: .utf8)
+        try "../..\n".write(to: admin.appendingPathComponent("commondir"), atomically: true, encoding: .utf8)
+        try "\(linked.path)/.git\n".write(to: admin.appendingPathComponent("gitdir"), atomically: true, encoding: .utf8)
+        #expect(Checkout.mainWorktree(of: linked)?.path == main.standardizedFileURL.path)
+        #expect(Checkout(root: linked).goldenRoot.standardizedFileURL.path == main.appendingPathComponent(".sandbox/golden").standardizedFileURL.path)
+        #expect(Checkout(root: main).goldenRoot.path == main.appendingPathComponent(".sandbox/golden").path)
+        #expect(Checkout.mainWorktree(of: main) == nil)
+        #expect(Checkout.linkedWorktrees(of: main).map(\.standardizedFileURL.path) == [linked.standardizedFileURL.path])
+        // A worktree whose folder is gone is not listed; one of a bare repository shares nothing.
+        try FileManager.default.removeItem(at: linked)
+        #expect(Checkout.linkedWorktrees(of: main).isEmpty)
+        let bare = base.appendingPathComponent("bare.git/worktrees/w"), other = base.appendingPathComponent("w")
+        for dir in [bare, other] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        try "gitdir: \(bare.path)\n".write(to: other.appendingPathComponent(".git"), atomically: true, encoding: .utf8)
+        try "../..\n".write(to: bare.appendingPathComponent("commondir"), atomically: true, encoding: .utf8)
+        #expect(Checkout.mainWorktree(of: other) == nil)
+    }
+
     @Test func theLayoutAHarnessReadsNamesEveryLeftoverTheToolFinds() throws {
         let folder = try Folder()
         let d = LayoutDescription(folder.layout, sandbox: "shop", services: ["pg"], snapshotRecord: SnapshotInfo.fileName,

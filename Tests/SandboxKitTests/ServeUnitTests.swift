@@ -3,6 +3,7 @@ import Testing
 @testable import SandboxServer
 import SandboxBase
 import SandboxPlan
+import SandboxHost
 
 /// The pure parts of `sandbox serve`: addresses, checkout ids, tokens, the error-to-status table, and the OpenAPI
 /// document against the router's table (no server, no Docker).
@@ -80,6 +81,8 @@ import SandboxPlan
         let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
         let center = OperationCenter()
         let api = API(checkouts: [], center: center, follower: BranchFollower(checkouts: [], executable: "/bin/false", center: center),
+                      previews: PreviewKeeper(checkouts: [], settings: PreviewSettings(), executable: "/bin/false", center: center,
+                                              address: ServerAddress("http://127.0.0.1:1")),
                       hookSecret: nil, executable: "/bin/false")
         let served = Set(api.endpoints.map { "\($0.method.rawValue) \($0.path)" })
         #expect(documented == served)
@@ -107,7 +110,10 @@ import SandboxPlan
         #expect(GitHook.push(from: body) == .init(branch: "main", commit: "0123456789abcdef0123456789abcdef01234567"))
         #expect(GitHook.push(from: Data(#"{"ref":"refs/heads/feature/x","checkout_sha":"abcdef1234567"}"#.utf8))?.branch == "feature/x")
         #expect(GitHook.push(from: Data(#"{"ref":"refs/tags/v1","after":"abcdef1234567"}"#.utf8)) == nil)
-        #expect(GitHook.push(from: Data(#"{"ref":"refs/heads/gone","after":"0000000000000000000000000000000000000000"}"#.utf8)) == nil)
+        let gone = GitHook.push(from: Data(#"{"ref":"refs/heads/gone","after":"0000000000000000000000000000000000000000"}"#.utf8))
+        #expect(gone?.branch == "gone" && gone?.deleted == true)
+        #expect(GitHook.push(from: Data(#"{"ref":"refs/heads/x","after":"abcdef1234567","deleted":true}"#.utf8))?.deleted == true)
+        #expect(GitHook.push(from: Data(#"{"ref":"refs/heads/","after":"abcdef1234567"}"#.utf8)) == nil)
         #expect(GitHook.push(from: Data("not json".utf8)) == nil)
     }
 
@@ -154,4 +160,34 @@ import SandboxPlan
             #expect(response.status.code == 503 && response.headers[.retryAfter] == "1")
         }
     }
+
+    @Test func aBranchGetsAStableUniqueInstanceNameTheToolAccepts() throws {
+        #expect(PreviewNames.instance(for: "fix-typo") == "fix-typo")
+        let names = ["feature/login", "feature-login", "Feature/Login", "feature/login/", "../../etc", "ü/ß", "-x", "golden",
+                     String(repeating: "very-long-branch-", count: 6), "a b"]
+        var seen: Set<String> = []
+        for branch in names {
+            let name = PreviewNames.instance(for: branch)
+            try InstanceLayout.validate(instance: name)
+            #expect(name == PreviewNames.instance(for: branch), "stable")
+            #expect(seen.insert(name).inserted, "\(branch) → \(name) is taken")
+        }
+        #expect(PreviewNames.instance(for: "feature/login").hasPrefix("feature-login-"))
+        #expect(PreviewNames.id(checkout: "app", instance: "x") == "app~x")
+        #expect(PreviewNames.folder(of: URL(fileURLWithPath: "/src/app")).path == "/src/app.previews")
+    }
+
+    @Test func patternsMatchBranchesForEveryCheckoutOrOneAndSizesParse() throws {
+        let settings = PreviewSettings(patterns: ["feature/*", "shop:release-*"], ttl: 40)
+        #expect(settings.matches("feature/a", checkout: "app") && settings.matches("feature/a/b", checkout: "shop"))
+        #expect(!settings.matches("main", checkout: "app") && !settings.matches("release-1", checkout: "app"))
+        #expect(settings.matches("release-1", checkout: "shop"))
+        #expect(settings.warnBefore == 10 && PreviewSettings(ttl: 86_400).warnBefore == 3600)
+        #expect(!PreviewSettings().isEnabled)
+        #expect(try PreviewSettings.parseSize("2G") == 2 << 30 && PreviewSettings.parseSize("512m") == 512 << 20 && PreviewSettings.parseSize("10") == 10)
+        #expect(throws: SandboxError.self) { try PreviewSettings.parseSize("lots") }
+        for bad in ["", "a:b:c", "feature /*", "x:"] { #expect(throws: SandboxError.self) { try PreviewSettings.validate(patterns: [bad]) } }
+        try PreviewSettings.validate(patterns: ["feature/*", "app:*"])
+    }
 }
+

@@ -53,8 +53,9 @@ package struct InstanceLayout: Sendable, Equatable {
     /// The instance's own network: its services reach each other by name on it, and no other instance's can.
     package func network(sandbox: String) -> String { containerName(sandbox: sandbox, [instance]) }
 
-    /// Golden data dirs, shared by every instance of the checkout, keyed by what a fresh data dir depends on.
-    package var goldenRoot: URL { checkout.stateDirectory.appendingPathComponent("golden") }
+    /// Golden data dirs, shared by every instance of the checkout (and every worktree of its repository), keyed by what a
+    /// fresh data dir depends on.
+    package var goldenRoot: URL { checkout.goldenRoot }
     package func golden(service: String, freshHash: String) -> URL {
         goldenRoot.appendingPathComponent("\(service)-\(freshHash.prefix(16))")
     }

@@ -22,9 +22,11 @@ package struct Notifier: Sendable {
     }
 
     /// Sends `result` (a `--json` object, as encoded) as a `kind` event about `instance`.
-    package func send(_ kind: NotifyEvent.Kind, result: Data, instance: String) async {
+    /// `commit` names the commit the event is about when it is not the checkout's own (a preview's, in its worktree).
+    package func send(_ kind: NotifyEvent.Kind, result: Data, instance: String, commit: String? = nil) async {
         guard config.isEnabled, let object = try? JSONSerialization.jsonObject(with: result) as? [String: Any] else { return }
-        let commit = await GitHead.commit(at: checkout.root)
+        var commit = commit
+        if commit == nil { commit = await GitHead.commit(at: checkout.root) }
         let date = now()
         let event = NotifyEvent(kind: kind, instance: instance, object: object, checkout: checkout.root.path, commit: commit,
                                 at: date, config: config)

@@ -14,6 +14,14 @@ package struct NotifyEvent: Sendable, Equatable, Codable {
         case destroy
         /// `serve` left a checkout alone instead of following its branch (local changes, diverged, no upstream).
         case followRefused = "follow-refused"
+        /// A preview of a branch (`serve --previews`) answers, or could not be made or updated, or was removed.
+        case previewReady = "preview-ready"
+        case previewFailed = "preview-failed"
+        case previewRemoved = "preview-removed"
+        /// A preview's time to live runs out soon: "Keep" on the page, or a push, extends it.
+        case previewExpiring = "preview-expiring"
+        /// A push to a matching branch made no preview: the limit of previews, or the disk floor, was reached.
+        case previewRefused = "preview-refused"
     }
 
     /// Unique per event, sent as `X-Sandbox-Delivery`: a receiver that got an event twice (a retry after a

@@ -29,8 +29,22 @@ package struct GarbageCollector: Sendable {
         package var removed: Bool
     }
 
-    /// The golden copies the checkout's sandboxes copy from now; recipe errors stop `gc` (it cannot tell what is used).
-    func goldenInUse() throws -> Set<String> {
+    /// The golden copies the checkout's sandboxes copy from now, and those of every other worktree of its repository
+    /// (they share one golden folder: a preview of a branch copies from it). Recipe errors in the checkout stop `gc` (it
+    /// cannot tell what is used); another worktree whose recipes cannot be read makes it keep every golden copy (nil).
+    func goldenInUse() throws -> Set<String>? {
+        var names = try Self.goldenNames(workspace)
+        let checkout = workspace.checkout
+        let main = Checkout.mainWorktree(of: checkout.root) ?? checkout.root
+        for root in [main] + Checkout.linkedWorktrees(of: main) where root.standardizedFileURL.path != checkout.root.path {
+            guard FileManager.default.fileExists(atPath: root.appendingPathComponent("Recipes").path) else { continue }
+            guard let other = try? Workspace.load(path: root.path), let used = try? Self.goldenNames(other) else { return nil }
+            names.formUnion(used)
+        }
+        return names
+    }
+
+    static func goldenNames(_ workspace: Workspace) throws -> Set<String> {
         var names: Set<String> = []
         let layout = InstanceLayout(checkout: workspace.checkout, instance: "gc")
         for recipe in workspace.recipes.sandboxes {
@@ -44,13 +58,14 @@ package struct GarbageCollector: Sendable {
     /// What would go, in a stable order: golden copies, then images.
     package func candidates() async throws -> [Item] {
         let used = try goldenInUse()
-        let root = workspace.checkout.stateDirectory.appendingPathComponent("golden")
+        let root = workspace.checkout.goldenRoot
         var items: [Item] = []
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted() where !name.hasPrefix(".") {
+            guard let used else { break }
             // A copy made per instance is named after the shared one, with "-<instance>" after it.
             guard !used.contains(where: { name == $0 || name.hasPrefix($0 + "-") }) else { continue }
             let bytes = DiskUsage.of(root.appendingPathComponent(name)).bytes
-            items.append(Item(kind: "golden", name: name, bytes: bytes, reason: "no sandbox in Recipes/ copies from it now", removed: false))
+            items.append(Item(kind: "golden", name: name, bytes: bytes, reason: "no sandbox in Recipes/ (of any worktree) copies from it now", removed: false))
         }
         let dangling = try await workspace.docker.run(.danglingImages).stdout.split(separator: "\n")
             .compactMap { try? JSONDecoder().decode(ImageLine.self, from: Data($0.utf8)) }
@@ -72,7 +87,7 @@ package struct GarbageCollector: Sendable {
     package func collect(dryRun: Bool) async throws -> [Item] {
         var items = try await candidates()
         guard !dryRun else { return items }
-        let root = workspace.checkout.stateDirectory.appendingPathComponent("golden")
+        let root = workspace.checkout.goldenRoot
         // What a killed gc left renamed aside.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [] where name.hasPrefix(".") && name.hasSuffix("-deleting") {
             try? FileSystem.remove(root.appendingPathComponent(name))

@@ -27,6 +27,39 @@ package struct Checkout: Sendable, Equatable {
     package var imagesDirectory: URL { root.appendingPathComponent("Images") }
     package var stateDirectory: URL { root.appendingPathComponent(".sandbox") }
 
+    /// Golden data dirs, keyed by recipe hashes: the main worktree's, shared by every linked git worktree of the
+    /// repository (a preview of a branch copies what the checkout already made, it does not initialise anew).
+    package var goldenRoot: URL {
+        (Self.mainWorktree(of: root) ?? root).appendingPathComponent(".sandbox").appendingPathComponent("golden")
+    }
+
+    /// For a linked git worktree (its `.git` a file naming `<repo>/.git/worktrees/<name>`), the main worktree's root;
+    /// nil for a main worktree, a bare repository's worktree, or a folder outside git.
+    package static func mainWorktree(of root: URL) -> URL? {
+        let dotGit = root.appendingPathComponent(".git")
+        guard let text = try? String(contentsOf: dotGit, encoding: .utf8), text.hasPrefix("gitdir:") else { return nil }
+        let named = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        let gitDir = named.hasPrefix("/") ? URL(fileURLWithPath: named) : root.appendingPathComponent(named)
+        guard let common = try? String(contentsOf: gitDir.appendingPathComponent("commondir"), encoding: .utf8) else { return nil }
+        let path = common.trimmingCharacters(in: .whitespacesAndNewlines)
+        let commonDir = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : gitDir.appendingPathComponent(path)).standardizedFileURL
+        guard commonDir.lastPathComponent == ".git" else { return nil }
+        return URL(fileURLWithPath: commonDir.deletingLastPathComponent().path)
+    }
+
+    /// The linked worktrees of the repository whose main worktree is `main` that still exist (git's own list, read from
+    /// `.git/worktrees/*/gitdir`): the checkouts that share its golden data.
+    package static func linkedWorktrees(of main: URL) -> [URL] {
+        let admin = main.appendingPathComponent(".git").appendingPathComponent("worktrees")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: admin.path)) ?? []).sorted()
+        return names.compactMap { name in
+            guard let text = try? String(contentsOf: admin.appendingPathComponent(name).appendingPathComponent("gitdir"), encoding: .utf8) else { return nil }
+            let dotGit = URL(fileURLWithPath: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            let root = dotGit.deletingLastPathComponent().standardizedFileURL
+            return FileManager.default.fileExists(atPath: dotGit.path) ? root : nil
+        }
+    }
+
     /// Short and unique per checkout path, so two checkouts of one repo never share names.
     package var id: String { String(ContentHash.of(data: Data(root.path.utf8)).prefix(8)) }
 
