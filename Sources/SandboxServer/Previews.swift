@@ -241,6 +241,9 @@ package actor PreviewKeeper {
                 }
             }
         }
+        if FileManager.default.fileExists(atPath: worktree.appendingPathComponent("Recipes").path) {
+            _ = try? await Core(checkout: worktree.path, executable: executable).removeOwnImages()
+        }
         let git = Git(root: checkout.root)
         if !(await git.run(["worktree", "remove", "--force", "--force", worktree.path]).ok) {
             try? FileManager.default.removeItem(at: worktree)

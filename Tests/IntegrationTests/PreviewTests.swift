@@ -148,13 +148,19 @@ import Testing
             #expect(try AppTests.get((preview["urls"] as? [String: String])?["web"] ?? "").status == 200)
         }
 
-        // Deleting feature/b removes its preview, worktree, containers and data.
+        // Each preview's application image has a tag of its own (two branches never take one tag from each other).
+        let images = try Self.previews(serve).map { (($0["services"] as? [[String: Any]]) ?? []).first { $0["service"] as? String == "web" }?["image"] as? String ?? "" }
+        #expect(images.count == 2 && Set(images).count == 2 && images.allSatisfy { $0.hasPrefix("acme/bookmarker:demo-") }, "\(images)")
+        let bImage = ((b["services"] as? [[String: Any]]) ?? []).first { $0["service"] as? String == "web" }?["image"] as? String ?? ""
+
+        // Deleting feature/b removes its preview, worktree, containers, data and its own image tag.
         let worktree = try #require(b["worktree"] as? String)
         try FollowTests.git(p.repos.other, ["push", "-q", "origin", "--delete", "feature/b"])
         let deleted = try FollowTests.signed(serve, body: #"{"ref":"refs/heads/feature/b","before":"\#(b1)","after":"0000000000000000000000000000000000000000","deleted":true}"#)
         #expect(deleted.status == 202, "\(deleted.body)")
         try NotifyTests.waitUntil("feature/b removed", within: 300) { (try Self.previews(serve)).map { $0["branch"] as? String } == ["feature/a"] }
         #expect(!FileManager.default.fileExists(atPath: worktree), "its worktree is gone")
+        #expect(try runProgram("docker", ["image", "inspect", bImage]).status != 0, "\(bImage) was removed with its preview")
         #expect((try runProgram("docker", ["ps", "-aq", "--filter", "label=dev.sandbox.checkout-path=\(worktree)"])).stdout.isEmpty)
         #expect(!(try FollowTests.git(checkout.root, ["worktree", "list"]).stdout.contains(worktree)))
         try NotifyTests.waitUntil("preview-removed", within: 60) { Self.events(receiver, "preview-removed").contains { $0["branch"] as? String == "feature/b" } }

@@ -121,6 +121,20 @@ package struct Core: Sendable {
         return GCResult(dryRun: dryRun, items: items, freedBytes: items.filter(\.removed).reduce(0) { $0 + $1.bytes })
     }
 
+    /// The image tags only this worktree uses (a linked worktree's application images, `…-<checkout id>`), removed when
+    /// a preview goes; the engine keeps an image a container still runs. Returns the tags removed.
+    package func removeOwnImages() async throws -> [String] {
+        let workspace = try workspace()
+        let suffix = "-" + workspace.checkout.id
+        var removed: [String] = []
+        for recipe in workspace.recipes.sandboxes {
+            for tag in try workspace.resolve(recipe.name).imageTags where tag.hasSuffix(suffix) && !removed.contains(tag) {
+                if try await workspace.docker.run(.removeImage(tag), check: false).status == 0 { removed.append(tag) }
+            }
+        }
+        return removed
+    }
+
     /// `env`: the exported variables, as written to `.sandbox/<instance>/env`.
     package func environment(_ target: Target) throws -> [(String, String)] {
         try instance(target, in: try workspace()).environment()

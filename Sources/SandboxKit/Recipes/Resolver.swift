@@ -287,7 +287,12 @@ package struct Resolver {
                                    files: fileHashes, runAs: s?.runAs, data: s?.data, port: s?.port, env: s?.env,
                                    start: s?.start.raw, stopSignal: s?.stopSignal, entry: EntryScript.text,
                                    context: context?.files, dockerfile: dockerfileHash)
-        let tag = recipe.bootstrap?.provides ?? "\(sandbox.owner)/\(recipe.name):\(sandbox.name)"
+        var tag = recipe.bootstrap?.provides ?? "\(sandbox.owner)/\(recipe.name):\(sandbox.name)"
+        // An image built from the checkout's own files (an application) differs from branch to branch: a linked worktree (a
+        // preview) tags its own, so no worktree takes the tag from another between a build and the container made from it.
+        if recipe.bootstrap == nil, context != nil || recipe.dockerfile != nil, Checkout.mainWorktree(of: set.checkout.root) != nil {
+            tag += "-" + set.checkout.id
+        }
         var image = ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files, context: context)
         // For an instance that mounts a service's live folder over what the image copied: the hash of all but that
         // folder's files, so editing them asks for a restart, never a rebuild.
