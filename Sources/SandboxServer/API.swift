@@ -297,7 +297,7 @@ struct API: Sendable {
         let checkout: ServedCheckout
         if let id = request.uri.queryParameters.get("checkout") {
             var found = checkouts.first(where: { $0.id == id })
-            if found == nil { found = await previews.checkout(String(id)) }
+            if found == nil { found = try await previews.checkout(String(id), instance: context.parameters.get("instance") ?? "") }
             guard let found else {
                 throw SandboxError(.notFound, "this server serves no checkout '\(id)'", fix: "use one of: \(checkouts.map(\.id).joined(separator: ", "))")
             }

@@ -173,8 +173,11 @@ enum OpenAPIDocument {
           "Error": {"description": "an error with its code (docs/errors.md) and fix",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "Hook": {"description": "what the event caused", "content": {"application/json": {"schema": {"type": "object", "required": ["event", "result"],
-            "properties": {"event": {"type": "string"}, "result": {"type": "string"}, "branch": {"type": "string"}, "commit": {"type": "string"},
-            "checkouts": {"type": "array", "items": {"type": "string"}}}}}}},
+            "properties": {"event": {"type": "string"}, "result": {"type": "string"}, "branch": {"type": "string"},
+            "commit": {"type": "string", "nullable": true, "description": "null for a deleted branch"},
+            "checkouts": {"type": "array", "items": {"type": "string"}},
+            "previews": {"type": "array", "items": {"type": "string"},
+              "description": "the checkouts whose previews of the branch are made, updated or removed"}}}}}},
           "Accepted": {"description": "queued; see Location", "headers": {"Location": {"schema": {"type": "string"}}},
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Operation"}}}}
         },

@@ -15,9 +15,11 @@ package struct PreviewSettings: Sendable, Equatable {
     package var limit = 8
     /// Bytes that must stay free where previews are made; a push below it is refused.
     package var diskFloor: Int64 = 2 << 30
+    /// The sandbox a preview runs, for a checkout with several (`--preview-sandbox`); nil: the only one.
+    package var sandbox: String? = nil
 
-    package init(patterns: [String] = [], ttl: Int = 3 * 86_400, limit: Int = 8, diskFloor: Int64 = 2 << 30) {
-        self.patterns = patterns; self.ttl = ttl; self.limit = limit; self.diskFloor = diskFloor
+    package init(patterns: [String] = [], ttl: Int = 3 * 86_400, limit: Int = 8, diskFloor: Int64 = 2 << 30, sandbox: String? = nil) {
+        self.patterns = patterns; self.ttl = ttl; self.limit = limit; self.diskFloor = diskFloor; self.sandbox = sandbox
     }
 
     package var isEnabled: Bool { !patterns.isEmpty }
@@ -65,8 +67,8 @@ package struct PreviewSettings: Sendable, Equatable {
 /// Names a preview takes from its branch. Pure.
 package enum PreviewNames {
     /// The instance name of `branch`'s preview: the branch in the letters an instance name allows, and when it had to be
-    /// changed (a `/`, upper case, a long name), six hex digits of its hash after it, so two branches never share one and
-    /// a branch always gets the same.
+    /// changed (a `/`, upper case, a long name), eight hex digits of its hash after it, so a branch always gets the same
+    /// name and two branches share one only if one is named after the other's hashed name (the keeper refuses that one).
     package static func instance(for branch: String) -> String {
         var slug = ""
         for scalar in branch.unicodeScalars {
@@ -78,8 +80,8 @@ package enum PreviewNames {
         while slug.hasSuffix("-") || slug.hasSuffix("_") { slug.removeLast() }
         while let first = slug.first, !(first.isLetter || first.isNumber) { slug.removeFirst() }
         if slug == branch && slug.count <= 32 && slug != "golden" { return slug }
-        let hash = Formatting.hex(SHA256.hash(data: Data(branch.utf8))).prefix(6)
-        var short = String(slug.prefix(32))
+        let hash = Formatting.hex(SHA256.hash(data: Data(branch.utf8))).prefix(8)
+        var short = String(slug.prefix(30))
         while short.hasSuffix("-") || short.hasSuffix("_") { short.removeLast() }
         return short.isEmpty ? "b-\(hash)" : "\(short)-\(hash)"
     }

@@ -2,6 +2,7 @@ import Foundation
 import SandboxBase
 import SandboxRecipes
 import SandboxHost
+import SandboxOutput
 import SandboxNotify
 import SandboxKit
 
@@ -13,22 +14,7 @@ import SandboxKit
 /// Runs on one checkout never overlap and a burst coalesces, as for the branch follower. What it knows is kept in
 /// `.sandbox/previews.json` of the checkout, so a restarted `serve` still knows (and cleans up) its previews.
 package actor PreviewKeeper {
-    package struct Preview: Codable, Sendable, Equatable {
-        package var branch: String
-        package var instance: String
-        package var worktree: String
-        /// The commit it runs (its last `up` that succeeded).
-        package var commit: String?
-        /// The commit being brought up, or the one that failed.
-        package var wanted: String
-        /// creating, updating, ready, failed, removing
-        package var state: String
-        package var reason: String?
-        package var created: Date
-        package var updated: Date?
-        package var expires: Date
-        package var warned = false
-    }
+    package typealias Preview = PreviewRecord
 
     private let checkouts: [ServedCheckout]
     private let settings: PreviewSettings
@@ -41,6 +27,8 @@ package actor PreviewKeeper {
     private var pending: [String: Set<String>?] = [:]
     /// The branch and commit each refusal was sent for: one `preview-refused` per push, not one per poll.
     private var refused: [String: String] = [:]
+    /// Previews being destroyed now (`checkout\nbranch`): a second removal of one waits for nothing and does nothing.
+    private var destroying: Set<String> = []
 
     package init(checkouts: [ServedCheckout], settings: PreviewSettings, executable: String, center: OperationCenter,
                  address: ServerAddress, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -74,9 +62,17 @@ package actor PreviewKeeper {
         checkouts.flatMap { checkout in (previews[checkout.id] ?? []).sorted { $0.branch < $1.branch }.map { (checkout, $0) } }
     }
 
-    /// The worktree of the preview `id` (`<checkout>~<instance>`), as a checkout the API can address.
-    package func checkout(_ id: String) -> ServedCheckout? {
+    /// The worktree of the preview `id` (`<checkout>~<instance>`) as a checkout the API can address, for its own instance
+    /// only, and not while it is being removed.
+    package func checkout(_ id: String, instance: String) throws(SandboxError) -> ServedCheckout? {
         guard let (_, preview) = find(id) else { return nil }
+        guard instance == preview.instance else {
+            throw SandboxError(.notFound, "the preview \(id) has only the instance \(preview.instance)",
+                               fix: "use /api/v1/instances/\(preview.instance)?checkout=\(id)")
+        }
+        guard preview.state != "removing" else {
+            throw SandboxError(.instanceBusy, "the preview \(id) is being removed", fix: "wait until it is gone; a push to \(preview.branch) makes it again")
+        }
         return ServedCheckout(id: id, root: URL(fileURLWithPath: preview.worktree))
     }
 
@@ -91,10 +87,13 @@ package actor PreviewKeeper {
     /// Removes a preview now (its branch stays; the next push to it makes it again).
     package func remove(_ id: String) async throws(SandboxError) {
         guard let (checkout, preview) = find(id) else { throw Self.unknown(id) }
-        guard preview.state == "ready" || preview.state == "failed" else {
+        guard preview.isSettled else {
             throw SandboxError(.instanceBusy, "the preview of \(preview.branch) is \(preview.state)", fix: "remove it once that has finished")
         }
-        await destroy(checkout, preview, reason: "removed by request")
+        guard await destroy(checkout, preview.branch, reason: "removed by request", when: { $0.isSettled }) else {
+            throw SandboxError(.stepFailed, "the preview of \(preview.branch) could not be destroyed; it is kept and its removal is retried",
+                               fix: "see its destroy operation on the page or at /api/v1/operations")
+        }
     }
 
     /// Sends `preview-expiring` once for each preview near its end, and destroys those past it.
@@ -102,13 +101,16 @@ package actor PreviewKeeper {
         let date = now()
         for checkout in checkouts {
             // One being made or updated is left to finish: its push gave it a new time to live anyway.
-            for preview in previews[checkout.id] ?? [] where preview.state == "ready" || preview.state == "failed" {
+            for preview in previews[checkout.id] ?? [] where preview.isSettled {
                 if date >= preview.expires {
-                    await destroy(checkout, preview, reason: "its time to live ran out at \(NotifyEvent.timestamp(preview.expires))")
+                    // Read again when it is its turn: a push or Keep meanwhile gave it a new end.
+                    await destroy(checkout, preview.branch, reason: "its time to live ran out at \(NotifyEvent.timestamp(preview.expires))",
+                                  when: { $0.isSettled && now() >= $0.expires })
                 } else if !preview.warned && date >= preview.expires.addingTimeInterval(-TimeInterval(settings.warnBefore)) {
                     _ = change(checkout, preview.branch) { $0.warned = true }
-                    await notify(.previewExpiring, checkout, preview, extra: ["reason": "it is destroyed at \(NotifyEvent.timestamp(preview.expires))",
-                                                                              "fix": "press Keep on the page, or push to \(preview.branch)"])
+                    await notify(.previewExpiring, checkout, preview,
+                                 extra: ["reason": "it is destroyed at \(NotifyEvent.timestamp(preview.expires))",
+                                         "fix": "press Keep on the page, or push to \(preview.branch)"])
                 }
             }
         }
@@ -142,26 +144,45 @@ package actor PreviewKeeper {
     private func reconcile(_ checkout: ServedCheckout, branches: Set<String>?) async {
         let git = Git(root: checkout.root)
         let own = await git.branch()
-        let remote = (own != nil ? await git.remote(of: own!) : nil) ?? "origin"
-        guard await git.run(["fetch", "--quiet", "--prune", remote]).ok, let remoteBranches = await git.remoteBranches(remote) else { return }
-        // A branch that is gone takes its preview along.
-        for preview in previews[checkout.id] ?? [] where remoteBranches[preview.branch] == nil {
-            await destroy(checkout, preview, reason: "branch \(preview.branch) was deleted")
+        // New previews come from the remote the checkout's branch follows; each preview keeps the remote it came from.
+        let current = (own != nil ? await git.remote(of: own!) : nil) ?? "origin"
+        var listings: [String: [String: String]] = [:]
+        for remote in Set([current] + (previews[checkout.id] ?? []).map(\.remote)) {
+            guard await git.run(["fetch", "--quiet", "--prune", "--", remote]).ok, let listed = await git.remoteBranches(remote) else { continue }
+            listings[remote] = listed
         }
-        let wanted = remoteBranches.filter { settings.matches($0.key, checkout: checkout.id) && $0.key != own }
+        // A removal a previous run (or serve) started is finished; a branch that is gone takes its preview along. A remote
+        // that could not be fetched, or that lists no branch at all, says nothing about what is gone.
+        for preview in previews[checkout.id] ?? [] {
+            if preview.state == "removing" {
+                await destroy(checkout, preview.branch, reason: preview.reason ?? "removed", when: { $0.state == "removing" })
+            } else if let listed = listings[preview.remote], !listed.isEmpty, listed[preview.branch] == nil {
+                await destroy(checkout, preview.branch, reason: "branch \(preview.branch) was deleted",
+                              when: { $0.isSettled && listings[$0.remote]?[$0.branch] == nil })
+            }
+        }
+        let wanted = (listings[current] ?? [:]).filter { settings.matches($0.key, checkout: checkout.id) && $0.key != own }
         for (branch, commit) in wanted.sorted(by: { $0.key < $1.key }) where branches?.contains(branch) ?? true {
+            let instance = PreviewNames.instance(for: branch)
             if let preview = previews[checkout.id]?.first(where: { $0.branch == branch }) {
-                guard preview.state != "removing", preview.commit != commit || preview.state == "failed" else { continue }
-                await bringUp(checkout, branch: branch, commit: commit, creating: false)
-            } else if let reason = limitReached(checkout) {
+                guard preview.isSettled, preview.commit != commit || preview.state == "failed" else { continue }
+                await bringUp(checkout, branch: branch, remote: preview.remote, commit: commit, creating: false)
+            } else if let reason = limitReached(checkout) ?? nameTaken(checkout, instance: instance, by: branch) {
                 guard refused[checkout.id + "\n" + branch] != commit else { continue }
                 refused[checkout.id + "\n" + branch] = commit
                 let object: [String: Any] = ["branch": branch, "previewCommit": commit, "reason": reason.message, "fix": reason.fix ?? ""]
-                await send(.previewRefused, checkout, object, instance: PreviewNames.instance(for: branch), commit: commit)
+                await send(.previewRefused, checkout, object, instance: instance, commit: commit)
             } else {
-                await bringUp(checkout, branch: branch, commit: commit, creating: true)
+                await bringUp(checkout, branch: branch, remote: current, commit: commit, creating: true)
             }
         }
+    }
+
+    /// Two branches whose names map to one instance name (a branch named like another's hashed name): the second is refused.
+    private func nameTaken(_ checkout: ServedCheckout, instance: String, by branch: String) -> SandboxError? {
+        guard let other = previews[checkout.id]?.first(where: { $0.instance == instance && $0.branch != branch }) else { return nil }
+        return SandboxError(.badRequest, "branch \(branch) would take the name \(instance), which the preview of \(other.branch) has; nothing was changed",
+                            fix: "rename the branch")
     }
 
     /// Why a new preview cannot be made now, or nil.
@@ -183,12 +204,12 @@ package actor PreviewKeeper {
     }
 
     /// Makes the worktree (or moves it to `commit`), then `up` of its instance as one operation.
-    private func bringUp(_ checkout: ServedCheckout, branch: String, commit: String, creating: Bool) async {
+    private func bringUp(_ checkout: ServedCheckout, branch: String, remote: String, commit: String, creating: Bool) async {
         let instance = PreviewNames.instance(for: branch)
         let worktree = PreviewNames.folder(of: checkout.root).appendingPathComponent(instance)
         let date = now()
         if creating {
-            let preview = Preview(branch: branch, instance: instance, worktree: worktree.path, commit: nil, wanted: commit, state: "creating",
+            let preview = Preview(branch: branch, remote: remote, instance: instance, worktree: worktree.path, wanted: commit, state: "creating",
                                   created: date, expires: date.addingTimeInterval(TimeInterval(settings.ttl)))
             previews[checkout.id, default: []].append(preview)
         }
@@ -196,12 +217,12 @@ package actor PreviewKeeper {
         _ = change(checkout, branch) { $0.state = creating ? "creating" : "updating"; $0.wanted = commit; $0.reason = nil
             $0.expires = date.addingTimeInterval(TimeInterval(settings.ttl)); $0.warned = false }
         save(checkout)
-        let moved = await Self.place(worktree, of: checkout, at: commit)
+        let moved = await place(worktree, of: checkout, at: commit)
         if let failure = moved { return await failed(checkout, branch, failure) }
-        let id = PreviewNames.id(checkout: checkout.id, instance: instance)
+        let id = PreviewNames.id(checkout: checkout.id, instance: instance), sandbox = settings.sandbox
         let core = Core(checkout: worktree.path, executable: executable)
         guard let op = try? await center.submit(kind: "up", checkout: id, instance: instance, job: { reporter in
-            .up(try await core.up(Core.Target(instance: instance), reporter: reporter))
+            .up(try await core.up(Core.Target(sandbox: sandbox, instance: instance), reporter: reporter))
         }) else {
             return await failed(checkout, branch, "the instance \(instance) is busy with another operation")
         }
@@ -223,50 +244,84 @@ package actor PreviewKeeper {
                      extra: ["reason": reason, "fix": "see the preview's operation on the page, fix the branch and push again"])
     }
 
-    /// `destroy --delete-data` of the instance, then the worktree; the record goes last.
-    private func destroy(_ checkout: ServedCheckout, _ preview: Preview, reason: String) async {
-        guard change(checkout, preview.branch, { $0.state = "removing"; $0.reason = reason }) != nil else { return }
+    /// `destroy --delete-data` of the instance, then its own images and the worktree; the record goes last. `when` is asked of
+    /// the record as it is at this moment (a push or Keep may have changed it since the caller looked). A removal that
+    /// could not destroy the instance leaves the record `removing` (finished by the next run), the worktree and the data in
+    /// place. Returns whether the preview is gone.
+    @discardableResult
+    private func destroy(_ checkout: ServedCheckout, _ branch: String, reason: String, when: (Preview) -> Bool) async -> Bool {
+        let key = checkout.id + "\n" + branch
+        guard let current = previews[checkout.id]?.first(where: { $0.branch == branch }), when(current), destroying.insert(key).inserted else { return false }
+        defer { destroying.remove(key) }
+        let preview = change(checkout, branch, { $0.state = "removing"; $0.reason = reason }) ?? current
         save(checkout)
         let worktree = URL(fileURLWithPath: preview.worktree)
-        let id = PreviewNames.id(checkout: checkout.id, instance: preview.instance)
-        if FileManager.default.fileExists(atPath: worktree.appendingPathComponent("Recipes").path) {
+        let id = PreviewNames.id(checkout: checkout.id, instance: preview.instance), sandbox = settings.sandbox
+        var info = stat()
+        let ownState = lstat(worktree.appendingPathComponent(".sandbox").path, &info) != 0 || (info.st_mode & S_IFMT) == S_IFDIR
+        if ownState, FileManager.default.fileExists(atPath: worktree.appendingPathComponent("Recipes").path) {
             let core = Core(checkout: worktree.path, executable: executable)
-            if let op = try? await center.submit(kind: "destroy", checkout: id, instance: preview.instance, job: { reporter in
-                .removal(try await core.destroy(Core.Target(instance: preview.instance), deleteData: true, reporter: reporter))
-            }) {
-                guard await center.wait(op.id)?.state == .succeeded else {
-                    _ = change(checkout, preview.branch) { $0.state = "failed"; $0.reason = "could not destroy it: see its operation" }
-                    save(checkout)
-                    return
-                }
+            let op = try? await center.submit(kind: "destroy", checkout: id, instance: preview.instance, job: { reporter in
+                .removal(try await core.destroy(Core.Target(sandbox: sandbox, instance: preview.instance), deleteData: true, reporter: reporter))
+            })
+            guard let op, await center.wait(op.id)?.state == .succeeded else {
+                _ = change(checkout, branch) { $0.reason = "\(reason); destroying it failed (retried by the next push or poll): see its operation" }
+                save(checkout)
+                return false
             }
-        }
-        if FileManager.default.fileExists(atPath: worktree.appendingPathComponent("Recipes").path) {
-            _ = try? await Core(checkout: worktree.path, executable: executable).removeOwnImages()
+            _ = try? await core.removeOwnImages()
         }
         let git = Git(root: checkout.root)
-        if !(await git.run(["worktree", "remove", "--force", "--force", worktree.path]).ok) {
+        if !(await git.run(["worktree", "remove", "--force", "--force", "--", worktree.path]).ok) {
             try? FileManager.default.removeItem(at: worktree)
             _ = await git.run(["worktree", "prune"])
         }
-        previews[checkout.id]?.removeAll { $0.branch == preview.branch }
+        previews[checkout.id]?.removeAll { $0.branch == branch }
         save(checkout)
         await notify(.previewRemoved, checkout, preview, extra: ["reason": reason])
+        return true
     }
 
-    /// Puts the worktree at `commit`, detached: made when missing (a leftover folder git does not know is replaced),
-    /// else checked out there, its own changes discarded. Returns why it failed, or nil.
-    private static func place(_ worktree: URL, of checkout: ServedCheckout, at commit: String) async -> String? {
-        let git = Git(root: checkout.root)
-        if FileManager.default.fileExists(atPath: worktree.appendingPathComponent(".git").path) {
-            let r = await Git(root: worktree).run(["checkout", "--quiet", "--force", "--detach", commit])
-            return r.ok ? nil : "git checkout \(commit.prefix(8)) in \(worktree.path) failed: \(r.text.isEmpty ? r.err : r.text)"
+    /// Puts the worktree at `commit`, detached: made when missing, else checked out there, its own changes discarded. A
+    /// leftover folder git does not know as this checkout's worktree (the checkout cloned anew) is destroyed and made
+    /// again. A commit whose `.sandbox` is anything but a folder of its own (a link elsewhere) is refused: the preview's
+    /// state and data stay inside its worktree. Returns why it failed, or nil.
+    private func place(_ worktree: URL, of checkout: ServedCheckout, at commit: String) async -> String? {
+        let git = Git(root: checkout.root), tree = Git(root: worktree)
+        // Asked of the commit before any file is touched: checking out a `.sandbox` of the branch's own would replace the
+        // preview's state folder (its data) with whatever the branch put there.
+        let listed = await git.run(["ls-tree", "--name-only", commit, "--", ".sandbox"])
+        guard listed.ok else { return "cannot read commit \(commit.prefix(8)): \(listed.err.trimmingCharacters(in: .whitespacesAndNewlines))" }
+        guard listed.text.isEmpty else {
+            return "commit \(commit.prefix(8)) has a .sandbox of its own (a link or files): a preview keeps its state and data in a folder sandbox makes"
         }
-        try? FileManager.default.removeItem(at: worktree)
-        _ = await git.run(["worktree", "prune"])
-        try? FileManager.default.createDirectory(at: worktree.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let r = await git.run(["worktree", "add", "--quiet", "--detach", worktree.path, commit])
-        return r.ok ? nil : "git worktree add \(worktree.path) failed: \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))"
+        if FileManager.default.fileExists(atPath: worktree.appendingPathComponent(".git").path) {
+            let mine = await git.run(["rev-parse", "--path-format=absolute", "--git-common-dir"]).text
+            let theirs = await tree.run(["rev-parse", "--path-format=absolute", "--git-common-dir"]).text
+            if mine.isEmpty || mine != theirs {
+                if FileManager.default.fileExists(atPath: worktree.appendingPathComponent("Recipes").path) {
+                    _ = try? await Core(checkout: worktree.path, executable: executable)
+                        .destroy(Core.Target(sandbox: settings.sandbox, instance: worktree.lastPathComponent), deleteData: true, reporter: SilentReporter())
+                }
+                try? FileManager.default.removeItem(at: worktree)
+            }
+        }
+        if FileManager.default.fileExists(atPath: worktree.appendingPathComponent(".git").path) {
+            let r = await tree.run(["checkout", "--quiet", "--force", "--detach", commit])
+            guard r.ok else { return "git checkout \(commit.prefix(8)) in \(worktree.path) failed: \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))" }
+        } else {
+            try? FileManager.default.removeItem(at: worktree)
+            _ = await git.run(["worktree", "prune"])
+            try? FileManager.default.createDirectory(at: worktree.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let r = await git.run(["worktree", "add", "--quiet", "--detach", "--", worktree.path, commit])
+            guard r.ok else { return "git worktree add \(worktree.path) failed: \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))" }
+        }
+        var info = stat()
+        let state = worktree.appendingPathComponent(".sandbox").path
+        if lstat(state, &info) == 0 && (info.st_mode & S_IFMT) != S_IFDIR {
+            return "commit \(commit.prefix(8)) has a .sandbox that is not a folder (a link?): a preview keeps its state and data in its own worktree"
+        }
+        return nil
     }
 
     @discardableResult
@@ -316,32 +371,7 @@ package actor PreviewKeeper {
             .send(kind, result: data, instance: instance, commit: commit)
     }
 
-    // MARK: - Keeping
+    private static func load(_ checkout: ServedCheckout) -> [Preview] { PreviewRecord.load(checkout) }
 
-    private static func file(_ checkout: ServedCheckout) -> URL {
-        checkout.root.appendingPathComponent(".sandbox").appendingPathComponent("previews.json")
-    }
-
-    /// What a previous `serve` knew; a run it was killed in is marked failed, so the next push or poll retries it.
-    private static func load(_ checkout: ServedCheckout) -> [Preview] {
-        guard let data = try? Data(contentsOf: file(checkout)) else { return [] }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        guard var list = try? decoder.decode([Preview].self, from: data) else { return [] }
-        for index in list.indices where ["creating", "updating", "removing"].contains(list[index].state) {
-            list[index].reason = "serve stopped while it was \(list[index].state)"
-            list[index].state = "failed"
-        }
-        return list
-    }
-
-    private func save(_ checkout: ServedCheckout) {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        guard let data = try? encoder.encode(previews[checkout.id] ?? []) else { return }
-        let file = Self.file(checkout)
-        try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? data.write(to: file, options: .atomic)
-    }
+    private func save(_ checkout: ServedCheckout) { PreviewRecord.save(previews[checkout.id] ?? [], checkout) }
 }

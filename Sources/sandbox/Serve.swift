@@ -55,6 +55,9 @@ extension Sandbox {
         @Option(help: ArgumentHelp("Free disk space below which a push makes no new preview (like 2G).", valueName: "size"))
         var previewDiskFloor = "2G"
 
+        @Option(help: ArgumentHelp("The sandbox previews run, when a checkout has several.", valueName: "name"))
+        var previewSandbox: String?
+
         @Option(help: ArgumentHelp("Run gc on every served checkout this often (like 6h), or 'off'.", valueName: "interval"))
         var gcEvery = "6h"
 
@@ -86,7 +89,7 @@ extension Sandbox {
                     throw SandboxError(.badRequest, "'\(previewTtl.prefix(40))' is not a preview time to live", fix: "use 5s to 90d, like 3d or 12h")
                 }
                 configuration.previews = PreviewSettings(patterns: previewPatterns, ttl: ttl, limit: previewLimit,
-                                                         diskFloor: try PreviewSettings.parseSize(previewDiskFloor))
+                                                         diskFloor: try PreviewSettings.parseSize(previewDiskFloor), sandbox: previewSandbox)
                 configuration.gcEvery = gcEvery == "off" ? nil : try ServeConfiguration.parseInterval(gcEvery)
                 if !ServeConfiguration.isLoopback(host) && tlsCert == nil {
                     FileHandle.standardError.write(Data(("warning: serving on \(host) without TLS (--insecure): "

@@ -187,12 +187,31 @@ import Testing
         let after = try #require(formatter.date(from: kept.json["expires"] as? String ?? ""))
         #expect(after > before, "Keep moved the end from \(before) to \(after)")
         #expect(try serve.request("POST", "/api/v1/previews/nope~x/keep").status == 404)
+        // A preview's checkout id reaches its own instance only.
+        #expect(try serve.request("GET", "/api/v1/instances/other?checkout=\(id)").status == 404)
+        #expect(try serve.request("GET", "/api/v1/instances/\(ready["instance"] as? String ?? "")?checkout=\(id)").status == 200)
+        // A branch whose .sandbox is a link elsewhere gets no instance: its state and data would live outside its worktree.
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("evil-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: target) }
+        try FollowTests.git(p.repos.other, ["switch", "-q", "-c", "feature/evil", "origin/main"])
+        try FileManager.default.createSymbolicLink(atPath: p.repos.other.appendingPathComponent(".sandbox").path, withDestinationPath: target.path)
+        try FollowTests.git(p.repos.other, ["add", "-f", ".sandbox"])
+        try FollowTests.git(p.repos.other, ["commit", "-q", "-m", "a link"])
+        try FollowTests.git(p.repos.other, ["push", "-q", "-u", "origin", "feature/evil"])
+        let evil = try FollowTests.git(p.repos.other, ["rev-parse", "HEAD"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try FollowTests.git(p.repos.other, ["switch", "-q", "main"])
+        #expect(try Self.hook(serve, "feature/evil", evil).status == 202)
+        let refused = try Self.settled(serve, "feature/evil", state: "failed")
+        #expect((refused["reason"] as? String)?.contains("has a .sandbox of its own") == true, "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: target.path), "nothing was written through the link")
         // Nobody keeps it again: a warning, then it is destroyed with its worktree.
-        try NotifyTests.waitUntil("preview-expiring", within: 120) { !Self.events(receiver, "preview-expiring").isEmpty }
-        #expect(try Self.previews(serve).count == 1, "the warning comes before the end")
-        try NotifyTests.waitUntil("preview-removed", within: 180) { !Self.events(receiver, "preview-removed").isEmpty }
-        #expect((Self.events(receiver, "preview-removed").first?["reason"] as? String)?.contains("time to live") == true)
-        #expect(try Self.previews(serve).isEmpty)
+        try NotifyTests.waitUntil("preview-expiring", within: 120) { Self.events(receiver, "preview-expiring").contains { $0["branch"] as? String == "feature/t" } }
+        #expect(try Self.previews(serve).contains { $0["branch"] as? String == "feature/t" }, "the warning comes before the end")
+        try NotifyTests.waitUntil("preview-removed", within: 180) { Self.events(receiver, "preview-removed").contains { $0["branch"] as? String == "feature/t" } }
+        let removed = Self.events(receiver, "preview-removed").first { $0["branch"] as? String == "feature/t" }
+        #expect((removed?["reason"] as? String)?.contains("time to live") == true, "\(removed ?? [:])")
+        try NotifyTests.waitUntil("every preview gone", within: 180) { try Self.previews(serve).isEmpty }
+        #expect(!FileManager.default.fileExists(atPath: target.path), "nothing was written through the link, the removal included")
         #expect(!FileManager.default.fileExists(atPath: worktree))
     }
 }

@@ -56,6 +56,12 @@ import Testing
         #expect(Checkout(root: main).goldenRoot.path == main.appendingPathComponent(".sandbox/golden").path)
         #expect(Checkout.mainWorktree(of: main) == nil)
         #expect(Checkout.linkedWorktrees(of: main).map(\.standardizedFileURL.path) == [linked.standardizedFileURL.path])
+        // A `.git` file naming an admin folder that does not name it back (an unpacked archive, a crafted checkout) shares nothing.
+        let crafted = base.appendingPathComponent("crafted")
+        try FileManager.default.createDirectory(at: crafted, withIntermediateDirectories: true)
+        try "gitdir: \(admin.path)\n".write(to: crafted.appendingPathComponent(".git"), atomically: true, encoding: .utf8)
+        #expect(Checkout.mainWorktree(of: crafted) == nil)
+        #expect(Checkout(root: crafted).goldenRoot.path == crafted.appendingPathComponent(".sandbox/golden").path)
         // A worktree whose folder is gone is not listed; one of a bare repository shares nothing.
         try FileManager.default.removeItem(at: linked)
         #expect(Checkout.linkedWorktrees(of: main).isEmpty)

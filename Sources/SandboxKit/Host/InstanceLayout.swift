@@ -65,7 +65,11 @@ package struct InstanceLayout: Sendable, Equatable {
     package func golden(_ service: ResolvedService) -> URL {
         // A lease server starts from the golden copy of the service it lends for.
         let shared = golden(service: service.lendsFor ?? service.name, freshHash: service.freshHash)
-        return service.setup.contains(where: \.perInstance) ? URL(fileURLWithPath: shared.path + "-" + instance) : shared
+        guard service.setup.contains(where: \.perInstance) else { return shared }
+        // The golden folder is shared by the repository's worktrees: a linked worktree's own copy names its checkout too
+        // ('.' is in no instance name), so its `dev` never copies the main worktree's `dev`.
+        let owner = checkout.goldenRoot.path == checkout.stateDirectory.appendingPathComponent("golden").path ? "" : "." + checkout.id
+        return URL(fileURLWithPath: shared.path + owner + "-" + instance)
     }
 
     /// `sbx-<sandbox>-<checkout id>-<instance>-<service>`: unique per checkout, readable in `docker ps`.

@@ -63,7 +63,7 @@ package struct GarbageCollector: Sendable {
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).sorted() where !name.hasPrefix(".") {
             guard let used else { break }
             // A copy made per instance is named after the shared one, with "-<instance>" after it.
-            guard !used.contains(where: { name == $0 || name.hasPrefix($0 + "-") }) else { continue }
+            guard !used.contains(where: { name == $0 || name.hasPrefix($0 + "-") || name.hasPrefix($0 + ".") }) else { continue }
             let bytes = DiskUsage.of(root.appendingPathComponent(name)).bytes
             items.append(Item(kind: "golden", name: name, bytes: bytes, reason: "no sandbox in Recipes/ (of any worktree) copies from it now", removed: false))
         }

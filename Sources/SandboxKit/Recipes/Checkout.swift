@@ -43,7 +43,13 @@ package struct Checkout: Sendable, Equatable {
         guard let common = try? String(contentsOf: gitDir.appendingPathComponent("commondir"), encoding: .utf8) else { return nil }
         let path = common.trimmingCharacters(in: .whitespacesAndNewlines)
         let commonDir = (path.hasPrefix("/") ? URL(fileURLWithPath: path) : gitDir.appendingPathComponent(path)).standardizedFileURL
-        guard commonDir.lastPathComponent == ".git" else { return nil }
+        // Only what `git worktree add` makes: the admin folder is `<common>/worktrees/<name>` and names this folder back. A
+        // `.git` file pointing anywhere else (an unpacked archive, a crafted checkout) shares nothing.
+        let admin = gitDir.standardizedFileURL
+        guard commonDir.lastPathComponent == ".git", admin.deletingLastPathComponent().path == commonDir.appendingPathComponent("worktrees").path,
+              let back = try? String(contentsOf: admin.appendingPathComponent("gitdir"), encoding: .utf8),
+              URL(fileURLWithPath: back.trimmingCharacters(in: .whitespacesAndNewlines)).standardizedFileURL.path == dotGit.standardizedFileURL.path
+        else { return nil }
         return URL(fileURLWithPath: commonDir.deletingLastPathComponent().path)
     }
 

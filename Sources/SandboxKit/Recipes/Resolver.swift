@@ -288,10 +288,13 @@ package struct Resolver {
                                    start: s?.start.raw, stopSignal: s?.stopSignal, entry: EntryScript.text,
                                    context: context?.files, dockerfile: dockerfileHash)
         var tag = recipe.bootstrap?.provides ?? "\(sandbox.owner)/\(recipe.name):\(sandbox.name)"
-        // An image built from the checkout's own files (an application) differs from branch to branch: a linked worktree (a
-        // preview) tags its own, so no worktree takes the tag from another between a build and the container made from it.
-        if recipe.bootstrap == nil, context != nil || recipe.dockerfile != nil, Checkout.mainWorktree(of: set.checkout.root) != nil {
-            tag += "-" + set.checkout.id
+        // An image built from the checkout's own recipes and files may differ from branch to branch: a linked worktree (a
+        // preview) tags its own (and every image built on one), so no worktree takes a tag from another between a build and
+        // the container made from it. Stock recipes are the same in every worktree: their images are shared.
+        let ownSuffix = "-" + set.checkout.id
+        let onOwn = base.map { $0.tag.hasSuffix(ownSuffix) } ?? false
+        if recipe.bootstrap == nil, !recipe.path.hasPrefix("<stock>/") || onOwn, Checkout.mainWorktree(of: set.checkout.root) != nil {
+            tag += ownSuffix
         }
         var image = ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files, context: context)
         // For an instance that mounts a service's live folder over what the image copied: the hash of all but that
