@@ -29,13 +29,12 @@ package enum StockRecipes {
         from: debian:bookworm
         build:
           - apt: [mariadb-server, mariadb-client]
-          # Sized for sandboxes (dozens on one machine, little data each): small buffers and caches, 30 MiB idle instead of 70.
-          # A recipe that extends this one overrides any of them with flags in its own `start:` (flags win over this file).
+          # Sized for sandboxes (dozens on one machine, little data each): a 16 MiB buffer pool, 8 MiB Aria and MyISAM caches
+          # (128 MiB each by default), no query cache: 35 MiB idle instead of 70. A recipe that extends this one overrides any
+          # of them with flags in its own `start:` (flags win over this file).
           - run: >-
-              printf '%s\n' '[mariadbd]' 'innodb_buffer_pool_size = 16M' 'innodb_log_buffer_size = 1M' 'key_buffer_size = 1M'
-              'aria_pagecache_buffer_size = 1M' 'query_cache_size = 0' 'query_cache_type = 0' 'performance_schema = OFF'
-              'max_connections = 100' 'thread_cache_size = 4' 'table_open_cache = 200' 'table_definition_cache = 200'
-              'tmp_table_size = 4M' 'max_heap_table_size = 4M' 'innodb_read_io_threads = 1' 'innodb_write_io_threads = 1'
+              printf '%s\n' '[mariadbd]' 'innodb_buffer_pool_size = 16M' 'innodb_log_buffer_size = 2M' 'key_buffer_size = 8M'
+              'aria_pagecache_buffer_size = 8M' 'query_cache_size = 0' 'query_cache_type = 0' 'performance_schema = OFF'
               > /etc/mysql/mariadb.conf.d/90-sandbox.cnf
         service:
           run-as: mysql
