@@ -165,7 +165,11 @@ package actor PreviewKeeper {
         for (branch, commit) in wanted.sorted(by: { $0.key < $1.key }) where branches?.contains(branch) ?? true {
             let instance = PreviewNames.instance(for: branch)
             if let preview = previews[checkout.id]?.first(where: { $0.branch == branch }) {
-                guard preview.isSettled, preview.commit != commit || preview.state == "failed" else { continue }
+                // A failed one is tried again by a push, by a new commit, or after a serve that stopped mid-way; a poll
+                // that finds the commit that failed leaves it failed (no `up` and no event every poll).
+                let interrupted = preview.reason?.hasPrefix("serve stopped") == true
+                let retry = preview.state == "failed" && (branches != nil || preview.wanted != commit || interrupted)
+                guard preview.isSettled, preview.state == "ready" && preview.commit != commit || retry else { continue }
                 await bringUp(checkout, branch: branch, remote: preview.remote, commit: commit, creating: false)
             } else if let reason = limitReached(checkout) ?? nameTaken(checkout, instance: instance, by: branch) {
                 guard refused[checkout.id + "\n" + branch] != commit else { continue }
