@@ -113,7 +113,6 @@ import Testing
         if let python = TestDeps.python {
             let shots = checkout.root.appendingPathComponent("screenshots")
             try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
-            usleep(1_100_000)
             let run = try runProgram(python, [Binary.repoRoot.appendingPathComponent("Tests/web/preview_test.py").path, serve.link,
                                               "--branch", "feature/a", "--shows", "Debian [alpha]", "--screenshots", shots.path], timeout: 300)
             #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
@@ -181,7 +180,6 @@ import Testing
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let before = try #require(formatter.date(from: ready["expires"] as? String ?? ""))
-        usleep(1_500_000)
         let kept = try serve.request("POST", "/api/v1/previews/\(id)/keep")
         #expect(kept.status == 200, "\(kept.body)")
         let after = try #require(formatter.date(from: kept.json["expires"] as? String ?? ""))

@@ -3,9 +3,12 @@ import SandboxBase
 
 /// A source checkout holding `Recipes/` and, optionally, its own `Images/`.
 package struct Checkout: Sendable, Equatable {
-    package var root: URL
+    package let root: URL
 
-    package init(root: URL) { self.root = root.standardizedFileURL }
+    package init(root: URL) {
+        self.root = root.standardizedFileURL
+        goldenRoot = (Self.mainWorktree(of: self.root) ?? self.root).appendingPathComponent(".sandbox").appendingPathComponent("golden")
+    }
 
     /// The checkout containing `directory`: the nearest folder upwards that has `Recipes/`.
     package static func find(from directory: URL) throws(SandboxError) -> Checkout {
@@ -29,9 +32,8 @@ package struct Checkout: Sendable, Equatable {
 
     /// Golden data dirs, keyed by recipe hashes: the main worktree's, shared by every linked git worktree of the
     /// repository (a preview of a branch copies what the checkout already made, it does not initialise anew).
-    package var goldenRoot: URL {
-        (Self.mainWorktree(of: root) ?? root).appendingPathComponent(".sandbox").appendingPathComponent("golden")
-    }
+    /// Read once, when the checkout is found: every layout asks for it.
+    package let goldenRoot: URL
 
     /// For a linked git worktree (its `.git` a file naming `<repo>/.git/worktrees/<name>`), the main worktree's root;
     /// nil for a main worktree, a bare repository's worktree, or a folder outside git.

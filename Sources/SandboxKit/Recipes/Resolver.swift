@@ -293,7 +293,8 @@ package struct Resolver {
         // the container made from it. Stock recipes are the same in every worktree: their images are shared.
         let ownSuffix = "-" + set.checkout.id
         let onOwn = base.map { $0.tag.hasSuffix(ownSuffix) } ?? false
-        if recipe.bootstrap == nil, !recipe.path.hasPrefix("<stock>/") || onOwn, Checkout.mainWorktree(of: set.checkout.root) != nil {
+        let linked = set.checkout.goldenRoot.path != set.checkout.stateDirectory.appendingPathComponent("golden").path
+        if recipe.bootstrap == nil, !recipe.path.hasPrefix("<stock>/") || onOwn, linked {
             tag += ownSuffix
         }
         var image = ResolvedImage(recipe: recipe, tag: tag, hash: ContentHash.of(content), base: baseRef, files: files, context: context)
