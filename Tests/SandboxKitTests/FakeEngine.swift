@@ -346,13 +346,23 @@ final class FakeEngine: EngineTransport {
     }
 }
 
+/// A session as the real one behaves around its end: a request sent once it is ending fails as undelivered, though it
+/// reads as open until its program has gone (a few turns later); each request gives way to other tasks before it is
+/// answered (a round trip), so requests of several tasks interleave.
 final class FakeSession: EngineSession {
     let engine: FakeEngine
+    private let state = Mutex((ending: false, gone: false))
     init(engine: FakeEngine) { self.engine = engine }
-    var isOpen: Bool { true }
+    var isOpen: Bool { !state.withLock { $0.gone } }
     func send(_ text: String, markerText: String, marker: String, timeout: Duration) async throws(SandboxError) -> [String] {
+        guard !state.withLock({ $0.ending }) else { throw EngineSessions.undelivered("fake session") }
+        for _ in 0..<3 { await Task.yield() }
         engine.record(text)
         return engine.serverNames(after: text)
     }
-    func close() async {}
+    func close() async {
+        state.withLock { $0.ending = true }
+        for _ in 0..<5 { await Task.yield() }
+        state.withLock { $0.gone = true }
+    }
 }

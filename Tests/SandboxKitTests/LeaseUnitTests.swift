@@ -208,6 +208,31 @@ import Testing
         #expect(store.entries(.dropping).isEmpty)
     }
 
+    /// Eight first requests of one process at once (serve's clients): they share one lender, and a lender replaced while
+    /// requests still lease through it (its files changed) answers them before its sessions end.
+    @Test func leasesThatArriveTogetherShareOneLenderAndAReplacedOneFinishesItsRequests() async throws {
+        let recipe = CoreOnFakeEngineTests.recipe.replacingOccurrences(of: "      - sql: {database: shop, file: shop/migrations/}\n",
+                                                                         with: "      - sql: {database: shop, file: shop/migrations/}\n    leases: {pool: 1}\n")
+        let rig = try CoreOnFakeEngineTests.Rig()
+        defer { rig.fixture.remove() }
+        try rig.fixture.write("Recipes/shop.yml", recipe)
+        _ = try await rig.up()
+        let core = rig.core, stateFile = rig.layout().stateFile
+        for round in 0..<4 {
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for n in 0..<8 {
+                    group.addTask {
+                        // After the first round the instance's record changes under the requests: the lender is made anew.
+                        if round > 0, n == 4 { try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: TimeInterval(round))], ofItemAtPath: stateFile.path) }
+                        return try await core.lease(Core.Target(instance: "dev"), service: "pg", database: nil, ttl: 60).id
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            #expect(ids.count == 8 && Set(ids).count == 8, "round \(round)")
+        }
+    }
+
     @Test func aSweepDropsOnlyNamesTheStoreMakes() async throws {
         #expect(LeaseStore.isMade("lease_0123456789abcdef") && LeaseStore.isMade("lease_tpl_0123456789abcdef"))
         #expect(!LeaseStore.isMade("lease_app") && !LeaseStore.isMade("lease_tpl_app") && !LeaseStore.isMade("lease_0123456789ABCDEF"))

@@ -30,6 +30,10 @@ package actor LeasePool {
     enum Lane: Hashable { case make, drop }
     private var prepared: [String: Prepared] = [:]
     private var requests = 0
+    /// Requests sent and not answered yet, and whether the pool was closed meanwhile: its sessions then end after the
+    /// last answer (a lender replaced while another task still leases through it finishes that lease).
+    private var inFlight = 0
+    private var closed = false
     private var swept = false
 
     /// What `prepare` made for one database in one seeded state: the template copies come from, and what it printed.
@@ -259,8 +263,30 @@ package actor LeasePool {
 
     // MARK: - The session
 
-    /// Sends SQL through one of the pool's sessions, started when there is none (or the last one ended at an error).
+    /// Sends SQL through one of the pool's sessions, started when there is none, or when the last one ended (an error in
+    /// an earlier request ends it: the engine's client stops at the first error). A request the ended session never
+    /// received is sent once more through a new one.
     private func send(_ sql: String, lane: Lane = .make) async throws(SandboxError) -> [String] {
+        inFlight += 1
+        let answer: Result<[String], SandboxError>
+        do throws(SandboxError) {
+            do {
+                answer = .success(try await sendOnce(sql, lane: lane))
+            } catch where error.replan {
+                answer = .success(try await sendOnce(sql, lane: lane))
+            }
+        } catch {
+            let stopped = (error.detail ?? "").contains("is not running") || (error.detail ?? "").contains("No such container")
+            answer = .failure(SandboxError(stopped ? .notRunning : .leaseFailed, stopped ? "the lease server \(server.name) is not running" : error.message,
+                                           fix: stopped ? "start it: `\(Messages.up(layout.instance))`" : "see `sandbox logs \(server.name)`",
+                                           detail: error.detail))
+        }
+        inFlight -= 1
+        if closed, inFlight == 0 { await endSessions() }
+        return try answer.get()
+    }
+
+    private func sendOnce(_ sql: String, lane: Lane) async throws(SandboxError) -> [String] {
         let session: any EngineSession
         if let open = sessions[lane], open.isOpen { session = open } else {
             let stamp = DataStamp.read(from: layout.dataDir(server.name))
@@ -271,19 +297,20 @@ package actor LeasePool {
         requests += 1
         let marker = "sandbox-lease-\(requests)-done"
         let markerText = try render(spec.marker, ["marker": marker])
-        do {
-            return try await session.send(sql, markerText: markerText, marker: marker, timeout: .seconds(60))
-        } catch {
-            let stopped = (error.detail ?? "").contains("is not running") || (error.detail ?? "").contains("No such container")
-            throw SandboxError(stopped ? .notRunning : .leaseFailed, stopped ? "the lease server \(server.name) is not running" : error.message,
-                               fix: stopped ? "start it: `\(Messages.up(layout.instance))`" : "see `sandbox logs \(server.name)`", detail: error.detail)
-        }
+        return try await session.send(sql, markerText: markerText, marker: marker, timeout: .seconds(60))
     }
 
-    /// Ends the sessions (a pool that is no longer used).
+    /// Ends the sessions of a pool that is no longer used: at once when no request is waiting for an answer, else after
+    /// the last answer. A request sent later still gets one (through a session started for it and ended after it).
     package func close() async {
-        for session in sessions.values { await session.close() }
+        closed = true
+        if inFlight == 0 { await endSessions() }
+    }
+
+    private func endSessions() async {
+        let open = sessions
         sessions = [:]
+        for session in open.values { await session.close() }
     }
 
     private func render(_ template: Template, _ values: [String: String]) throws(SandboxError) -> String {

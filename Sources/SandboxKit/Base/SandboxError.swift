@@ -50,7 +50,8 @@ package struct SandboxError: Error, Sendable, CustomStringConvertible {
     package var fix: String?
     /// Last lines of the failing command's output, shown under the message.
     package var detail: String?
-    /// The world changed since the plan was made (a port taken meanwhile): planning again resolves it.
+    /// The world changed since the plan was made (a port taken meanwhile, a session that ended before the request
+    /// reached it): planning again, or sending again through a new session, resolves it.
     package var replan = false
 
     package init(_ code: Code, _ message: String, fix: String? = nil, detail: String? = nil) {

@@ -15,6 +15,16 @@ package protocol EngineSession: Sendable {
     var isOpen: Bool { get }
 }
 
+package enum EngineSessions {
+    /// A request that never reached the program: it had ended (an error in an earlier request, a `close`). Nothing of it
+    /// ran, so sending it again through a new session is safe (`replan`).
+    package static func undelivered(_ display: String) -> SandboxError {
+        var error = SandboxError(.dockerFailed, "the session (\(display)) had ended before the request was sent")
+        error.replan = true
+        return error
+    }
+}
+
 /// `docker exec --interactive` with the session command, driven from a task that owns the child for its whole life
 /// (swift-subprocess lends the standard input writer only inside its closure): requests reach it through a stream,
 /// each answered in order.
@@ -51,7 +61,10 @@ final class DockerSession: EngineSession {
                         _ = try await execution.standardInputWriter.write(Array(request.text.utf8))
                         var out: [String] = []
                         while true {
-                            guard let raw = try await lines.next() else { return }
+                            guard let raw = try await lines.next() else {
+                                open.value.withLock { $0 = false }
+                                return
+                            }
                             let line = raw.hasSuffix("\n") ? String(raw.dropLast()) : raw
                             if line == request.marker { break }
                             out.append(line)
@@ -68,9 +81,9 @@ final class DockerSession: EngineSession {
             open.value.withLock { $0 = false }
             let failure = SandboxError(.dockerFailed, "the session (\(display)) ended", detail: Docker.tail(Docker.plain(stderr), lines: 12))
             pending?.reply.resume(returning: .failure(failure))
-            // Whatever was queued behind it is answered too: nobody waits for a session that is gone.
+            // Whatever was queued behind it is answered too, as never sent: nobody waits for a session that is gone.
             feed.finish()
-            for await request in requests { request.reply.resume(returning: .failure(failure)) }
+            for await request in requests { request.reply.resume(returning: .failure(EngineSessions.undelivered(display))) }
         }
         task.withLock { $0 = run }
     }
@@ -78,14 +91,14 @@ final class DockerSession: EngineSession {
     var isOpen: Bool { open.value.withLock { $0 } }
 
     func send(_ text: String, markerText: String, marker: String, timeout: Duration) async throws(SandboxError) -> [String] {
-        guard isOpen else { throw SandboxError(.dockerFailed, "the session (\(display)) has ended") }
+        guard isOpen else { throw EngineSessions.undelivered(display) }
         let body = text.hasSuffix("\n") ? text : text + "\n"
-        let feed = self.feed
+        let feed = self.feed, display = self.display
         let answer: Result<[String], SandboxError> = await withTaskGroup(of: Result<[String], SandboxError>?.self) { group in
             group.addTask {
                 await withCheckedContinuation { reply in
                     if case .terminated = feed.yield(Request(text: body + markerText + "\n", marker: marker, reply: reply)) {
-                        reply.resume(returning: .failure(SandboxError(.dockerFailed, "the session has ended")))
+                        reply.resume(returning: .failure(EngineSessions.undelivered(display)))
                     }
                 }
             }
@@ -107,6 +120,7 @@ final class DockerSession: EngineSession {
     }
 
     func close() async {
+        open.value.withLock { $0 = false }
         feed.finish()
         let run = task.withLock { $0 }
         await run?.value

@@ -72,12 +72,25 @@ package actor LeaseDesk {
     private struct Key: Hashable { var root: String, instance: String, service: String }
     private var lenders: [Key: Lender] = [:]
     private var keepers: [Key: Task<Void, Never>] = [:]
+    /// Keys a lender is being made for, and who waits for it: requests that arrive together share one lender (each
+    /// making its own, the last replacing the others, ended sessions other requests were still using).
+    private var making: Set<Key> = []
+    private var waiting: [Key: [CheckedContinuation<Void, Never>]] = [:]
 
-    /// The lender for `service`, made by `make` unless one made from the same files is kept.
+    /// The lender for `service`, made by `make` unless one made from the same files is kept. A lender it replaces is
+    /// closed once the requests still using it are answered.
     package func lender(root: String, instance: String, service: String, current: () -> [String],
                         make: () async throws -> Lender) async throws -> Lender {
         let key = Key(root: root, instance: instance, service: service)
+        while making.contains(key) {
+            await withCheckedContinuation { waiting[key, default: []].append($0) }
+        }
         if let kept = lenders[key], kept.fingerprint == current() { return kept }
+        making.insert(key)
+        defer {
+            making.remove(key)
+            for waiter in waiting.removeValue(forKey: key) ?? [] { waiter.resume() }
+        }
         let made = try await make()
         if let old = lenders[key] { await old.pool.close() }
         lenders[key] = made
