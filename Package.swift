@@ -3,19 +3,21 @@ import PackageDescription
 
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+/// The core hashes with swift-crypto in the whole build, with SandboxBase's PlainSHA256 in the quick one (see `traits`).
+let coreCrypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto", condition: .when(traits: ["Server"]))
 let subprocess: Target.Dependency = .product(name: "Subprocess", package: "swift-subprocess")
 
 /// SandboxKit's layers in order (docs/architecture.md): the folder under Sources/SandboxKit, and the layers it imports.
 let layers: [(name: String, folder: String, uses: [String], products: [Target.Dependency])] = [
     ("SandboxBase", "Base", [], []),
-    ("SandboxRecipes", "Recipes", ["SandboxBase"], [yams, crypto]),
+    ("SandboxRecipes", "Recipes", ["SandboxBase"], [yams, coreCrypto]),
     ("SandboxEngine", "Engine", ["SandboxBase", "SandboxRecipes"], [subprocess]),
     ("SandboxHost", "Host", ["SandboxBase", "SandboxRecipes", "SandboxEngine"], []),
     ("SandboxObserve", "Observe", ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost"], []),
     ("SandboxPlan", "Plan", ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost", "SandboxObserve"], []),
     ("SandboxOutput", "Output", ["SandboxBase", "SandboxPlan"], []),
     ("SandboxApply", "Apply", ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost", "SandboxObserve", "SandboxPlan", "SandboxOutput"], []),
-    ("SandboxNotify", "Notify", ["SandboxBase", "SandboxRecipes", "SandboxHost"], [yams, crypto]),
+    ("SandboxNotify", "Notify", ["SandboxBase", "SandboxRecipes", "SandboxHost"], [yams, coreCrypto]),
     ("SandboxOperations", "Operations",
      ["SandboxBase", "SandboxRecipes", "SandboxEngine", "SandboxHost", "SandboxObserve", "SandboxPlan", "SandboxOutput", "SandboxApply", "SandboxNotify"], []),
     // The core every front door calls keeps the name SandboxKit.
@@ -31,6 +33,13 @@ let package = Package(
     products: [
         .executable(name: "sandbox", targets: ["sandbox"]),
         .library(name: "SandboxKit", targets: ["SandboxKit"]),
+    ],
+    // `Server` (on by default): `sandbox serve`, TLS and the notification client, on NIO and two vendored BoringSSLs.
+    // Scripts/setup builds the first `sandbox` without it (`--disable-default-traits`: a third of the compiling), brings
+    // the demo up, and builds the whole one in the background (docs/architecture.md, "Two builds of one command").
+    traits: [
+        .trait(name: "Server", description: "sandbox serve (HTTP API, page, TLS, previews) and the notification client"),
+        .default(enabledTraits: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,10 +57,10 @@ let package = Package(
         .executableTarget(
             name: "sandbox",
             dependencies: frontDoor + [
-                "SandboxServer",
-                "SandboxWebhook",
+                .target(name: "SandboxServer", condition: .when(traits: ["Server"])),
+                .target(name: "SandboxWebhook", condition: .when(traits: ["Server"])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log", condition: .when(traits: ["Server"])),
             ]
         ),
         // `sandbox serve`: the HTTP API and the page. Kept apart so SandboxKit stays free of NIO.
@@ -87,7 +96,7 @@ let package = Package(
     ] + layers.map { layer in
         .target(name: layer.name, dependencies: layer.uses.map { .byName(name: $0) } + layer.products, path: "Sources/SandboxKit/\(layer.folder)")
     } + [
-        .testTarget(name: "SandboxKitTests", dependencies: frontDoor + ["SandboxApply", "SandboxServer"]),
+        .testTarget(name: "SandboxKitTests", dependencies: frontDoor + ["SandboxApply", "SandboxServer", crypto]),
         .testTarget(name: "IntegrationTests", dependencies: frontDoor + [crypto]),
     ]
 )

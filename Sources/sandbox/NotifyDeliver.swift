@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+#if Server
 import SandboxWebhook
+#endif
 import SandboxRecipes
 import SandboxNotify
 
@@ -19,7 +21,13 @@ extension Sandbox {
         func run() async throws {
             // The checkout only: its recipes may be broken, and events about it must still go out.
             let checkout = try Checkout.find(from: URL(fileURLWithPath: location.checkout ?? FileManager.default.currentDirectoryPath))
+            #if Server
             await NotifyDeliverer.run(stateDirectory: checkout.stateDirectory, transport: WebhookClient())
+            #else
+            // The events stay in the spool: the next command of the whole build delivers them.
+            _ = checkout
+            throw ExitCode(3)
+            #endif
         }
     }
 }

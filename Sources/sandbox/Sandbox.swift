@@ -115,6 +115,19 @@ struct OutputOptions: ParsableArguments {
     var json: Bool { format.json }
 }
 
+extension Sandbox {
+    /// What a build without the `Server` trait (Scripts/setup's quick first build) answers for `serve`.
+    static func withoutServer(_ command: String) -> SandboxError {
+        let exe = Serve.executablePath()
+        let root = exe.range(of: "/.build").map { String(exe[..<$0.lowerBound]) }
+        let log = root.map { $0 + "/.build/setup-whole.log" }
+        let building = log.map { FileManager.default.fileExists(atPath: $0) } ?? false
+        return SandboxError(.notBuilt, "this sandbox (\(exe)) is the quick build, without `\(command)`, TLS and the notification client",
+                            fix: (building ? "the whole build is on its way (log: \(log!)); Scripts/setup switches .build/sandbox to it when it is done. " : "")
+                                + "Build it now: `\(root.map { "cd \($0) && " } ?? "")swift build -c release --product sandbox`")
+    }
+}
+
 /// Prints a failure the way people can act on it, and exits non-zero.
 func reporting<T>(json: Bool = false, _ body: () async throws -> T) async throws -> T {
     do {

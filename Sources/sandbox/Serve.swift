@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+#if Server
 import Logging
 import SandboxServer
+#endif
 import SandboxBase
 import SandboxOperations
 
@@ -68,6 +70,7 @@ extension Sandbox {
         }
 
         func run() async throws {
+            #if Server
             try await reporting {
                 let (host, port) = try ServeConfiguration.parseListen(listen)
                 if !ServeConfiguration.isLoopback(host) && tlsCert == nil && !insecure {
@@ -103,6 +106,9 @@ extension Sandbox {
                     say("(token from \(source); Ctrl-C stops, letting running operations finish)")
                 }
             }
+            #else
+            try await reporting { throw Sandbox.withoutServer("serve") }
+            #endif
         }
 
         /// This binary, so each operation runs exactly the `sandbox` that serves.

@@ -36,6 +36,7 @@ package struct SandboxError: Error, Sendable, CustomStringConvertible {
         case noLeases = "no-leases"
         case noSuchLease = "no-such-lease"
         case leaseFailed = "lease-failed"
+        case notBuilt = "not-built"
         // Added by `sandbox serve`'s HTTP API.
         case badRequest = "bad-request"
         case unauthorized = "unauthorized"

@@ -20,7 +20,7 @@ extension SandboxError.Code {
         case .io, .dataDirNotWritable, .storeFailed: 500
         // Something the server depends on failed: the engine, a base image's source.
         case .dockerFailed, .baseImageUnavailable, .leaseFailed: 502
-        case .shuttingDown, .serverBusy, .engineUnreachable, .dockerMissing, .storeNotMounted: 503
+        case .shuttingDown, .serverBusy, .engineUnreachable, .dockerMissing, .storeNotMounted, .notBuilt: 503
         case .diskFull: 507
         }
     }

@@ -1,4 +1,6 @@
+#if Server
 import Crypto
+#endif
 import Foundation
 import SandboxBase
 
@@ -72,8 +74,12 @@ package struct NotifyEvent: Sendable, Equatable, Codable {
 
     /// `sha256=` and the lower-case hex HMAC-SHA256 of `body` keyed with `secret`, as GitHub signs its webhooks.
     package static func signature(of body: Data, secret: String) -> String {
+        #if Server
         let mac = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
         return "sha256=" + Formatting.hex(mac)
+        #else
+        return "sha256=" + Formatting.hex(PlainSHA256.hmac(key: Array(secret.utf8), message: body))
+        #endif
     }
 
     /// The request's headers, in the order sent.

@@ -1,4 +1,6 @@
+#if Server
 import Crypto
+#endif
 import Foundation
 import SandboxBase
 
@@ -10,17 +12,19 @@ package enum ContentHash {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding plain Codable recipe data cannot fail; fall back to a stable marker if it ever does.
         let data = (try? encoder.encode(value)) ?? Data("unencodable".utf8)
-        return hex(SHA256.hash(data: data))
+        return of(data: data)
     }
 
-    package static func of(data: Data) -> String { hex(SHA256.hash(data: data)) }
+    package static func of(data: Data) -> String {
+        #if Server
+        Formatting.hex(SHA256.hash(data: data))
+        #else
+        Formatting.hex(PlainSHA256.hash(data))
+        #endif
+    }
 
     package static func of(file path: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         return of(data: data)
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String {
-        Formatting.hex(digest)
     }
 }
