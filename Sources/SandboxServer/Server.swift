@@ -54,7 +54,15 @@ package enum SandboxHTTPServer {
         if let interval = configuration.gcEvery {
             let checkouts = configuration.checkouts, executable = configuration.executable
             services.append(.init(service: Every(interval: interval, immediately: false) {
-                for checkout in checkouts { _ = try? await Core(checkout: checkout.root.path, executable: executable).gc(dryRun: false) }
+                // A failed run is said in serve's log (the next one tries again); one that freed space, at info level.
+                for checkout in checkouts {
+                    do {
+                        let result = try await Core(checkout: checkout.root.path, executable: executable).gc(dryRun: false)
+                        logger.info("scheduled gc of \(checkout.root.path): \(result.items.filter(\.removed).count) removed, \(result.freedBytes) bytes freed")
+                    } catch {
+                        logger.error("scheduled gc of \(checkout.root.path) failed: \(error); it runs again in \(interval)")
+                    }
+                }
             }))
         }
         let group = ServiceGroup(configuration: .init(
