@@ -35,7 +35,7 @@ let package = Package(
         .library(name: "SandboxKit", targets: ["SandboxKit"]),
     ],
     // `Server` (on by default): `sandbox serve`, TLS and the notification client, on NIO and two vendored BoringSSLs.
-    // Scripts/setup builds the first `sandbox` without it (`--disable-default-traits`: a third of the compiling), brings
+    // Scripts/setup builds the first `sandbox` without it (`--disable-default-traits`: 220 compile steps, not 1,844), brings
     // the demo up, and builds the whole one in the background (docs/architecture.md, "Two builds of one command").
     traits: [
         .trait(name: "Server", description: "sandbox serve (HTTP API, page, TLS, previews) and the notification client"),
@@ -94,7 +94,10 @@ let package = Package(
         // SandboxKit's layers, one target each (docs/architecture.md): a layer imports only the layers before it,
         // and the compiler refuses a cycle. Types crossing layers are `package`, never `public`.
     ] + layers.map { layer in
-        .target(name: layer.name, dependencies: layer.uses.map { .byName(name: $0) } + layer.products, path: "Sources/SandboxKit/\(layer.folder)")
+        .target(name: layer.name, dependencies: layer.uses.map { .byName(name: $0) } + layer.products, path: "Sources/SandboxKit/\(layer.folder)",
+                // SandboxBase holds PlainSHA256, which hashes whole build contexts in the quick (debug) build: optimised
+                // even there (4 MiB/s unoptimised; SandboxBase is small, and nothing in it needs a debugger's view).
+                swiftSettings: layer.name == "SandboxBase" ? [.unsafeFlags(["-O"], .when(configuration: .debug))] : [])
     } + [
         .testTarget(name: "SandboxKitTests", dependencies: frontDoor + ["SandboxApply", "SandboxServer", crypto]),
         .testTarget(name: "IntegrationTests", dependencies: frontDoor + [crypto]),

@@ -4,5 +4,9 @@ enum BuildInfo {
     static let version = "0.5.0"
     static let commit = "built from source"
 
+    #if Server
     static var text: String { "\(version) (\(commit))" }
+    #else
+    static var text: String { "\(version) (\(commit); quick build: no serve, no delivery of notifications)" }
+    #endif
 }

@@ -24,7 +24,7 @@ extension Sandbox {
             #if Server
             await NotifyDeliverer.run(stateDirectory: checkout.stateDirectory, transport: WebhookClient())
             #else
-            // The events stay in the spool: the next command of the whole build delivers them.
+            // The events stay in the spool: the next command of the whole build that sends an event delivers them all.
             _ = checkout
             throw ExitCode(3)
             #endif

@@ -116,15 +116,27 @@ struct OutputOptions: ParsableArguments {
 }
 
 extension Sandbox {
-    /// What a build without the `Server` trait (Scripts/setup's quick first build) answers for `serve`.
+    /// What a build without the `Server` trait (Scripts/setup's quick first build) answers for `serve`: whether the
+    /// whole build is on its way (Scripts/setup's background build holds `.build/setup-whole.lock`), or failed.
     static func withoutServer(_ command: String) -> SandboxError {
         let exe = Serve.executablePath()
         let root = exe.range(of: "/.build").map { String(exe[..<$0.lowerBound]) }
-        let log = root.map { $0 + "/.build/setup-whole.log" }
-        let building = log.map { FileManager.default.fileExists(atPath: $0) } ?? false
-        return SandboxError(.notBuilt, "this sandbox (\(exe)) is the quick build, without `\(command)`, TLS and the notification client",
-                            fix: (building ? "the whole build is on its way (log: \(log!)); Scripts/setup switches .build/sandbox to it when it is done. " : "")
-                                + "Build it now: `\(root.map { "cd \($0) && " } ?? "")swift build -c release --product sandbox`")
+        let again = "run `\(root.map { "cd \($0) && " } ?? "")Scripts/setup` again (with sudo if you ran it so): it builds the whole one"
+        var fix = again
+        if let root {
+            let log = root + "/.build/setup-whole.log"
+            let fd = open(root + "/.build/setup-whole.lock", O_RDONLY | O_CLOEXEC)
+            let building = fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0
+            if fd >= 0 { close(fd) }
+            let failed = (try? String(contentsOfFile: log, encoding: .utf8))?.contains("the whole build failed") ?? false
+            if building {
+                fix = "the whole build is on its way (log: \(log)); .build/sandbox is switched to it when it is done"
+            } else if failed {
+                fix = "the whole build failed in the background (see \(log)); " + again + " and shows why"
+            }
+        }
+        return SandboxError(.notBuilt, "this sandbox (\(exe)) is the quick build, without `\(command)` and the delivery of notifications",
+                            fix: fix)
     }
 }
 

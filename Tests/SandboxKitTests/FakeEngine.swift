@@ -43,6 +43,9 @@ final class FakeEngine: EngineTransport {
         var nextID = 1
         /// What sessions were sent (SQL, without the marker), in order.
         var sent: [String] = []
+        /// Sessions end (as a client does at an error, or a server that restarted) after this many requests each.
+        var sessionLife: Int?
+        var sessionsStarted = 0
         var leaseNames: Set<String> = []
     }
 
@@ -58,6 +61,11 @@ final class FakeEngine: EngineTransport {
     func fail(_ verb: String, times: Int = 1, status: Int32 = 1, stderr: String) {
         world.withLock { $0.failures.append(Failure(verb: verb, status: status, stderr: stderr, times: times)) }
     }
+
+    /// Each session ends after `requests` requests: the next one finds it ended, as undelivered.
+    func endSessions(after requests: Int) { world.withLock { $0.sessionLife = requests } }
+    var sessionsStarted: Int { world.withLock { $0.sessionsStarted } }
+    fileprivate var sessionLife: Int? { world.withLock { $0.sessionLife } }
 
     /// Every argv run, in order.
     var commands: [[String]] { world.withLock { $0.commands } }
@@ -91,6 +99,7 @@ final class FakeEngine: EngineTransport {
     /// A session answers every request with no lines, as a server does that prints nothing; it records what it was sent.
     func session(_ command: DockerCommand) -> any EngineSession {
         _ = answer(command)
+        world.withLock { $0.sessionsStarted += 1 }
         return FakeSession(engine: self)
     }
 
@@ -346,23 +355,26 @@ final class FakeEngine: EngineTransport {
     }
 }
 
-/// A session as the real one behaves around its end: a request sent once it is ending fails as undelivered, though it
-/// reads as open until its program has gone (a few turns later); each request gives way to other tasks before it is
-/// answered (a round trip), so requests of several tasks interleave.
+/// A session as the real one behaves around its end: a request sent once it is ending fails as undelivered, and it
+/// reads as closed from then on; each request gives way to other tasks before it is answered (a round trip), so
+/// requests of several tasks interleave.
 final class FakeSession: EngineSession {
     let engine: FakeEngine
-    private let state = Mutex((ending: false, gone: false))
+    private let state = Mutex((ending: false, gone: false, answered: 0))
     init(engine: FakeEngine) { self.engine = engine }
     var isOpen: Bool { !state.withLock { $0.gone } }
     func send(_ text: String, markerText: String, marker: String, timeout: Duration) async throws(SandboxError) -> [String] {
-        guard !state.withLock({ $0.ending }) else { throw EngineSessions.undelivered("fake session") }
+        let life = engine.sessionLife
+        let ended = state.withLock { s in
+            if let life, s.answered >= life { s.ending = true }
+            s.answered += 1
+            if s.ending { s.gone = true }
+            return s.ending
+        }
+        guard !ended else { throw EngineSessions.undelivered("fake session", detail: "server closed the connection unexpectedly") }
         for _ in 0..<3 { await Task.yield() }
         engine.record(text)
         return engine.serverNames(after: text)
     }
-    func close() async {
-        state.withLock { $0.ending = true }
-        for _ in 0..<5 { await Task.yield() }
-        state.withLock { $0.gone = true }
-    }
+    func close() async { state.withLock { $0.ending = true; $0.gone = true } }
 }

@@ -233,6 +233,23 @@ import Testing
         }
     }
 
+    /// A session that ended between requests (a server restarted, a client stopped at an error) costs a request
+    /// nothing: it never received it, so it goes through a new session; the pool still fills and lends.
+    @Test func aRequestAnEndedSessionNeverReceivedGoesThroughANewOne() async throws {
+        let recipe = CoreOnFakeEngineTests.recipe.replacingOccurrences(of: "      - sql: {database: shop, file: shop/migrations/}\n",
+                                                                         with: "      - sql: {database: shop, file: shop/migrations/}\n    leases: {pool: 2}\n")
+        let rig = try CoreOnFakeEngineTests.Rig()
+        defer { rig.fixture.remove() }
+        try rig.fixture.write("Recipes/shop.yml", recipe)
+        rig.engine.endSessions(after: 1)
+        _ = try await rig.up()
+        let store = LeaseStore(folder: rig.layout().leases("pg"))
+        #expect(store.count(.ready) == 2)
+        var ids: Set<String> = []
+        for _ in 0..<4 { ids.insert(try await rig.core.lease(Core.Target(instance: "dev"), service: "pg", database: nil, ttl: 60).id) }
+        #expect(ids.count == 4 && rig.engine.sessionsStarted >= 4, "\(rig.engine.sessionsStarted) sessions")
+    }
+
     @Test func aSweepDropsOnlyNamesTheStoreMakes() async throws {
         #expect(LeaseStore.isMade("lease_0123456789abcdef") && LeaseStore.isMade("lease_tpl_0123456789abcdef"))
         #expect(!LeaseStore.isMade("lease_app") && !LeaseStore.isMade("lease_tpl_app") && !LeaseStore.isMade("lease_0123456789ABCDEF"))

@@ -273,6 +273,7 @@ package actor LeasePool {
             do {
                 answer = .success(try await sendOnce(sql, lane: lane))
             } catch where error.replan {
+                sessions[lane] = nil
                 answer = .success(try await sendOnce(sql, lane: lane))
             }
         } catch {
@@ -282,7 +283,12 @@ package actor LeasePool {
                                            detail: error.detail))
         }
         inFlight -= 1
-        if closed, inFlight == 0 { await endSessions() }
+        if closed, inFlight == 0 {
+            let open = Array(sessions.values)
+            sessions = [:]
+            // The answer does not wait for the sessions to go.
+            Task { for session in open { await session.close() } }
+        }
         return try answer.get()
     }
 

@@ -18,8 +18,8 @@ package protocol EngineSession: Sendable {
 package enum EngineSessions {
     /// A request that never reached the program: it had ended (an error in an earlier request, a `close`). Nothing of it
     /// ran, so sending it again through a new session is safe (`replan`).
-    package static func undelivered(_ display: String) -> SandboxError {
-        var error = SandboxError(.dockerFailed, "the session (\(display)) had ended before the request was sent")
+    package static func undelivered(_ display: String, detail: String? = nil) -> SandboxError {
+        var error = SandboxError(.dockerFailed, "the session (\(display)) had ended before the request was sent", detail: detail)
         error.replan = true
         return error
     }
@@ -41,13 +41,18 @@ final class DockerSession: EngineSession {
     private final class Flag: Sendable { let value = Mutex(true) }
     private let open = Flag()
     private let display: String
+    /// Why it ended (the program's last error lines), for requests it never received.
+    private final class Reason: Sendable { let value = Mutex<String?>(nil) }
+    private let ending = Reason()
 
     init(executable: Executable, command: DockerCommand, environment: Environment) {
         (requests, feed) = AsyncStream.makeStream(of: Request.self)
         display = command.display
-        let requests = self.requests, feed = self.feed, open = self.open, display = self.display
+        let requests = self.requests, feed = self.feed, open = self.open, display = self.display, ending = self.ending
         let run = Task {
             var pending: Request?
+            // A write that fails finds the program gone before the request: nothing of it ran.
+            var unwritten = false
             var stderr = ""
             do {
                 let first = try command.input() ?? Data()
@@ -58,7 +63,10 @@ final class DockerSession: EngineSession {
                     var lines = execution.standardOutput.strings(bufferingPolicy: .maxLineLength(1 << 20)).makeAsyncIterator()
                     for await request in requests {
                         pending = request
-                        _ = try await execution.standardInputWriter.write(Array(request.text.utf8))
+                        do { _ = try await execution.standardInputWriter.write(Array(request.text.utf8)) } catch {
+                            unwritten = true
+                            throw error
+                        }
                         var out: [String] = []
                         while true {
                             guard let raw = try await lines.next() else {
@@ -78,12 +86,14 @@ final class DockerSession: EngineSession {
             } catch {
                 stderr = "\(error)"
             }
+            let detail = Docker.tail(Docker.plain(stderr), lines: 12)
+            ending.value.withLock { $0 = detail }
             open.value.withLock { $0 = false }
-            let failure = SandboxError(.dockerFailed, "the session (\(display)) ended", detail: Docker.tail(Docker.plain(stderr), lines: 12))
-            pending?.reply.resume(returning: .failure(failure))
+            let failure = SandboxError(.dockerFailed, "the session (\(display)) ended", detail: detail)
+            pending?.reply.resume(returning: .failure(unwritten ? EngineSessions.undelivered(display, detail: detail) : failure))
             // Whatever was queued behind it is answered too, as never sent: nobody waits for a session that is gone.
             feed.finish()
-            for await request in requests { request.reply.resume(returning: .failure(EngineSessions.undelivered(display))) }
+            for await request in requests { request.reply.resume(returning: .failure(EngineSessions.undelivered(display, detail: detail))) }
         }
         task.withLock { $0 = run }
     }
@@ -91,14 +101,14 @@ final class DockerSession: EngineSession {
     var isOpen: Bool { open.value.withLock { $0 } }
 
     func send(_ text: String, markerText: String, marker: String, timeout: Duration) async throws(SandboxError) -> [String] {
-        guard isOpen else { throw EngineSessions.undelivered(display) }
+        guard isOpen else { throw EngineSessions.undelivered(display, detail: ending.value.withLock { $0 }) }
         let body = text.hasSuffix("\n") ? text : text + "\n"
-        let feed = self.feed, display = self.display
+        let feed = self.feed, display = self.display, ending = self.ending
         let answer: Result<[String], SandboxError> = await withTaskGroup(of: Result<[String], SandboxError>?.self) { group in
             group.addTask {
                 await withCheckedContinuation { reply in
                     if case .terminated = feed.yield(Request(text: body + markerText + "\n", marker: marker, reply: reply)) {
-                        reply.resume(returning: .failure(EngineSessions.undelivered(display)))
+                        reply.resume(returning: .failure(EngineSessions.undelivered(display, detail: ending.value.withLock { $0 })))
                     }
                 }
             }

@@ -92,8 +92,10 @@ package actor LeaseDesk {
             for waiter in waiting.removeValue(forKey: key) ?? [] { waiter.resume() }
         }
         let made = try await make()
-        if let old = lenders[key] { await old.pool.close() }
+        let old = lenders[key]
         lenders[key] = made
+        // Ended apart: its last session may take a while to go (a busy engine), and no lease waits for that.
+        if let old { Task { await old.pool.close() } }
         return made
     }
 
