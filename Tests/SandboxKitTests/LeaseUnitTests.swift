@@ -17,6 +17,14 @@ import Testing
         LeaseStore.Entry(id: Formatting.hex(UInt64(n), width: 16), database: database, password: "pw\(n)", seed: seed, made: t0.addingTimeInterval(offset))
     }
 
+    /// The fake engine's rig with the shop recipe's pg lending `pool` copies.
+    static func lendingRig(pool: Int) throws -> CoreOnFakeEngineTests.Rig {
+        let migrations = "      - sql: {database: shop, file: shop/migrations/}\n"
+        let rig = try CoreOnFakeEngineTests.Rig()
+        try rig.fixture.write("Recipes/shop.yml", CoreOnFakeEngineTests.recipe.replacingOccurrences(of: migrations, with: migrations + "    leases: {pool: \(pool)}\n"))
+        return rig
+    }
+
     @Test func theStoreLendsTheOldestCopyOfTheCurrentStateOnceAndReclaimsOnlyWhatRanOut() throws {
         let fixture = try RecipeFixture([:])
         defer { fixture.remove() }
@@ -160,11 +168,8 @@ import Testing
     }
 
     @Test func upStartsALeaseServerAndFillsItsPoolResetLeavesItAndAMigrationMakesThePoolAnew() async throws {
-        let recipe = CoreOnFakeEngineTests.recipe.replacingOccurrences(of: "      - sql: {database: shop, file: shop/migrations/}\n",
-                                                                         with: "      - sql: {database: shop, file: shop/migrations/}\n    leases: {pool: 2}\n")
-        let rig = try CoreOnFakeEngineTests.Rig()
+        let rig = try Self.lendingRig(pool: 2)
         defer { rig.fixture.remove() }
-        try rig.fixture.write("Recipes/shop.yml", recipe)
         let result = try await rig.up()
         #expect(result.services.map(\.service) == ["pg", "pg.leases"])
         let names = rig.started.map { String($0.split(separator: " ")[0]) }
@@ -211,11 +216,8 @@ import Testing
     /// Eight first requests of one process at once (serve's clients): they share one lender, and a lender replaced while
     /// requests still lease through it (its files changed) answers them before its sessions end.
     @Test func leasesThatArriveTogetherShareOneLenderAndAReplacedOneFinishesItsRequests() async throws {
-        let recipe = CoreOnFakeEngineTests.recipe.replacingOccurrences(of: "      - sql: {database: shop, file: shop/migrations/}\n",
-                                                                         with: "      - sql: {database: shop, file: shop/migrations/}\n    leases: {pool: 1}\n")
-        let rig = try CoreOnFakeEngineTests.Rig()
+        let rig = try Self.lendingRig(pool: 1)
         defer { rig.fixture.remove() }
-        try rig.fixture.write("Recipes/shop.yml", recipe)
         _ = try await rig.up()
         let core = rig.core, stateFile = rig.layout().stateFile
         for round in 0..<4 {
@@ -236,11 +238,8 @@ import Testing
     /// A session that ended between requests (a server restarted, a client stopped at an error) costs a request
     /// nothing: it never received it, so it goes through a new session; the pool still fills and lends.
     @Test func aRequestAnEndedSessionNeverReceivedGoesThroughANewOne() async throws {
-        let recipe = CoreOnFakeEngineTests.recipe.replacingOccurrences(of: "      - sql: {database: shop, file: shop/migrations/}\n",
-                                                                         with: "      - sql: {database: shop, file: shop/migrations/}\n    leases: {pool: 2}\n")
-        let rig = try CoreOnFakeEngineTests.Rig()
+        let rig = try Self.lendingRig(pool: 2)
         defer { rig.fixture.remove() }
-        try rig.fixture.write("Recipes/shop.yml", recipe)
         rig.engine.endSessions(after: 1)
         _ = try await rig.up()
         let store = LeaseStore(folder: rig.layout().leases("pg"))
