@@ -114,6 +114,26 @@ import Testing
         #expect(rig.engine.containers.count == 2)
     }
 
+    /// The instance's own password is set by the entry script as the fresh container becomes ready (no `docker exec`);
+    /// where the script left no mark (it failed, or the image is older than it), by `docker exec` as before. Either way
+    /// the data is stamped with the instance's secret and the script, which holds it, does not stay in the run folder.
+    @Test(arguments: [false, true]) func aFreshCopysPasswordIsSetByTheEntryScriptOrElseByExec(onceFails: Bool) async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        if onceFails { rig.engine.failOnceScripts() }
+        let before = rig.engine.commands.count
+        _ = try await rig.up("ci-2")
+        let layout = rig.layout("ci-2"), container = layout.containerName(sandbox: "shop", service: "pg")
+        let execs = rig.engine.commands.dropFirst(before).filter { $0.first == "exec" && $0.contains(container) }
+        #expect(execs.count == (onceFails ? 1 : 0), "\(execs)")
+        let secret = try #require(InstanceSecrets.read(layout).passwords["pg"])
+        #expect(rig.engine.scripts.last?.contains("ALTER ROLE") == true && rig.engine.scripts.last?.contains(secret) == true)
+        #expect(DataStamp.read(from: rig.dataDir("ci-2"))?.password == secret)
+        #expect(!FileManager.default.fileExists(atPath: layout.onceScript("pg").path))
+        #expect(!FileManager.default.fileExists(atPath: rig.dataDir("ci-2").appendingPathComponent(".sandbox-once-done").path))
+    }
+
     @Test func aPortTakenBetweenPlanAndStartIsPlannedAgain() async throws {
         let rig = try Rig()
         defer { rig.fixture.remove() }

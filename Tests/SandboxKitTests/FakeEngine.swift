@@ -47,6 +47,8 @@ final class FakeEngine: EngineTransport {
         var sessionLife: Int?
         var sessionsStarted = 0
         var leaseNames: Set<String> = []
+        /// The entry script's run of the run folder's `once` script fails (no mark left; the host must exec it).
+        var onceFails = false
     }
 
     private let world = Mutex(World())
@@ -61,6 +63,9 @@ final class FakeEngine: EngineTransport {
     func fail(_ verb: String, times: Int = 1, status: Int32 = 1, stderr: String) {
         world.withLock { $0.failures.append(Failure(verb: verb, status: status, stderr: stderr, times: times)) }
     }
+
+    /// From now on the entry script's `once` script fails, as in an image made before it could run one.
+    func failOnceScripts() { world.withLock { $0.onceFails = true } }
 
     /// Each session ends after `requests` requests: the next one finds it ended, as undelivered.
     func endSessions(after requests: Int) { world.withLock { $0.sessionLife = requests } }
@@ -199,7 +204,7 @@ final class FakeEngine: EngineTransport {
             for name in argv.dropFirst() {
                 guard let c = find(name, w) else { return noSuch(name) }
                 w.containers[c.name]?.state = "running"
-                markReady(c.mounts)
+                markReady(c.mounts, &w)
             }
             return Docker.Output(status: 0)
         case "stop":
@@ -262,7 +267,13 @@ final class FakeEngine: EngineTransport {
         Docker.Output(status: 1, stderr: "Error response from daemon: No such container: \(name)")
     }
 
-    private static func markReady(_ mounts: [String]) {
+    /// As the entry script does once the check passes: the run folder's `once` script run (kept with the scripts) and
+    /// marked done, unless `onceFails`; then the readiness marker.
+    private static func markReady(_ mounts: [String], _ w: inout World) {
+        if let once = mounts.lazy.compactMap({ FileManager.default.contents(atPath: $0 + "/once") }).first, !w.onceFails {
+            w.scripts.append(String(decoding: once, as: UTF8.self))
+            for folder in mounts { FileManager.default.createFile(atPath: Readiness.onceDone(URL(fileURLWithPath: folder)).path, contents: nil) }
+        }
         for folder in mounts { FileManager.default.createFile(atPath: folder + "/" + Readiness.markerName, contents: nil) }
     }
 
@@ -350,7 +361,7 @@ final class FakeEngine: EngineTransport {
         }
         w.containers[name] = Container(id: id, name: name, image: image, labels: labels, state: "running", ports: ports, mounts: mounts,
                                        network: network)
-        markReady(mounts)
+        markReady(mounts, &w)
         return Docker.Output(status: 0, stdout: id + "\n")
     }
 }

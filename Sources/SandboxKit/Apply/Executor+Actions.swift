@@ -45,7 +45,9 @@ extension Executor {
         case let .stopContainers(containers): try await docker.run(.stop(containers.map(\.id)))
         case let .ensureNetwork(name): try await ensureNetwork(name)
         case let .removeNetwork(name): try await removeNetwork(name)
-        case let .writeServiceEnv(service): try writeServiceEnv(service, ports: plan.ports)
+        case let .writeServiceEnv(service):
+            try writeServiceEnv(service, ports: plan.ports)
+            try writeCredentialsScript(service, ports: plan.ports, wanted: plan.actions.contains { $0.kind == .setCredentials(service) })
         case let .startContainer(container):
             Readiness.clear(container.service, layout)
             try await docker.run(.start([container.id]))
@@ -148,10 +150,29 @@ extension Executor {
     }
 
     /// The instance's own password for the service's login user: made once, kept in the instance's secrets,
-    /// set through the image recipe's `set-password` action (the secret travels on standard input), then stamped.
+    /// set through the image recipe's `set-password` action, then stamped. The entry script has usually run it already
+    /// (from the run folder's `once`, written before the container started); otherwise it runs here with `docker exec`
+    /// (the secret travels on standard input).
     func setCredentials(_ service: ResolvedService, ports: [String: Int], line: @escaping @Sendable (String) -> Void) async throws(SandboxError) {
         let dataDir = layout.dataDir(service.name)
-        guard var stamp = DataStamp.read(from: dataDir), let action = service.actions["set-password"] else {
+        let (step, script, secret, read) = try credentialsScript(service, ports: ports)
+        var stamp = read
+        let done = Readiness.onceDone(layout.stateFolder(service))
+        if access(done.path, F_OK) == 0 {
+            line("set by the container's entry script as it became ready")
+        } else {
+            try await StepRunner(docker: docker).run(step, script: script, container: layout.containerName(sandbox: try recipe().name, service: service.name),
+                                                     service: service, recipe: service.imageTag, line: line)
+        }
+        unlink(done.path)
+        unlink(layout.onceScript(service.name).path)
+        stamp.password = secret
+        try stamp.write(to: dataDir)
+    }
+
+    /// The `set-password` step for the instance's own secret, its script, the secret, and the data's stamp.
+    func credentialsScript(_ service: ResolvedService, ports: [String: Int]) throws(SandboxError) -> (ResolvedStep, String, String, DataStamp) {
+        guard let stamp = DataStamp.read(from: layout.dataDir(service.name)), let action = service.actions["set-password"] else {
             throw SandboxError(.dataDirDamaged, "the data dir of \(service.name) lost its stamp", fix: Messages.damagedDataFix(instance: layout.instance))
         }
         let secret = try InstanceSecrets.password(for: service.name, layout)
@@ -159,11 +180,16 @@ extension Executor {
                                 params: ["secret": Template(raw: secret, parts: [.text(secret)])], stdinFile: nil, hash: "",
                                 location: action.location)
         let rendering = Rendering(sandbox: try recipe(), instance: layout.instance, ports: ports, stamps: [service.name: stamp])
-        let script = try rendering.step(step, service: service)
-        try await StepRunner(docker: docker).run(step, script: script, container: layout.containerName(sandbox: try recipe().name, service: service.name),
-                                                 service: service, recipe: service.imageTag, line: line)
-        stamp.password = secret
-        try stamp.write(to: dataDir)
+        return (step, try rendering.step(step, service: service), secret, stamp)
+    }
+
+    /// The password script for the entry script to run before the container it is about to start says ready, when the
+    /// plan sets the service's password after that start; else no such file (an old one is never run again).
+    func writeCredentialsScript(_ service: ResolvedService, ports: [String: Int], wanted: Bool) throws(SandboxError) {
+        let file = layout.onceScript(service.name)
+        // Without it (no stamp yet, say), the password is set with `docker exec`, and any problem is named there.
+        guard wanted, let (_, script, _, _) = try? credentialsScript(service, ports: ports) else { unlink(file.path); return }
+        try FileSystem.writeAtomically(Data(script.utf8), to: file, mode: 0o600)
     }
 
     /// The instance's network, made unless it is there (another command of the instance may have made it meanwhile).

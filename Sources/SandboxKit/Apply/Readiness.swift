@@ -17,9 +17,13 @@ struct Readiness: Sendable {
 
     static func marker(_ folder: URL) -> URL { folder.appendingPathComponent(markerName) }
 
+    /// Where the entry script marks the run folder's `once` script run and passed (before it marks the service ready).
+    static func onceDone(_ folder: URL) -> URL { folder.appendingPathComponent(".sandbox-once-done") }
+
     /// Call before every start of the container, so an old marker is never taken for this start's.
     static func clear(_ folder: URL) {
         unlink(marker(folder).path)
+        unlink(onceDone(folder).path)
     }
 
     /// Both places a service's marker may be (its data dir, its run folder), when only its name is at hand.

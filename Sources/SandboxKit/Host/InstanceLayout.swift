@@ -47,6 +47,9 @@ package struct InstanceLayout: Sendable, Equatable {
     /// A service's run folder, mounted at /run/sandbox: its environment file (0600), and for a service without data
     /// its readiness marker. Made anew for every container, holding nothing that must be kept.
     package func runDir(_ service: String) -> URL { root.appendingPathComponent("run").appendingPathComponent(service) }
+    /// The script the service's entry script runs once, before it marks the service ready (see `EntryScript`): the
+    /// instance's own password for a fresh copy, written before its container starts, deleted once stamped.
+    package func onceScript(_ service: String) -> URL { runDir(service).appendingPathComponent("once") }
     /// Where a service's readiness marker is written: its data dir, or its run folder when it keeps no data.
     package func stateFolder(_ service: ResolvedService) -> URL { service.hasData ? dataDir(service.name) : runDir(service.name) }
 

@@ -8,6 +8,12 @@
 /// which costs a process tree per poll. The loop is detached so that it is
 /// reparented to the container's init (`docker run --init`), never to the service.
 ///
+/// With a script in `/run/sandbox/once` (the instance's own password for the service's login user, written by the
+/// host before a fresh copy's container starts), the loop runs it once the check passes, before it marks the service
+/// ready, and creates `.sandbox-once-done` when it succeeded; the host then needs no `docker exec` for it (two of them
+/// were ~10 % of a fresh instance's CPU). The file is opened as root and handed down as a descriptor, so it stays 0600;
+/// a script that fails, or an image made before this, leaves no mark and the host runs it with `docker exec` as before.
+///
 /// A service's own environment (`env` in the sandbox recipe: connection strings with passwords) is read from
 /// `/run/sandbox/env`, a file of the instance's run folder, as root before the service starts: it is in no
 /// container configuration, so `docker inspect` never shows it.
@@ -20,7 +26,10 @@ package enum EntryScript {
     u="${SANDBOX_RUN_AS:?}"
     d="${SANDBOX_DATA:-/data}"
     if [ -r /run/sandbox/env ]; then set -a; . /run/sandbox/env; set +a; fi
-    ready='until /bin/sh -c "$SANDBOX_READY" >/dev/null 2>&1; do sleep 0.05; done; : > "$1/.sandbox-ready"'
+    o=; if [ -r /run/sandbox/once ]; then o=1; fi
+    ready='until /bin/sh -c "$SANDBOX_READY" >/dev/null 2>&1 3<&-; do sleep 0.05; done
+    if [ -n "$2" ] && timeout 60 /bin/sh -c "$(cat <&3)" </dev/null >/dev/null 2>&1 3<&-; then : > "$1/.sandbox-once-done"; fi
+    exec 3<&-; : > "$1/.sandbox-ready"'
     if [ "$(id -u)" = 0 ]; then
       if [ -n "${SANDBOX_UID:-}" ] && [ "$SANDBOX_UID" != 0 ] && [ "$(id -u "$u")" != "$SANDBOX_UID" ]; then
         groupmod -o -g "$SANDBOX_GID" "$(id -gn "$u")"
@@ -31,11 +40,12 @@ package enum EntryScript {
       fi
       home="$(getent passwd "$u" | cut -d: -f6)"
       if [ -n "${SANDBOX_READY:-}" ]; then
-        ( setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env HOME="$home" USER="$u" /bin/sh -c "$ready" sh "$d" & )
+        ( if [ -n "$o" ]; then exec 3</run/sandbox/once; fi
+          setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env HOME="$home" USER="$u" /bin/sh -c "$ready" sh "$d" "$o" & )
       fi
       exec setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env HOME="$home" USER="$u" /bin/sh -c "$1"
     fi
-    if [ -n "${SANDBOX_READY:-}" ]; then ( /bin/sh -c "$ready" sh "$d" & ); fi
+    if [ -n "${SANDBOX_READY:-}" ]; then ( if [ -n "$o" ]; then exec 3</run/sandbox/once; fi; /bin/sh -c "$ready" sh "$d" "$o" & ); fi
     exec /bin/sh -c "$1"
 
     """#
