@@ -18,10 +18,11 @@ import Testing
     }
 
     /// The fake engine's rig with the shop recipe's pg lending `pool` copies.
-    static func lendingRig(pool: Int) throws -> CoreOnFakeEngineTests.Rig {
+    static func lendingRig(pool: Int, maxLent: Int? = nil) throws -> CoreOnFakeEngineTests.Rig {
         let migrations = "      - sql: {database: shop, file: shop/migrations/}\n"
         let rig = try CoreOnFakeEngineTests.Rig()
-        try rig.fixture.write("Recipes/shop.yml", CoreOnFakeEngineTests.recipe.replacingOccurrences(of: migrations, with: migrations + "    leases: {pool: \(pool)}\n"))
+        let leases = "    leases: {pool: \(pool)\(maxLent.map { ", max-lent: \($0)" } ?? "")}\n"
+        try rig.fixture.write("Recipes/shop.yml", CoreOnFakeEngineTests.recipe.replacingOccurrences(of: migrations, with: migrations + leases))
         return rig
     }
 
@@ -134,6 +135,8 @@ import Testing
 
         #expect(try check(recipe("{ttl: 5s}")).contains("'ttl' is how long a lease lasts unless renewed, from 10s to 7d"))
         #expect(try check(recipe("{pool: 0}")).contains("'pool'"))
+        #expect(try check(recipe("{max-lent: 0}")).contains("'max-lent'"))
+        #expect(try resolve(recipe("{max-lent: 7}")).service("pg")?.leases?.maxLent == 7)
         #expect(try check(recipe("{databases: [lease_x]}")).contains("'lease_x' cannot be lent"))
         #expect(try check(recipe("{databases: [shop, shop]}")).contains("'shop' is listed twice"))
         #expect(try check(recipe("{size: 3}")).contains("size"))
@@ -247,6 +250,26 @@ import Testing
         var ids: Set<String> = []
         for _ in 0..<4 { ids.insert(try await rig.core.lease(Core.Target(instance: "dev"), service: "pg", database: nil, ttl: 60).id) }
         #expect(ids.count == 4 && rig.engine.sessionsStarted >= 4, "\(rig.engine.sessionsStarted) sessions")
+    }
+
+    /// A suite that never gives its copies back is stopped at `max-lent`, whether the next copy would come from the pool
+    /// or be made on the spot; one given back makes room for the next.
+    @Test func leasesStopAtMaxLentUntilOneIsGivenBack() async throws {
+        let rig = try Self.lendingRig(pool: 2, maxLent: 3)
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        let target = Core.Target(instance: "dev"), store = LeaseStore(folder: rig.layout().leases("pg"))
+        var ids: [String] = []
+        for _ in 0..<3 { ids.append(try await rig.core.lease(target, service: "pg", database: nil, ttl: 60).id) }
+        #expect(Set(ids).count == 3 && store.count(.leased) == 3)
+        _ = try await rig.core.refillLeases(target, service: "pg")
+        #expect(store.count(.ready) == 2, "the pool is full: the limit is on what is lent, not on what is made")
+        let refused = await rig.failure { _ = try await rig.core.lease(target, service: "pg", database: nil, ttl: 60) }
+        #expect(refused?.code == .tooManyLeases && refused?.code.httpStatus == 429)
+        #expect(refused?.message.contains("3 copies lent") == true && refused?.fix?.contains("sandbox db release") == true, "\(String(describing: refused))")
+        #expect(store.count(.leased) == 3 && store.count(.ready) == 2, "nothing moved")
+        _ = try await rig.core.release(target, service: nil, id: ids[0])
+        #expect(try await rig.core.lease(target, service: "pg", database: nil, ttl: 60).id != ids[0])
     }
 
     @Test func aSweepDropsOnlyNamesTheStoreMakes() async throws {

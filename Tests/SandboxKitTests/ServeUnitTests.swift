@@ -55,7 +55,7 @@ import SandboxHost
             .notRunning: 409, .instanceBusy: 409, .wrongSandbox: 409, .dataDirMismatch: 409, .dataDirDamaged: 409, .stateDamaged: 409, .portTaken: 409,
             .otherEngine: 409, .invalidRecipes: 422, .buildFailed: 422, .initFailed: 422, .stepFailed: 422, .notReady: 422,
             .upgradeFailed: 422, .io: 500, .dataDirNotWritable: 500, .storeFailed: 500, .dockerFailed: 502, .baseImageUnavailable: 502,
-            .shuttingDown: 503, .serverBusy: 503, .engineUnreachable: 503, .dockerMissing: 503, .storeNotMounted: 503, .notBuilt: 503, .diskFull: 507,
+            .shuttingDown: 503, .serverBusy: 503, .engineUnreachable: 503, .dockerMissing: 503, .storeNotMounted: 503, .notBuilt: 503, .tooManyLeases: 429, .diskFull: 507,
         ]
         #expect(code.httpStatus == expected[code], "\(code.rawValue)")
         let response = APIResponse.error(SandboxError(code, "m", fix: "f"))

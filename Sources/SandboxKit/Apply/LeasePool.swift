@@ -108,7 +108,19 @@ package actor LeasePool {
     private func take(_ database: String, seed: String, ttl: Int) async throws(SandboxError) -> LeaseStore.Entry? {
         let lock = try await store.lock()
         defer { withExtendedLifetime(lock) {} }
+        try checkLimit()
         return try store.take(database: database, seed: seed, now: now(), ttl: ttl)
+    }
+
+    /// Refuses a lease while the service has `max-lent` copies out (counted under the store lock, so concurrent leases
+    /// never pass it together).
+    private func checkLimit() throws(SandboxError) {
+        let lent = store.count(.leased)
+        guard lent >= settings.maxLent else { return }
+        throw SandboxError(.tooManyLeases, "service \(service.name) of instance '\(layout.instance)' has \(lent) copies lent, "
+                               + "its limit ('max-lent' in its 'leases')",
+                           fix: "give copies back when a test is done (`sandbox db release ID`, or DELETE …/databases/ID); "
+                               + "`sandbox db ls` lists what is lent and until when. Or raise 'max-lent' in the recipe")
     }
 
     /// Gives a copy back: it is dropped now. Nil when no such copy is lent (given back already, reclaimed, or never lent).
@@ -186,6 +198,11 @@ package actor LeasePool {
         }
         let lock = try await store.lock()
         defer { withExtendedLifetime(lock) {} }
+        // Others may have taken ready copies up to the limit while this one was made: it then waits in the pool.
+        do throws(SandboxError) { try checkLimit() } catch {
+            try store.move(entry.id, from: .making, to: .ready)
+            throw error
+        }
         try store.move(entry.id, from: .making, to: .leased)
         entry.leased = now()
         entry.expires = entry.leased!.addingTimeInterval(TimeInterval(ttl))

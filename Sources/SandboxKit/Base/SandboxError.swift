@@ -34,6 +34,7 @@ package struct SandboxError: Error, Sendable, CustomStringConvertible {
         case otherEngine = "other-engine"
         case upgradeFailed = "upgrade-failed"
         case noLeases = "no-leases"
+        case tooManyLeases = "too-many-leases"
         case noSuchLease = "no-such-lease"
         case leaseFailed = "lease-failed"
         case notBuilt = "not-built"

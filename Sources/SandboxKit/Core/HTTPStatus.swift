@@ -21,6 +21,8 @@ extension SandboxError.Code {
         // Something the server depends on failed: the engine, a base image's source.
         case .dockerFailed, .baseImageUnavailable, .leaseFailed: 502
         case .shuttingDown, .serverBusy, .engineUnreachable, .dockerMissing, .storeNotMounted, .notBuilt: 503
+        // Another limit: the service's copies lent at once.
+        case .tooManyLeases: 429
         case .diskFull: 507
         }
     }

@@ -51,8 +51,13 @@ package struct LeaseSettings: Sendable, Equatable, Codable {
     package var pool: Int
     /// Seconds a lease lasts without a renewal.
     package var ttl: Int
+    /// Copies lent at once, every database together: a test suite that never gives its copies back (or a runaway client
+    /// of `serve`) is refused once it holds this many, instead of filling the disk for up to `maxTTL`.
+    package var maxLent: Int = defaultMaxLent
 
     package static let defaultTTL = 600
+    package static let defaultMaxLent = 100
+    package static let maxMaxLent = 10_000
     package static let maxPool = 64
     package static let maxTTL = 7 * 86_400
 }
@@ -96,12 +101,12 @@ extension LeaseSpec {
 }
 
 extension LeaseSettings {
-    static let keys = ["databases", "pool", "ttl"]
+    static let keys = ["databases", "pool", "ttl", "max-lent"]
 
-    /// `leases: {databases: [app], pool: 4, ttl: 10m}`, every key optional. The databases are checked against the
+    /// `leases: {databases: [app], pool: 4, ttl: 10m, max-lent: 100}`, every key optional. The databases are checked against the
     /// service once it is resolved; nil lists mean "those the setup creates".
-    static func parse(_ reader: YAMLReader, _ node: Node) -> (databases: [String]?, pool: Int?, ttl: Int?)? {
-        if case .scalar = node, reader.scalarString(node) == nil { return (nil, nil, nil) }
+    static func parse(_ reader: YAMLReader, _ node: Node) -> (databases: [String]?, pool: Int?, ttl: Int?, maxLent: Int?)? {
+        if case .scalar = node, reader.scalarString(node) == nil { return (nil, nil, nil, nil) }
         guard let map = reader.mapping(node, what: "'leases'", allowed: keys) else { return nil }
         let before = reader.diagnostics.count
         var databases: [String]?
@@ -127,6 +132,7 @@ extension LeaseSettings {
                 reader.error(at: node, "'ttl' is how long a lease lasts unless renewed, from 10s to 7d, like 10m or 1h; got '\(text.prefix(40))'")
             }
         }
-        return reader.diagnostics.count == before ? (databases, pool, ttl) : nil
+        let maxLent = map["max-lent"].flatMap { reader.int($0, what: "'max-lent'", range: 1...maxMaxLent) }
+        return reader.diagnostics.count == before ? (databases, pool, ttl, maxLent) : nil
     }
 }

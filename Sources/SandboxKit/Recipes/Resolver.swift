@@ -117,7 +117,8 @@ package struct Resolver {
                                               + "so name them, like 'leases: {databases: [app]}'"))
             return nil
         }
-        return LeaseSettings(databases: databases, pool: leases.pool ?? lending.pool, ttl: leases.ttl ?? LeaseSettings.defaultTTL)
+        return LeaseSettings(databases: databases, pool: leases.pool ?? lending.pool, ttl: leases.ttl ?? LeaseSettings.defaultTTL,
+                             maxLent: leases.maxLent ?? LeaseSettings.defaultMaxLent)
     }
 
     /// The server a service's copies are made on: the same image, golden copy and update steps, its own container,

@@ -35,11 +35,12 @@ package struct SandboxRecipe: Sendable, Equatable {
         package var leases: Leases?
     }
 
-    /// `leases: {databases: [app], pool: 4, ttl: 10m}` as written; what is left out comes from the image recipe and defaults.
+    /// `leases: {databases: [app], pool: 4, ttl: 10m, max-lent: 100}` as written; what is left out comes from the image recipe and defaults.
     package struct Leases: Sendable, Equatable {
         package var databases: [String]?
         package var pool: Int?
         package var ttl: Int?
+        package var maxLent: Int? = nil
         package var location: SourceLocation
     }
 
@@ -165,7 +166,8 @@ extension SandboxRecipe {
         let live = map["live"].flatMap { parseLive(reader, $0) }
         var leases: Leases?
         if let node = map["leases"], let keyNode = map.keyNode("leases"), let parsed = LeaseSettings.parse(reader, node) {
-            leases = Leases(databases: parsed.databases, pool: parsed.pool, ttl: parsed.ttl, location: reader.location(keyNode.mark))
+            leases = Leases(databases: parsed.databases, pool: parsed.pool, ttl: parsed.ttl, maxLent: parsed.maxLent,
+                            location: reader.location(keyNode.mark))
         }
         guard reader.diagnostics.count == before, let image, let imageNode = map["image"] else { return nil }
         return Service(name: name, image: image, imageLocation: reader.location(imageNode.mark), hostPort: hostPort,
