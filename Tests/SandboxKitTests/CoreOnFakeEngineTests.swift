@@ -5,6 +5,7 @@ import Testing
 @testable import SandboxEngine
 @testable import SandboxHost
 @testable import SandboxOutput
+@testable import SandboxRecipes
 @testable import SandboxKit
 
 /// The core's operations end to end (observe, plan, execute: images, golden data, copies, containers, steps,
@@ -132,6 +133,27 @@ import Testing
         #expect(DataStamp.read(from: rig.dataDir("ci-2"))?.password == secret)
         #expect(!FileManager.default.fileExists(atPath: layout.onceScript("pg").path))
         #expect(!FileManager.default.fileExists(atPath: rig.dataDir("ci-2").appendingPathComponent(".sandbox-once-done").path))
+    }
+
+    /// Kept data with another's password and a new image: the container is replaced, the old one set aside. The new one
+    /// failing, the old one comes back and serves the data as it was: no password script runs in either, and none is left.
+    @Test func aReplacementThatFailsLeavesThePasswordAsStamped() async throws {
+        let rig = try Rig()
+        defer { rig.fixture.remove() }
+        _ = try await rig.up()
+        var stamp = try #require(DataStamp.read(from: rig.dataDir()))
+        stamp.password = "golden-pw"
+        try stamp.write(to: rig.dataDir())
+        try rig.fixture.write("Images/postgresql-15.yml", StockRecipes.files.first { $0.name == "postgresql-15.yml" }!.text
+            .replacingOccurrences(of: "  - apt: [postgresql-15, postgresql-client-15]", with: "  - apt: [postgresql-15, postgresql-client-15, less]"))
+        rig.engine.fail("run", status: 125, stderr: "docker: Error response from daemon: OCI runtime create failed: unable to start")
+        rig.clear()
+        let before = rig.engine.scripts.count
+        #expect(await rig.failure { _ = try await rig.up() } != nil)
+        #expect(rig.started.contains("RestoreContainer"), "\(rig.started)")
+        #expect(!rig.engine.scripts.dropFirst(before).contains { $0.contains("ALTER ROLE") })
+        #expect(DataStamp.read(from: rig.dataDir())?.password == "golden-pw")
+        #expect(!FileManager.default.fileExists(atPath: rig.layout().onceScript("pg").path))
     }
 
     @Test func aPortTakenBetweenPlanAndStartIsPlannedAgain() async throws {

@@ -47,7 +47,10 @@ extension Executor {
         case let .removeNetwork(name): try await removeNetwork(name)
         case let .writeServiceEnv(service):
             try writeServiceEnv(service, ports: plan.ports)
-            try writeCredentialsScript(service, ports: plan.ports, wanted: plan.actions.contains { $0.kind == .setCredentials(service) })
+            // Not where a retired container may come back (a replacement that fails): the new one must not change the
+            // password of data the old one goes on serving with the stamped one.
+            let restorable = plan.actions.contains { if case let .restoreContainer(_, s) = $0.kind { s.name == service.name } else { false } }
+            try writeCredentialsScript(service, ports: plan.ports, wanted: !restorable && plan.actions.contains { $0.kind == .setCredentials(service) })
         case let .startContainer(container):
             Readiness.clear(container.service, layout)
             try await docker.run(.start([container.id]))
@@ -109,6 +112,8 @@ extension Executor {
 
     /// The new container (under the service's name) removed, the retired one given its name back and started again.
     func restore(_ container: ObservedContainer, service: ResolvedService) async throws(SandboxError) {
+        // A password script written for the new container is not the old one's to run: the data keeps its stamped password.
+        unlink(layout.onceScript(service.name).path)
         try await docker.forceRemove([container.name])
         try await docker.run(.rename(container.id, to: container.name))
         Readiness.clear(service.name, layout)
@@ -184,12 +189,16 @@ extension Executor {
     }
 
     /// The password script for the entry script to run before the container it is about to start says ready, when the
-    /// plan sets the service's password after that start; else no such file (an old one is never run again).
+    /// plan sets the service's password after that start and the service's check runs in the container; else no such
+    /// file (an old one is never run again). It runs in the environment `docker exec` would give it: the service's own
+    /// `env` (which the entry script exported for the service) unset first.
     func writeCredentialsScript(_ service: ResolvedService, ports: [String: Int], wanted: Bool) throws(SandboxError) {
         let file = layout.onceScript(service.name)
-        // Without it (no stamp yet, say), the password is set with `docker exec`, and any problem is named there.
-        guard wanted, let (_, script, _, _) = try? credentialsScript(service, ports: ports) else { unlink(file.path); return }
-        try FileSystem.writeAtomically(Data(script.utf8), to: file, mode: 0o600)
+        guard wanted, case .command = service.spec.ready,
+              // Without it (no stamp yet, say), the password is set with `docker exec`, and any problem is named there.
+              let (_, script, _, _) = try? credentialsScript(service, ports: ports) else { unlink(file.path); return }
+        let unset = service.env.isEmpty ? "" : "unset " + service.env.map(\.name).joined(separator: " ") + "\n"
+        try FileSystem.writeAtomically(Data((unset + script).utf8), to: file, mode: 0o600)
     }
 
     /// The instance's network, made unless it is there (another command of the instance may have made it meanwhile).

@@ -112,15 +112,18 @@ package actor LeasePool {
         return try store.take(database: database, seed: seed, now: now(), ttl: ttl)
     }
 
-    /// Refuses a lease while the service has `max-lent` copies out (counted under the store lock, so concurrent leases
-    /// never pass it together).
+    /// Refuses a lease while the service has `max-lent` copies out whose time has not run out (counted under the store
+    /// lock, so concurrent leases never pass it together). Expired ones do not count: the refill after this lease
+    /// reclaims them, whether or not `serve` runs.
     private func checkLimit() throws(SandboxError) {
-        let lent = store.count(.leased)
+        let now = now()
+        let lent = store.entries(.leased).filter { ($0.expires ?? .distantPast) > now }.count
         guard lent >= settings.maxLent else { return }
+        let flag = layout.instance == "dev" ? "" : " --instance \(layout.instance)"
         throw SandboxError(.tooManyLeases, "service \(service.name) of instance '\(layout.instance)' has \(lent) copies lent, "
-                               + "its limit ('max-lent' in its 'leases')",
-                           fix: "give copies back when a test is done (`sandbox db release ID`, or DELETE …/databases/ID); "
-                               + "`sandbox db ls` lists what is lent and until when. Or raise 'max-lent' in the recipe")
+                               + "and lends at most \(settings.maxLent) at once ('max-lent' in its 'leases')",
+                           fix: "give copies back when a test is done (`sandbox db release ID\(flag)`, or DELETE …/databases/ID); "
+                               + "`sandbox db ls\(flag)` lists what is lent and until when. Or raise 'max-lent' in the recipe and `sandbox up`")
     }
 
     /// Gives a copy back: it is dropped now. Nil when no such copy is lent (given back already, reclaimed, or never lent).
