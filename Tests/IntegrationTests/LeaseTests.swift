@@ -103,6 +103,10 @@ import Testing
 
     @Test func killNineOfServeAndOfRefillsLosesNoLeaseAndLendsNoHalfMadeCopy() throws {
         let checkout = try DemoCheckout(leases: true)
+        // Every lease is held to the end (each is checked for its write after every kill): hundreds, over the default 'max-lent'.
+        let recipe = checkout.root.appendingPathComponent("Recipes/demo.yml")
+        try checkout.write("Recipes/demo.yml", try String(contentsOf: recipe, encoding: .utf8).replacingOccurrences(of: "ttl: 10m}", with: "ttl: 10m, max-lent: 10000}"))
+        #expect(try String(contentsOf: recipe, encoding: .utf8).components(separatedBy: "max-lent: 10000").count == 3)
         #expect(try checkout.sandbox(["up"]).status == 0)
         for (service, seed) in [("pg", "11"), ("maria", "12")] {
             let r = try Self.check(["kills", "--bin", Binary.path, "--checkout", checkout.root.path, "--service", service, "--trials", "25", "--seed", seed])
